@@ -1,0 +1,53 @@
+//! Command-line interface definition (clap derive). Each subcommand's arguments live in
+//! its own module under `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands::{daemon::DaemonCmd, store::StoreCmd};
+
+/// cryo: rebuild end-of-life Linux distributions as pure, cached, verifiable derivations.
+///
+/// `cryo` talks to the `cryod` daemon over a unix socket. When no daemon answers on the
+/// default state directory, `cryo` starts one in the background (disable with
+/// --no-autostart or CRYO_NO_AUTOSTART=1).
+///
+/// Exit status: 0 on success, 1 when a check found problems (e.g. `store verify`), 2 on
+/// errors (bad input, daemon unreachable, failed requests).
+#[derive(Parser, Debug)]
+#[command(name = "cryo", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Daemon socket. Default: <state>/cryod.sock.
+    #[arg(long, global = true, env = "CRYO_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// State directory of the daemon to use or start. Default: $CRYO_STATE,
+    /// $XDG_STATE_HOME/cryo or ~/.local/state/cryo.
+    #[arg(long, global = true, env = "CRYO_STATE", value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Never start a daemon; fail when none answers.
+    #[arg(long, global = true, env = "CRYO_NO_AUTOSTART", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_autostart: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Content-addressed store: put, cat, import, export, verify, gc, stats, roots.
+    #[command(subcommand)]
+    Store(StoreCmd),
+    /// The daemon: status, stop.
+    #[command(subcommand)]
+    Daemon(DaemonCmd),
+}

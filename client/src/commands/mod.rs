@@ -1,0 +1,17 @@
+//! One module per command group; `run` dispatches.
+
+pub mod daemon;
+pub mod store;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Store(cmd) => store::run(&cli.global, cmd).await,
+        Command::Daemon(cmd) => daemon::run(&cli.global, cmd).await,
+    }
+}

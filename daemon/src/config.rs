@@ -1,0 +1,210 @@
+//! Daemon configuration: a TOML file < environment < command-line flags.
+//!
+//! The raw layers are all-`Option` ([`RawConfig`]); [`RawConfig::resolve`] merges them
+//! and fills defaults into a concrete [`Config`]. `cryod --check-config` prints the result.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Errors resolving the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading config file {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("invalid {key} {value:?}: {message}")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        message: String,
+    },
+    #[error("no state directory: set --state, $CRYO_STATE, $XDG_STATE_HOME or $HOME")]
+    NoStateDir,
+}
+
+/// One configuration layer; every field optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// State directory (store, index, socket).
+    pub state: Option<PathBuf>,
+    /// Unix socket path (default `<state>/cryod.sock`).
+    pub socket: Option<PathBuf>,
+    /// Optional TCP address for HTTP (binary cache, repositories).
+    pub listen: Option<String>,
+    /// Concurrent builds (default: number of cores).
+    pub workers: Option<usize>,
+    /// Log filter (tracing `EnvFilter` syntax), default `info`.
+    pub log: Option<String>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub state: PathBuf,
+    pub socket: PathBuf,
+    pub listen: Option<SocketAddr>,
+    pub workers: usize,
+    pub log: String,
+    /// The file the first layer came from, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+/// The default state directory: `$CRYO_STATE`, else `$XDG_STATE_HOME/cryo`, else
+/// `~/.local/state/cryo`.
+pub fn default_state_dir() -> Option<PathBuf> {
+    if let Some(s) = std::env::var_os("CRYO_STATE").filter(|s| !s.is_empty()) {
+        return Some(PathBuf::from(s));
+    }
+    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|s| !s.is_empty()) {
+        return Some(PathBuf::from(x).join("cryo"));
+    }
+    std::env::var_os("HOME")
+        .filter(|s| !s.is_empty())
+        .map(|h| PathBuf::from(h).join(".local/state/cryo"))
+}
+
+/// Default socket inside a state directory.
+pub fn default_socket(state: &Path) -> PathBuf {
+    state.join("cryod.sock")
+}
+
+impl RawConfig {
+    /// Read a TOML file layer.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The environment layer (`CRYO_STATE`, `CRYO_SOCKET`, `CRYOD_LISTEN`, `CRYOD_WORKERS`,
+    /// `CRYOD_LOG`).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let workers = match var("CRYOD_WORKERS") {
+            Some(w) => Some(w.parse().map_err(|_| ConfigError::Invalid {
+                key: "CRYOD_WORKERS",
+                value: w.clone(),
+                message: "not a positive integer".into(),
+            })?),
+            None => None,
+        };
+        Ok(Self {
+            state: var("CRYO_STATE").map(PathBuf::from),
+            socket: var("CRYO_SOCKET").map(PathBuf::from),
+            listen: var("CRYOD_LISTEN"),
+            workers,
+            log: var("CRYOD_LOG"),
+        })
+    }
+
+    /// `self` overridden by every `Some` of `over`.
+    pub fn overlay(self, over: RawConfig) -> Self {
+        Self {
+            state: over.state.or(self.state),
+            socket: over.socket.or(self.socket),
+            listen: over.listen.or(self.listen),
+            workers: over.workers.or(self.workers),
+            log: over.log.or(self.log),
+        }
+    }
+
+    /// Fill defaults and validate.
+    pub fn resolve(self, config_file: Option<PathBuf>) -> Result<Config, ConfigError> {
+        let state = match self.state {
+            Some(s) => s,
+            None => default_state_dir().ok_or(ConfigError::NoStateDir)?,
+        };
+        let state = absolute(&state);
+        let socket = self
+            .socket
+            .map(|s| absolute(&s))
+            .unwrap_or_else(|| default_socket(&state));
+        let listen = match self.listen {
+            Some(l) => Some(l.parse::<SocketAddr>().map_err(|e| ConfigError::Invalid {
+                key: "listen",
+                value: l.clone(),
+                message: e.to_string(),
+            })?),
+            None => None,
+        };
+        let workers = self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        if workers == 0 {
+            return Err(ConfigError::Invalid {
+                key: "workers",
+                value: "0".into(),
+                message: "at least one worker is needed".into(),
+            });
+        }
+        Ok(Config {
+            state,
+            socket,
+            listen,
+            workers,
+            log: self.log.unwrap_or_else(|| "info".into()),
+            config_file,
+        })
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|c| c.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_file_env_flags() {
+        let file: RawConfig = toml::from_str("state = \"/f\"\nworkers = 3\nlog = \"debug\"").unwrap();
+        let env = RawConfig {
+            workers: Some(5),
+            ..Default::default()
+        };
+        let flags = RawConfig {
+            state: Some("/flag".into()),
+            ..Default::default()
+        };
+        let c = file.overlay(env).overlay(flags).resolve(None).unwrap();
+        assert_eq!(c.state, PathBuf::from("/flag"));
+        assert_eq!(c.workers, 5);
+        assert_eq!(c.log, "debug");
+        assert_eq!(c.socket, PathBuf::from("/flag/cryod.sock"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = RawConfig {
+            state: Some("/s".into()),
+            listen: Some("nope".into()),
+            ..Default::default()
+        }
+        .resolve(None)
+        .unwrap_err();
+        assert!(e.to_string().contains("listen"), "{e}");
+        assert!(toml::from_str::<RawConfig>("bogus = 1").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! HTTP routes of the daemon's versioned JSON API, one file per endpoint group.
+//!
+//! The same router serves the unix socket and (optionally) TCP. Errors are [`ApiErr`]:
+//! an explicit status plus a JSON `{code, message}` body; internal details are logged,
+//! and messages stay useful (they name the digest, path or field at fault).
+
+mod error;
+mod status;
+mod store;
+mod stream;
+
+use axum::Router;
+
+pub use error::ApiErr;
+
+use crate::state::AppState;
+
+/// Connection info recorded per connection (unix peer credentials when available).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Peer {
+    pub uid: Option<u32>,
+    pub pid: Option<i32>,
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::UnixListener>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::UnixListener>) -> Self {
+        match stream.io().peer_cred() {
+            Ok(c) => Peer {
+                uid: Some(c.uid()),
+                pid: c.pid(),
+            },
+            Err(_) => Peer::default(),
+        }
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+    for Peer
+{
+    fn connect_info(_: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Peer::default()
+    }
+}
+
+/// The full API router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(status::routes())
+        .merge(store::routes())
+        .layer(axum::middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// What the TCP listener serves: only endpoints meant for other machines (status now;
+/// the binary cache and repositories later). Administration stays on the unix socket.
+pub fn public_router(state: AppState) -> Router {
+    Router::new()
+        .merge(status::public_routes())
+        .layer(axum::middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+async fn log_request(
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<Peer>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let resp = next.run(req).await;
+    tracing::info!(peer_uid = ?peer.uid, peer_pid = ?peer.pid, %method, %uri, status = resp.status().as_u16(), "request");
+    resp
+}

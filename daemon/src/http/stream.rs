@@ -1,0 +1,76 @@
+//! Bridges between async HTTP bodies and the blocking store.
+
+use std::io;
+
+use axum::body::{Body, Bytes};
+use futures_util::TryStreamExt;
+use tokio::sync::mpsc;
+use tokio_util::io::{StreamReader, SyncIoBridge};
+
+/// A blocking `Read` over a request body; use only inside `spawn_blocking`.
+pub fn body_reader(body: Body) -> SyncIoBridge<impl tokio::io::AsyncRead + Unpin> {
+    let stream = body.into_data_stream().map_err(io::Error::other);
+    SyncIoBridge::new(StreamReader::new(stream))
+}
+
+/// A blocking `Write` whose bytes become a streaming response body. An error sent with
+/// [`ChannelWriter::fail`] aborts the response (the client sees a broken body, never a
+/// complete one).
+pub struct ChannelWriter {
+    tx: mpsc::Sender<io::Result<Bytes>>,
+    buf: Vec<u8>,
+}
+
+const FLUSH_AT: usize = 256 * 1024;
+
+impl ChannelWriter {
+    /// The writer and the response body fed by it.
+    pub fn new() -> (Self, Body) {
+        let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(8);
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        });
+        (
+            Self {
+                tx,
+                buf: Vec::with_capacity(FLUSH_AT),
+            },
+            Body::from_stream(stream),
+        )
+    }
+
+    /// Abort the body with an error.
+    pub fn fail(mut self, e: io::Error) {
+        self.buf.clear();
+        let _ = self.tx.blocking_send(Err(e));
+    }
+
+    fn send(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(FLUSH_AT)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}
+
+impl io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= FLUSH_AT {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+impl Drop for ChannelWriter {
+    fn drop(&mut self) {
+        let _ = self.send();
+    }
+}

@@ -1,0 +1,14 @@
+//! cryo-daemon: the `cryod` build daemon as a library.
+//!
+//! - [`config`]: configuration layers (file < env < flags).
+//! - [`server`]: state-dir lock, listeners, graceful shutdown.
+//! - [`http`]: the versioned JSON API, one module per endpoint group.
+//! - [`state`]: what handlers share.
+//!
+//! The binary (`src/bin/cryod.rs`) only parses flags, sets up logging and calls
+//! [`server::run`].
+
+pub mod config;
+pub mod http;
+pub mod server;
+pub mod state;

@@ -1,0 +1,130 @@
+//! Starting and stopping the daemon: state directory lock, unix socket (0600), optional
+//! TCP listener, graceful shutdown.
+
+use std::fs::{self, File};
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use cryo_store::Store;
+use tokio::net::{TcpListener, UnixListener};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::http::{self, Peer};
+use crate::state::AppState;
+
+/// Errors starting or running the daemon.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("state directory {path}: {source}")]
+    StateDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("another cryod already uses state directory {0} (lock file cryod.lock is held)")]
+    AlreadyRunning(String),
+    #[error("opening the store: {0}")]
+    Store(#[from] cryo_store::StoreError),
+    #[error("binding {what} {addr}: {source}")]
+    Bind {
+        what: &'static str,
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("serving: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+fn io_state(path: &std::path::Path) -> impl Fn(std::io::Error) -> ServerError + '_ {
+    move |source| ServerError::StateDir {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Run the daemon until `shutdown` is cancelled.
+pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServerError> {
+    let state_dir = config.state.clone();
+    fs::create_dir_all(&state_dir).map_err(io_state(&state_dir))?;
+    // The state dir holds the socket and keys: owner only.
+    fs::set_permissions(&state_dir, fs::Permissions::from_mode(0o700)).map_err(io_state(&state_dir))?;
+    let lock_path = state_dir.join("cryod.lock");
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_state(&lock_path))?;
+    if lock.try_lock().is_err() {
+        return Err(ServerError::AlreadyRunning(state_dir.display().to_string()));
+    }
+    let store = {
+        let dir = state_dir.clone();
+        tokio::task::spawn_blocking(move || Store::open(&dir))
+            .await
+            .map_err(|e| ServerError::Serve(std::io::Error::other(e)))??
+    };
+
+    // We hold the lock, so a socket file left behind is stale.
+    let sock = config.socket.clone();
+    if sock.exists() {
+        fs::remove_file(&sock).map_err(io_state(&sock))?;
+    }
+    if let Some(parent) = sock.parent() {
+        fs::create_dir_all(parent).map_err(io_state(parent))?;
+    }
+    let unix = UnixListener::bind(&sock).map_err(|source| ServerError::Bind {
+        what: "unix socket",
+        addr: sock.display().to_string(),
+        source,
+    })?;
+    fs::set_permissions(&sock, fs::Permissions::from_mode(0o600)).map_err(io_state(&sock))?;
+
+    let state = AppState {
+        config: Arc::new(config.clone()),
+        store: Arc::new(store),
+        started: Instant::now(),
+        shutdown: shutdown.clone(),
+    };
+    let app = http::router(state.clone());
+    info!(socket = %sock.display(), state = %state_dir.display(), "cryod listening");
+
+    let tcp_task = match config.listen {
+        Some(addr) => {
+            let l = TcpListener::bind(addr).await.map_err(|source| ServerError::Bind {
+                what: "TCP address",
+                addr: addr.to_string(),
+                source,
+            })?;
+            info!(%addr, "serving HTTP on TCP");
+            let public = http::public_router(state.clone());
+            let sd = shutdown.clone();
+            Some(tokio::spawn(async move {
+                axum::serve(l, public.into_make_service_with_connect_info::<Peer>())
+                    .with_graceful_shutdown(sd.cancelled_owned())
+                    .await
+            }))
+        }
+        None => None,
+    };
+
+    let res = axum::serve(unix, app.into_make_service_with_connect_info::<Peer>())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
+    shutdown.cancel();
+    if let Some(t) = tcp_task {
+        match t.await {
+            Ok(Err(e)) => warn!("TCP server ended with an error: {e}"),
+            Err(e) => warn!("TCP server task failed: {e}"),
+            Ok(Ok(())) => {}
+        }
+    }
+    let _ = fs::remove_file(&sock);
+    info!("cryod stopped");
+    drop(lock);
+    res.map_err(ServerError::Serve)
+}

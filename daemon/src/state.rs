@@ -1,0 +1,19 @@
+//! Shared state of a running daemon, handed to every HTTP handler.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use cryo_store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+
+/// Everything a handler may need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<Store>,
+    pub started: Instant,
+    /// Cancelled to shut the daemon down gracefully.
+    pub shutdown: CancellationToken,
+}
