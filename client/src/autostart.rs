@@ -25,9 +25,8 @@ pub struct Target {
 pub fn target(g: &Global) -> Result<Target> {
     let state = match &g.state {
         Some(s) => s.clone(),
-        None => cryo_default_state().context(
-            "no state directory: set --state, $CRYO_STATE, $XDG_STATE_HOME or $HOME",
-        )?,
+        None => cryo_default_state()
+            .context("no state directory: set --state, $CRYO_STATE, $XDG_STATE_HOME or $HOME")?,
     };
     let state = if state.is_absolute() {
         state
@@ -115,7 +114,11 @@ fn start(t: &Target, explicit_socket: bool) -> Result<()> {
             Ok(())
         });
     }
-    eprintln!("cryo: starting cryod for {} (log: {})", t.state.display(), log_path.display());
+    eprintln!(
+        "cryo: starting cryod for {} (log: {})",
+        t.state.display(),
+        log_path.display()
+    );
     cmd.spawn()
         .with_context(|| format!("starting {}", cryod_path().display()))?;
     Ok(())

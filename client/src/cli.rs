@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{daemon::DaemonCmd, store::StoreCmd};
+use crate::commands::{
+    daemon::DaemonCmd, mirror::MirrorCmd, snapshot::SnapshotCmd, store::StoreCmd,
+};
 
 /// cryo: rebuild end-of-life Linux distributions as pure, cached, verifiable derivations.
 ///
@@ -47,6 +49,12 @@ pub enum Command {
     /// Content-addressed store: put, cat, import, export, verify, gc, stats, roots.
     #[command(subcommand)]
     Store(StoreCmd),
+    /// Archives (offline mirrors): add, list, remove, sync into snapshots.
+    #[command(subcommand)]
+    Mirror(MirrorCmd),
+    /// Immutable, verified package universes: list, show, diff, pkg, fetch.
+    #[command(subcommand)]
+    Snapshot(SnapshotCmd),
     /// The daemon: status, stop.
     #[command(subcommand)]
     Daemon(DaemonCmd),

@@ -25,7 +25,9 @@ pub struct Conn {
 
 /// An empty body.
 pub fn empty() -> Body {
-    Full::new(Bytes::new()).map_err(|never| match never {}).boxed()
+    Full::new(Bytes::new())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 /// A body streamed from chunks produced elsewhere (e.g. a file reader thread).
@@ -52,7 +54,24 @@ impl Conn {
     }
 
     /// Send one request on a fresh connection.
-    pub async fn request(&self, method: Method, path: &str, body: Body) -> Result<Response<Incoming>> {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+    ) -> Result<Response<Incoming>> {
+        self.request_typed(method, path, body, "application/octet-stream")
+            .await
+    }
+
+    /// Send one request with an explicit content type.
+    pub async fn request_typed(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        content_type: &str,
+    ) -> Result<Response<Incoming>> {
         let stream = UnixStream::connect(&self.socket)
             .await
             .with_context(|| format!("connecting to cryod at {}", self.socket.display()))?;
@@ -68,6 +87,7 @@ impl Conn {
             .method(method)
             .uri(format!("http://cryod{path}"))
             .header("host", "cryod")
+            .header("content-type", content_type)
             .body(body)
             .context("building request")?;
         sender
@@ -77,7 +97,12 @@ impl Conn {
     }
 
     /// Send a request and fail with the daemon's message on a non-2xx status.
-    pub async fn checked(&self, method: Method, path: &str, body: Body) -> Result<Response<Incoming>> {
+    pub async fn checked(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+    ) -> Result<Response<Incoming>> {
         let resp = self.request(method, path, body).await?;
         if resp.status().is_success() {
             return Ok(resp);
@@ -98,7 +123,12 @@ impl Conn {
                 .boxed(),
             None => empty(),
         };
-        let resp = self.checked(method, path, body).await?;
+        let resp = self
+            .request_typed(method, path, body, "application/json")
+            .await?;
+        if !resp.status().is_success() {
+            return Err(api_error(resp).await);
+        }
         read_json(resp).await
     }
 }
@@ -128,7 +158,12 @@ pub async fn api_error(resp: Response<Incoming>) -> anyhow::Error {
     };
     match serde_json::from_slice::<ApiError>(&bytes) {
         Ok(e) => anyhow!("{}", e.message),
-        Err(_) if status == StatusCode::NOT_FOUND => anyhow!("cryod does not know this request (404); is it older than this cryo?"),
-        Err(_) => anyhow!("cryod answered {status}: {}", String::from_utf8_lossy(&bytes)),
+        Err(_) if status == StatusCode::NOT_FOUND => {
+            anyhow!("cryod does not know this request (404); is it older than this cryo?")
+        }
+        Err(_) => anyhow!(
+            "cryod answered {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        ),
     }
 }

@@ -20,7 +20,12 @@ fn help_documents_commands_and_exit_codes() {
 #[test]
 fn no_daemon_and_no_autostart_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = cryo().arg("--state").arg(dir.path()).args(["store", "stats"]).output().unwrap();
+    let out = cryo()
+        .arg("--state")
+        .arg(dir.path())
+        .args(["store", "stats"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no cryod answers"));
 }

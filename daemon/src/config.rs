@@ -179,7 +179,8 @@ mod tests {
 
     #[test]
     fn precedence_file_env_flags() {
-        let file: RawConfig = toml::from_str("state = \"/f\"\nworkers = 3\nlog = \"debug\"").unwrap();
+        let file: RawConfig =
+            toml::from_str("state = \"/f\"\nworkers = 3\nlog = \"debug\"").unwrap();
         let env = RawConfig {
             workers: Some(5),
             ..Default::default()

@@ -8,7 +8,9 @@
 //! The binary (`src/bin/cryod.rs`) only parses flags, sets up logging and calls
 //! [`server::run`].
 
+pub mod clock;
 pub mod config;
 pub mod http;
+pub mod mirror;
 pub mod server;
 pub mod state;

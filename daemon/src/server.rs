@@ -51,7 +51,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let state_dir = config.state.clone();
     fs::create_dir_all(&state_dir).map_err(io_state(&state_dir))?;
     // The state dir holds the socket and keys: owner only.
-    fs::set_permissions(&state_dir, fs::Permissions::from_mode(0o700)).map_err(io_state(&state_dir))?;
+    fs::set_permissions(&state_dir, fs::Permissions::from_mode(0o700))
+        .map_err(io_state(&state_dir))?;
     let lock_path = state_dir.join("cryod.lock");
     let lock = File::options()
         .create(true)
@@ -88,6 +89,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         config: Arc::new(config.clone()),
         store: Arc::new(store),
         started: Instant::now(),
+        clock: crate::clock::Clock::from_env()
+            .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?,
+        host_arch: cryo_debian::arch::Arch::host()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| "amd64".into()),
         shutdown: shutdown.clone(),
     };
     let app = http::router(state.clone());
@@ -95,11 +101,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
 
     let tcp_task = match config.listen {
         Some(addr) => {
-            let l = TcpListener::bind(addr).await.map_err(|source| ServerError::Bind {
-                what: "TCP address",
-                addr: addr.to_string(),
-                source,
-            })?;
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    what: "TCP address",
+                    addr: addr.to_string(),
+                    source,
+                })?;
             info!(%addr, "serving HTTP on TCP");
             let public = http::public_router(state.clone());
             let sd = shutdown.clone();

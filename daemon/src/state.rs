@@ -14,6 +14,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<Store>,
     pub started: Instant,
+    /// The clock for validity checks (`CRYOD_NOW` in tests).
+    pub clock: crate::clock::Clock,
+    /// Host architecture in Debian naming.
+    pub host_arch: String,
     /// Cancelled to shut the daemon down gracefully.
     pub shutdown: CancellationToken,
 }

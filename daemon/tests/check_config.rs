@@ -4,7 +4,14 @@ use std::process::Command;
 
 fn cryod() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cryod"));
-    for v in ["CRYO_STATE", "CRYO_SOCKET", "CRYOD_LISTEN", "CRYOD_WORKERS", "CRYOD_LOG", "CRYO_CONFIG"] {
+    for v in [
+        "CRYO_STATE",
+        "CRYO_SOCKET",
+        "CRYOD_LISTEN",
+        "CRYOD_WORKERS",
+        "CRYOD_LOG",
+        "CRYO_CONFIG",
+    ] {
         c.env_remove(v);
     }
     c
@@ -14,7 +21,11 @@ fn cryod() -> Command {
 fn file_env_flag_precedence() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("cryod.toml");
-    std::fs::write(&cfg, "workers = 3\nlisten = \"127.0.0.1:9\"\nlog = \"debug\"\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "workers = 3\nlisten = \"127.0.0.1:9\"\nlog = \"debug\"\n",
+    )
+    .unwrap();
     let out = cryod()
         .args(["--check-config", "--config"])
         .arg(&cfg)
@@ -25,7 +36,11 @@ fn file_env_flag_precedence() {
         .arg("127.0.0.1:7")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["workers"], 5, "env beats file");
     assert_eq!(v["listen"], "127.0.0.1:7", "flag beats file");
@@ -38,11 +53,21 @@ fn invalid_config_is_refused_with_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("bad.toml");
     std::fs::write(&cfg, "wrokers = 3\n").unwrap();
-    let out = cryod().args(["--check-config", "--config"]).arg(&cfg).output().unwrap();
+    let out = cryod()
+        .args(["--check-config", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrokers"));
     let out = cryod()
-        .args(["--check-config", "--state", "/tmp/x", "--listen", "nonsense"])
+        .args([
+            "--check-config",
+            "--state",
+            "/tmp/x",
+            "--listen",
+            "nonsense",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -32,7 +32,8 @@ fn fill(path: &Path, seed: &[u8], size: u64) {
 }
 
 fn packages_seed() -> Vec<u8> {
-    let xz = std::fs::read(mirror().join("debian/dists/bookworm/main/binary-amd64/Packages.xz")).unwrap();
+    let xz = std::fs::read(mirror().join("debian/dists/bookworm/main/binary-amd64/Packages.xz"))
+        .unwrap();
     let mut out = Vec::new();
     liblzma_decode(&xz, &mut out);
     out
@@ -85,7 +86,11 @@ fn time<F: FnOnce()>(f: F) -> f64 {
 }
 
 fn run_tool(cmd: &str, args: &[&str], file: &Path) -> Option<f64> {
-    let ok = Command::new(cmd).arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new(cmd)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !ok {
         eprintln!("  ({cmd} not installed: skipped; apt-get install {cmd})");
         return None;
@@ -109,18 +114,28 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mb = size as f64 / 1e6;
     println!("store ingest benchmark, {:.0} MB per input", mb);
-    println!("{:<10} {:<22} {:>9} {:>10} {:>12}", "input", "tool", "seconds", "MB/s", "cryo/peer");
+    println!(
+        "{:<10} {:<22} {:>9} {:>10} {:>12}",
+        "input", "tool", "seconds", "MB/s", "cryo/peer"
+    );
     for (name, seed) in [("packages", packages_seed()), ("debs", debs_seed())] {
         let file = dir.path().join(name);
         fill(&file, &seed, size);
         // Warm the page cache.
-        std::io::copy(&mut std::fs::File::open(&file).unwrap(), &mut std::io::sink()).unwrap();
+        std::io::copy(
+            &mut std::fs::File::open(&file).unwrap(),
+            &mut std::io::sink(),
+        )
+        .unwrap();
         let state = dir.path().join(format!("state-{name}"));
         let store = Store::open(&state).unwrap();
         let mut stored = 0;
         let t_cryo = time(|| {
             let mut f = std::fs::File::open(&file).unwrap();
-            stored = store.put_reader(&mut f, ObjectKind::Blob, &[], None).unwrap().stored_size;
+            stored = store
+                .put_reader(&mut f, ObjectKind::Blob, &[], None)
+                .unwrap()
+                .stored_size;
         });
         let row = |tool: &str, t: f64| {
             println!(

@@ -160,7 +160,10 @@ mod tests {
     #[test]
     fn bad_strings_are_clear_errors() {
         let e = "abc".parse::<B3Digest>().unwrap_err();
-        assert!(e.to_string().contains("expected 64 hex characters, got 3"), "{e}");
+        assert!(
+            e.to_string().contains("expected 64 hex characters, got 3"),
+            "{e}"
+        );
         let bad = format!("{}g", "a".repeat(63));
         let e = bad.parse::<B3Digest>().unwrap_err();
         assert!(e.to_string().contains("not hex"), "{e}");

@@ -115,9 +115,11 @@ impl Store {
                 }
             }
             if meta.kind == ObjectKind::Tree {
-                match self.read(d).map_err(|e| e.to_string()).and_then(|b| {
-                    Tree::decode(&b).map_err(|e| e.to_string())
-                }) {
+                match self
+                    .read(d)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| Tree::decode(&b).map_err(|e| e.to_string()))
+                {
                     Ok(tree) => {
                         for c in tree.references() {
                             if !known.contains(&c) {

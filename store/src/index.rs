@@ -9,8 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use redb::{
-    Database, MultimapTableDefinition, ReadableDatabase, ReadableTable,
-    ReadableTableMetadata, TableDefinition,
+    Database, MultimapTableDefinition, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    TableDefinition,
 };
 use serde::{Deserialize, Serialize};
 
@@ -211,8 +211,7 @@ impl Index {
     /// Create or move a named GC root.
     pub fn set_root(&self, name: &str, digest: &B3Digest) -> Result<(), IndexError> {
         let tx = self.db.begin_write()?;
-        tx.open_table(ROOTS)?
-            .insert(name, &digest.as_bytes()[..])?;
+        tx.open_table(ROOTS)?.insert(name, &digest.as_bytes()[..])?;
         tx.commit()?;
         Ok(())
     }

@@ -70,26 +70,26 @@ pub struct Store {
 /// Keeps every digest put through it alive (temporary GC roots) until dropped.
 #[derive(Debug)]
 pub struct Session {
-    held: Vec<B3Digest>,
+    held: Mutex<Vec<B3Digest>>,
     roots: TempRoots,
 }
 
 impl Session {
-    fn hold(&mut self, d: B3Digest) {
+    fn hold(&self, d: B3Digest) {
         *self
             .roots
             .lock()
             .expect("temp roots lock")
             .entry(d)
             .or_default() += 1;
-        self.held.push(d);
+        self.held.lock().expect("session lock").push(d);
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
         let mut roots = self.roots.lock().expect("temp roots lock");
-        for d in &self.held {
+        for d in self.held.lock().expect("session lock").iter() {
             if let Some(n) = roots.get_mut(d) {
                 *n -= 1;
                 if *n == 0 {
@@ -166,7 +166,7 @@ impl Store {
     /// Start a session whose puts stay alive until it is dropped.
     pub fn session(&self) -> Session {
         Session {
-            held: Vec::new(),
+            held: Mutex::new(Vec::new()),
             roots: self.temp_roots.clone(),
         }
     }
@@ -178,7 +178,7 @@ impl Store {
         reader: &mut dyn Read,
         kind: ObjectKind,
         refs: &[B3Digest],
-        session: Option<&mut Session>,
+        session: Option<&Session>,
     ) -> Result<Stored, StoreError> {
         let _g = self.gc_lock.read().expect("gc lock");
         let PutOutcome {
@@ -214,14 +214,28 @@ impl Store {
         bytes: &[u8],
         kind: ObjectKind,
         refs: &[B3Digest],
-        session: Option<&mut Session>,
+        session: Option<&Session>,
     ) -> Result<Stored, StoreError> {
         let mut r = bytes;
         self.put_reader(&mut r, kind, refs, session)
     }
 
+    /// Protect an object that is already stored with `session` (a temporary root), e.g.
+    /// an index reused by a sync. Fails if the object is gone.
+    pub fn hold(&self, session: &Session, digest: &B3Digest) -> Result<(), StoreError> {
+        let _g = self.gc_lock.read().expect("gc lock");
+        if !self.contains(digest)? {
+            return Err(BlobError::NotFound(*digest).into());
+        }
+        session.hold(*digest);
+        Ok(())
+    }
+
     /// A verifying reader over an object's content.
-    pub fn open_blob(&self, digest: &B3Digest) -> Result<VerifyingReader<Box<dyn Read + Send>>, StoreError> {
+    pub fn open_blob(
+        &self,
+        digest: &B3Digest,
+    ) -> Result<VerifyingReader<Box<dyn Read + Send>>, StoreError> {
         Ok(self.blobs.open(digest)?)
     }
 

@@ -2,8 +2,8 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{PermissionsExt, symlink};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
 
 use crate::component::PathComponent;
@@ -14,7 +14,7 @@ use crate::tree::{EntryKind, Tree, TreeEntry};
 
 impl Store {
     /// Store a tree object (its children must already be stored).
-    pub fn put_tree(&self, tree: &Tree, session: &mut Session) -> Result<B3Digest, StoreError> {
+    pub fn put_tree(&self, tree: &Tree, session: &Session) -> Result<B3Digest, StoreError> {
         for c in tree.references() {
             if !self.contains(&c)? {
                 return Err(StoreError::Invalid(format!(
@@ -44,7 +44,7 @@ impl Store {
 
     /// Import `dir` recursively. Symlinks are recorded, never followed; devices, fifos and
     /// sockets are refused.
-    pub fn import_dir(&self, dir: &Path, session: &mut Session) -> Result<B3Digest, StoreError> {
+    pub fn import_dir(&self, dir: &Path, session: &Session) -> Result<B3Digest, StoreError> {
         let meta = fs::symlink_metadata(dir).map_err(|e| StoreError::fs(dir, e))?;
         if !meta.is_dir() {
             return Err(StoreError::fs(dir, "not a directory"));
@@ -122,7 +122,8 @@ impl Store {
                     executable, digest, ..
                 } => {
                     let mut r = self.open_blob(digest)?;
-                    let mut f = fs::File::create_new(&path).map_err(|e| StoreError::fs(&path, e))?;
+                    let mut f =
+                        fs::File::create_new(&path).map_err(|e| StoreError::fs(&path, e))?;
                     io::copy(&mut r, &mut f).map_err(|e| StoreError::fs(&path, e))?;
                     let mode = if *executable { 0o755 } else { 0o644 };
                     fs::set_permissions(&path, fs::Permissions::from_mode(mode))

@@ -85,7 +85,7 @@ impl Dir {
 impl Store {
     /// Build a tree from a tar stream (files, directories, symlinks, hard links to earlier
     /// files). Anything else is refused with the entry's path.
-    pub fn import_tar(&self, reader: impl Read, session: &mut Session) -> Result<B3Digest, StoreError> {
+    pub fn import_tar(&self, reader: impl Read, session: &Session) -> Result<B3Digest, StoreError> {
         let mut ar = tar::Archive::new(reader);
         let mut root = Dir::default();
         let bad = |e: std::io::Error| StoreError::Invalid(format!("reading tar stream: {e}"));
@@ -136,7 +136,11 @@ impl Store {
                 )));
             };
             let dir = root.dir_mut(dirs, &path)?;
-            if dir.children.insert(name.clone(), Node::Leaf(kind)).is_some() {
+            if dir
+                .children
+                .insert(name.clone(), Node::Leaf(kind))
+                .is_some()
+            {
                 return Err(StoreError::Invalid(format!(
                     "tar entry {:?} appears twice",
                     String::from_utf8_lossy(&path)
@@ -146,7 +150,7 @@ impl Store {
         self.put_dir_node(root, session)
     }
 
-    fn put_dir_node(&self, dir: Dir, session: &mut Session) -> Result<B3Digest, StoreError> {
+    fn put_dir_node(&self, dir: Dir, session: &Session) -> Result<B3Digest, StoreError> {
         let mut entries = Vec::with_capacity(dir.children.len());
         for (name, node) in dir.children {
             let kind = match node {
@@ -198,8 +202,12 @@ impl Store {
                     h.set_entry_type(tar::EntryType::Symlink);
                     h.set_mode(0o777);
                     h.set_size(0);
-                    b.append_link(&mut h, path, std::path::Path::new(std::ffi::OsStr::from_bytes(target)))
-                        .map_err(io)?;
+                    b.append_link(
+                        &mut h,
+                        path,
+                        std::path::Path::new(std::ffi::OsStr::from_bytes(target)),
+                    )
+                    .map_err(io)?;
                 }
                 EntryKind::File {
                     executable,

@@ -25,7 +25,12 @@ fn put_and_read_back_compressed_and_raw() {
     assert_eq!(s.read(&put.digest).unwrap(), text);
     // Sharded file name an operator can find.
     let hex = put.digest.to_hex();
-    assert!(dir.path().join("blobs").join(&hex[..2]).join(&hex).is_file());
+    assert!(dir
+        .path()
+        .join("blobs")
+        .join(&hex[..2])
+        .join(&hex)
+        .is_file());
 
     // Random bytes do not compress: stored raw.
     let mut noise = vec![0u8; 300_000];
@@ -51,8 +56,12 @@ fn put_and_read_back_compressed_and_raw() {
 #[test]
 fn corrupt_blob_is_never_returned_and_verify_lists_it() {
     let (dir, s) = store();
-    let a = s.put_bytes(&b"aaaa".repeat(1000), ObjectKind::Blob, &[], None).unwrap();
-    let b = s.put_bytes(&[7u8; 5000], ObjectKind::Blob, &[], None).unwrap();
+    let a = s
+        .put_bytes(&b"aaaa".repeat(1000), ObjectKind::Blob, &[], None)
+        .unwrap();
+    let b = s
+        .put_bytes(&[7u8; 5000], ObjectKind::Blob, &[], None)
+        .unwrap();
     let c = s.put_bytes(b"small", ObjectKind::Blob, &[], None).unwrap();
     assert!(s.verify().unwrap().is_clean());
     // Flip one byte of a's payload and replace c's file by different valid content.
@@ -75,7 +84,10 @@ fn corrupt_blob_is_never_returned_and_verify_lists_it() {
     let err = s.read(&a.digest).unwrap_err().to_string();
     assert!(err.contains(&a.digest.to_hex()), "{err}");
     let err = s.read(&c.digest).unwrap_err().to_string();
-    assert!(err.contains(&c.digest.to_hex()) && err.contains("corrupt"), "{err}");
+    assert!(
+        err.contains(&c.digest.to_hex()) && err.contains("corrupt"),
+        "{err}"
+    );
     assert_eq!(s.read(&b.digest).unwrap(), vec![7u8; 5000]);
 
     let report = s.verify().unwrap();
@@ -103,7 +115,11 @@ fn sample_dir() -> tempfile::TempDir {
     fs::create_dir(d.path().join("empty")).unwrap();
     fs::write(d.path().join("a.txt"), b"alpha\n").unwrap();
     fs::write(d.path().join("sub/run.sh"), b"#!/bin/sh\necho hi\n").unwrap();
-    fs::set_permissions(d.path().join("sub/run.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(
+        d.path().join("sub/run.sh"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     fs::write(d.path().join("sub/deeper/b.bin"), vec![1u8; 70_000]).unwrap();
     symlink("../a.txt", d.path().join("sub/link")).unwrap();
     d
@@ -113,27 +129,33 @@ fn sample_dir() -> tempfile::TempDir {
 fn import_export_roundtrip_and_determinism() {
     let (_d, s) = store();
     let src = sample_dir();
-    let mut sess = s.session();
-    let t1 = s.import_dir(src.path(), &mut sess).unwrap();
-    let t2 = s.import_dir(src.path(), &mut sess).unwrap();
+    let sess = s.session();
+    let t1 = s.import_dir(src.path(), &sess).unwrap();
+    let t2 = s.import_dir(src.path(), &sess).unwrap();
     assert_eq!(t1, t2);
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("x");
     s.export_tree(&t1, &dest).unwrap();
     assert_eq!(fs::read(dest.join("a.txt")).unwrap(), b"alpha\n");
-    assert_eq!(fs::read_link(dest.join("sub/link")).unwrap().to_str(), Some("../a.txt"));
-    let mode = fs::metadata(dest.join("sub/run.sh")).unwrap().permissions().mode();
+    assert_eq!(
+        fs::read_link(dest.join("sub/link")).unwrap().to_str(),
+        Some("../a.txt")
+    );
+    let mode = fs::metadata(dest.join("sub/run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o755);
     assert!(dest.join("empty").is_dir());
     // Re-import of the export gives the same digest.
-    assert_eq!(s.import_dir(&dest, &mut sess).unwrap(), t1);
+    assert_eq!(s.import_dir(&dest, &sess).unwrap(), t1);
     // Export into a non-empty directory is refused.
     assert!(s.export_tree(&t1, &dest).is_err());
 
     // Tar round trip gives the same tree.
     let mut tar = Vec::new();
     s.export_tar(&t1, &mut tar).unwrap();
-    assert_eq!(s.import_tar(&tar[..], &mut sess).unwrap(), t1);
+    assert_eq!(s.import_tar(&tar[..], &sess).unwrap(), t1);
 }
 
 #[test]
@@ -151,7 +173,7 @@ fn tar_path_traversal_is_refused() {
         h.set_cksum();
         b.append(&h, &b"x"[..]).unwrap();
         let bytes = b.into_inner().unwrap();
-        let err = s.import_tar(&bytes[..], &mut s.session()).unwrap_err();
+        let err = s.import_tar(&bytes[..], &s.session()).unwrap_err();
         assert!(err.to_string().contains("tar entry"), "{evil}: {err}");
     }
 }
@@ -160,18 +182,35 @@ fn tar_path_traversal_is_refused() {
 fn gc_keeps_roots_sessions_and_realised_outputs() {
     let (_d, s) = store();
     let src = sample_dir();
-    let mut sess = s.session();
-    let tree = s.import_dir(src.path(), &mut sess).unwrap();
+    let sess = s.session();
+    let tree = s.import_dir(src.path(), &sess).unwrap();
     s.add_root("test/tree", &tree).unwrap();
-    let loose = s.put_bytes(b"garbage", ObjectKind::Blob, &[], None).unwrap().digest;
+    let loose = s
+        .put_bytes(b"garbage", ObjectKind::Blob, &[], None)
+        .unwrap()
+        .digest;
     let held = {
-        let d = s.put_bytes(b"in flight", ObjectKind::Blob, &[], Some(&mut sess)).unwrap();
+        let d = s
+            .put_bytes(b"in flight", ObjectKind::Blob, &[], Some(&sess))
+            .unwrap();
         d.digest
     };
-    let out = s.put_bytes(b"output.deb", ObjectKind::Blob, &[], None).unwrap().digest;
-    let drv = s.put_bytes(b"{\"drv\":1}", ObjectKind::Derivation, &[], None).unwrap().digest;
+    let out = s
+        .put_bytes(b"output.deb", ObjectKind::Blob, &[], None)
+        .unwrap()
+        .digest;
+    let drv = s
+        .put_bytes(b"{\"drv\":1}", ObjectKind::Derivation, &[], None)
+        .unwrap()
+        .digest;
     let mut outputs = std::collections::BTreeMap::new();
-    outputs.insert("x.deb".to_string(), OutputRef { digest: out, size: 10 });
+    outputs.insert(
+        "x.deb".to_string(),
+        OutputRef {
+            digest: out,
+            size: 10,
+        },
+    );
     s.set_realisation(&Realisation { drv, outputs }).unwrap();
     s.add_root("test/drv", &drv).unwrap();
 
@@ -195,8 +234,14 @@ fn gc_keeps_roots_sessions_and_realised_outputs() {
 #[test]
 fn realisation_cannot_change() {
     let (_d, s) = store();
-    let a = s.put_bytes(b"a", ObjectKind::Blob, &[], None).unwrap().digest;
-    let b = s.put_bytes(b"b", ObjectKind::Blob, &[], None).unwrap().digest;
+    let a = s
+        .put_bytes(b"a", ObjectKind::Blob, &[], None)
+        .unwrap()
+        .digest;
+    let b = s
+        .put_bytes(b"b", ObjectKind::Blob, &[], None)
+        .unwrap()
+        .digest;
     let drv = B3Digest::of(b"drv");
     let mk = |d| Realisation {
         drv,
@@ -211,12 +256,18 @@ fn realisation_cannot_change() {
 fn streaming_reader_fails_at_end_on_mismatch() {
     let (dir, s) = store();
     let data = vec![3u8; 3 << 20];
-    let d = s.put_bytes(&data, ObjectKind::Blob, &[], None).unwrap().digest;
+    let d = s
+        .put_bytes(&data, ObjectKind::Blob, &[], None)
+        .unwrap()
+        .digest;
     let hex = d.to_hex();
     let p = dir.path().join("blobs").join(&hex[..2]).join(&hex);
     // Replace with a valid blob file of other content: header and zstd stream are fine,
     // only the hash check can catch it.
-    let other = s.put_bytes(&vec![4u8; 3 << 20], ObjectKind::Blob, &[], None).unwrap().digest;
+    let other = s
+        .put_bytes(&vec![4u8; 3 << 20], ObjectKind::Blob, &[], None)
+        .unwrap()
+        .digest;
     let ho = other.to_hex();
     fs::copy(dir.path().join("blobs").join(&ho[..2]).join(&ho), &p).unwrap();
     let mut r = s.open_blob(&d).unwrap();

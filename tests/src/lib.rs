@@ -44,13 +44,29 @@ pub fn fixture_mirror() -> PathBuf {
 pub struct Daemon {
     pub state: tempfile::TempDir,
     child: Option<Child>,
+    env: Vec<(String, String)>,
 }
 
 impl Daemon {
     /// Start a daemon on a fresh state directory and wait until it answers.
     pub fn start() -> Self {
-        let state = tempfile::Builder::new().prefix("cryo-e2e-").tempdir().unwrap();
-        let mut d = Daemon { state, child: None };
+        Self::start_with_env(&[])
+    }
+
+    /// Start a daemon with extra environment (e.g. `CRYOD_NOW` to pin the clock).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Self {
+        let state = tempfile::Builder::new()
+            .prefix("cryo-e2e-")
+            .tempdir()
+            .unwrap();
+        let mut d = Daemon {
+            state,
+            child: None,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
         d.restart();
         d
     }
@@ -67,6 +83,7 @@ impl Daemon {
             .arg("--state")
             .arg(self.state.path())
             .env("CRYOD_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -157,5 +174,112 @@ impl Drop for Daemon {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+}
+
+/// The fixture's archive keyring.
+pub fn keyring() -> PathBuf {
+    fixture_mirror().join("keyrings/debian-archive-keyring.gpg")
+}
+
+/// A writable copy of the fixture mirror's metadata (`dists/` of both archives) with only
+/// the named pool files (paths relative to the archive root, e.g.
+/// `debian/pool/main/h/hello/hello_2.10-3_amd64.deb`), for tests that tamper or delete.
+pub fn mirror_copy(pool_files: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("cryo-mirror-")
+        .tempdir()
+        .unwrap();
+    let src = fixture_mirror();
+    for archive in ["debian", "debian-security"] {
+        copy_tree(
+            &src.join(archive).join("dists"),
+            &dir.path().join(archive).join("dists"),
+        );
+    }
+    for f in pool_files {
+        let dest = dir.path().join(f);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(f), &dest).unwrap();
+    }
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_tree(&p, &to.join(e.file_name()));
+        } else {
+            let dest = to.join(e.file_name());
+            std::fs::copy(&p, &dest).unwrap();
+            let mut perm = std::fs::metadata(&dest).unwrap().permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o644);
+            std::fs::set_permissions(&dest, perm).unwrap();
+        }
+    }
+}
+
+/// A loopback HTTP server (python3, `tests/support/flaky_http.py`) serving `root`, with
+/// optional fault rules; killed on drop.
+pub struct HttpServer {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl HttpServer {
+    pub fn start(root: &Path, rules: serde_json::Value) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port_file = dir.path().join("port");
+        let rules_file = dir.path().join("rules.json");
+        std::fs::write(&rules_file, rules.to_string()).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("support/flaky_http.py");
+        let child = Command::new("python3")
+            .arg(script)
+            .arg(root)
+            .arg(&port_file)
+            .arg(&rules_file)
+            .arg(dir.path().join("requests.log"))
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("python3 is installed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !port_file.exists() {
+            assert!(Instant::now() < deadline, "HTTP server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let port = std::fs::read_to_string(&port_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        HttpServer {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    /// Paths requested so far, in order.
+    pub fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(self._dir.path().join("requests.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{}", self.port, path)
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

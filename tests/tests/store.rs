@@ -17,7 +17,10 @@ fn put_cat_verify_the_fixture_mirror_files() {
     let mirror = fixture_mirror().join("debian/dists/bookworm");
     let inrelease = mirror.join("InRelease");
     let packages = mirror.join("main/binary-amd64/Packages.xz");
-    let digest = d.ok(&["store", "put", inrelease.to_str().unwrap()]).trim().to_string();
+    let digest = d
+        .ok(&["store", "put", inrelease.to_str().unwrap()])
+        .trim()
+        .to_string();
     assert_eq!(digest.len(), 64);
     let out = d.cryo(&["store", "cat", &digest]);
     assert!(out.status.success());
@@ -26,7 +29,10 @@ fn put_cat_verify_the_fixture_mirror_files() {
     let put = d.json(&["store", "put", packages.to_str().unwrap()]);
     // Packages.xz is already compressed: stored raw.
     assert_eq!(put["encoding"], "raw");
-    assert_eq!(put["size"].as_u64().unwrap(), fs::metadata(&packages).unwrap().len());
+    assert_eq!(
+        put["size"].as_u64().unwrap(),
+        fs::metadata(&packages).unwrap().len()
+    );
     let pd = put["digest"].as_str().unwrap().to_string();
     let out = d.cryo(&["store", "cat", &pd]);
     assert_eq!(out.stdout, fs::read(&packages).unwrap());
@@ -43,7 +49,10 @@ fn put_cat_verify_the_fixture_mirror_files() {
 fn corrupt_blob_cat_fails_and_verify_names_it() {
     let d = Daemon::start();
     let src = fixture_mirror().join("debian/dists/bookworm/InRelease");
-    let digest = d.ok(&["store", "put", src.to_str().unwrap()]).trim().to_string();
+    let digest = d
+        .ok(&["store", "put", src.to_str().unwrap()])
+        .trim()
+        .to_string();
     let good = d.ok(&["store", "put", "-", "--root", "keep/good"]);
     let _ = good;
     let p = blob_path(&d, &digest);
@@ -54,7 +63,10 @@ fn corrupt_blob_cat_fails_and_verify_names_it() {
 
     let out = d.cryo(&["store", "cat", &digest]);
     assert!(!out.status.success());
-    assert!(out.stdout.is_empty(), "no content of a corrupt blob may be printed");
+    assert!(
+        out.stdout.is_empty(),
+        "no content of a corrupt blob may be printed"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&digest), "{err}");
 
@@ -119,25 +131,43 @@ fn killed_during_put_leaves_no_partial_object() {
     assert!(!out.status.success(), "a put whose daemon died must fail");
 
     d.restart();
-    assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0, "stray temp files swept");
+    assert_eq!(
+        fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "stray temp files swept"
+    );
     let after = d.json(&["store", "stats"]);
     assert_eq!(before["objects"], after["objects"]);
     let out = d.cryo(&["store", "verify"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
 fn import_export_gc_roots() {
     let d = Daemon::start();
     let src = fixture_mirror().join("debian/dists");
-    let t = d.json(&["store", "import", src.to_str().unwrap(), "--root", "fixture/dists"]);
+    let t = d.json(&[
+        "store",
+        "import",
+        src.to_str().unwrap(),
+        "--root",
+        "fixture/dists",
+    ]);
     let tree = t["digest"].as_str().unwrap().to_string();
     assert_eq!(t["root"], "fixture/dists");
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("copy");
     d.ok(&["store", "export", &tree, dest.to_str().unwrap()]);
     for f in ["bookworm/InRelease", "bookworm/main/source/Sources.xz"] {
-        assert_eq!(fs::read(src.join(f)).unwrap(), fs::read(dest.join(f)).unwrap(), "{f}");
+        assert_eq!(
+            fs::read(src.join(f)).unwrap(),
+            fs::read(dest.join(f)).unwrap(),
+            "{f}"
+        );
     }
     // The same content imports to the same tree.
     let again = d.json(&["store", "import", dest.to_str().unwrap(), "--root", ""]);
@@ -152,7 +182,12 @@ fn import_export_gc_roots() {
     assert_eq!(gc["deleted"], 1, "{gc}");
     assert!(!d.cryo(&["store", "cat", &loose]).status.success());
     // Rooted tree survives; removing its root frees it.
-    d.ok(&["store", "export", &tree, out.path().join("c2").to_str().unwrap()]);
+    d.ok(&[
+        "store",
+        "export",
+        &tree,
+        out.path().join("c2").to_str().unwrap(),
+    ]);
     d.ok(&["store", "root-rm", "fixture/dists"]);
     let gc = d.json(&["store", "gc"]);
     assert!(gc["deleted"].as_u64().unwrap() >= 4, "{gc}");

@@ -54,7 +54,9 @@ pub async fn run(g: &Global, cmd: DaemonCmd) -> Result<ExitCode> {
                     ("workers", s.workers.to_string()),
                     (
                         "your uid",
-                        s.peer_uid.map(|u| u.to_string()).unwrap_or_else(|| "?".into()),
+                        s.peer_uid
+                            .map(|u| u.to_string())
+                            .unwrap_or_else(|| "?".into()),
                     ),
                 ]);
             }
@@ -69,7 +71,8 @@ pub async fn run(g: &Global, cmd: DaemonCmd) -> Result<ExitCode> {
                 }
                 return Ok(ExitCode::SUCCESS);
             }
-            conn.checked(Method::POST, "/api/v1/shutdown", empty()).await?;
+            conn.checked(Method::POST, "/api/v1/shutdown", empty())
+                .await?;
             let gone = wait_gone(&t.socket, Duration::from_secs(60)).await;
             if g.json {
                 output::json(&serde_json::json!({"stopped": gone}));
@@ -78,7 +81,11 @@ pub async fn run(g: &Global, cmd: DaemonCmd) -> Result<ExitCode> {
             } else {
                 println!("cryod was asked to stop but still answers after 60s");
             }
-            Ok(if gone { ExitCode::SUCCESS } else { ExitCode::from(2) })
+            Ok(if gone {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
         }
     }
 }

@@ -1,6 +1,8 @@
 //! One module per command group; `run` dispatches.
 
 pub mod daemon;
+pub mod mirror;
+pub mod snapshot;
 pub mod store;
 
 use std::process::ExitCode;
@@ -13,5 +15,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Store(cmd) => store::run(&cli.global, cmd).await,
         Command::Daemon(cmd) => daemon::run(&cli.global, cmd).await,
+        Command::Mirror(cmd) => mirror::run(&cli.global, cmd).await,
+        Command::Snapshot(cmd) => snapshot::run(&cli.global, cmd).await,
     }
 }

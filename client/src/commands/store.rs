@@ -69,7 +69,9 @@ fn root_query(root: &Option<String>) -> String {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -84,7 +86,10 @@ fn reader_body(mut r: Box<dyn Read + Send>) -> crate::conn::Body {
             match r.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
-                    if tx.blocking_send(Ok(Bytes::copy_from_slice(&buf[..n]))).is_err() {
+                    if tx
+                        .blocking_send(Ok(Bytes::copy_from_slice(&buf[..n])))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -129,7 +134,9 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
                 )
             };
             let path = format!("/api/v1/store/blobs{}", root_query(&root));
-            let resp = conn.checked(Method::POST, &path, reader_body(reader)).await?;
+            let resp = conn
+                .checked(Method::POST, &path, reader_body(reader))
+                .await?;
             print_put(g, read_json(resp).await?).await;
         }
         StoreCmd::Cat { digest } => cat(&conn, &digest).await?,
@@ -148,7 +155,9 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
                 }
             });
             let path = format!("/api/v1/store/trees{}", root_query(&root));
-            let resp = conn.checked(Method::POST, &path, reader_body(Box::new(r))).await?;
+            let resp = conn
+                .checked(Method::POST, &path, reader_body(Box::new(r)))
+                .await?;
             print_put(g, read_json(resp).await?).await;
         }
         StoreCmd::Export { tree, dir } => {
@@ -158,7 +167,10 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
             let resp = conn
                 .checked(Method::GET, &format!("/api/v1/store/trees/{tree}"), empty())
                 .await?;
-            let stream = resp.into_body().into_data_stream().map_err(std::io::Error::other);
+            let stream = resp
+                .into_body()
+                .into_data_stream()
+                .map_err(std::io::Error::other);
             let reader = SyncIoBridge::new(StreamReader::new(stream));
             let d = dir.clone();
             tokio::task::spawn_blocking(move || -> Result<()> {
@@ -176,7 +188,9 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
             }
         }
         StoreCmd::Verify => {
-            let r: VerifyReport = conn.json(Method::POST, "/api/v1/store/verify", None::<&()>).await?;
+            let r: VerifyReport = conn
+                .json(Method::POST, "/api/v1/store/verify", None::<&()>)
+                .await?;
             if g.json {
                 output::json(&r);
             } else {
@@ -190,10 +204,16 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
                     r.bad.len()
                 );
             }
-            return Ok(if r.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            return Ok(if r.is_clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
         }
         StoreCmd::Gc => {
-            let r: GcReport = conn.json(Method::POST, "/api/v1/store/gc", None::<&()>).await?;
+            let r: GcReport = conn
+                .json(Method::POST, "/api/v1/store/gc", None::<&()>)
+                .await?;
             if g.json {
                 output::json(&r);
             } else {
@@ -207,7 +227,9 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
             }
         }
         StoreCmd::Stats => {
-            let s: StoreStats = conn.json(Method::GET, "/api/v1/store/stats", None::<&()>).await?;
+            let s: StoreStats = conn
+                .json(Method::GET, "/api/v1/store/stats", None::<&()>)
+                .await?;
             if g.json {
                 output::json(&s);
             } else {
@@ -225,7 +247,9 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
             }
         }
         StoreCmd::Roots => {
-            let roots: Vec<RootInfo> = conn.json(Method::GET, "/api/v1/store/roots", None::<&()>).await?;
+            let roots: Vec<RootInfo> = conn
+                .json(Method::GET, "/api/v1/store/roots", None::<&()>)
+                .await?;
             if g.json {
                 output::json(&roots);
             } else {
@@ -239,7 +263,9 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
                 name,
                 digest: digest_arg(&digest)?,
             };
-            let r: RootInfo = conn.json(Method::POST, "/api/v1/store/roots", Some(&r)).await?;
+            let r: RootInfo = conn
+                .json(Method::POST, "/api/v1/store/roots", Some(&r))
+                .await?;
             if g.json {
                 output::json(&r);
             } else {
@@ -248,7 +274,11 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
         }
         StoreCmd::RootRm { name } => {
             let v: serde_json::Value = conn
-                .json(Method::DELETE, &format!("/api/v1/store/roots/{name}"), None::<&()>)
+                .json(
+                    Method::DELETE,
+                    &format!("/api/v1/store/roots/{name}"),
+                    None::<&()>,
+                )
                 .await?;
             if g.json {
                 output::json(&v);
@@ -262,7 +292,11 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
 
 async fn cat(conn: &Conn, digest: &str) -> Result<()> {
     let resp = conn
-        .checked(Method::GET, &format!("/api/v1/store/blobs/{digest}"), empty())
+        .checked(
+            Method::GET,
+            &format!("/api/v1/store/blobs/{digest}"),
+            empty(),
+        )
         .await?;
     let mut body = resp.into_body();
     let mut out = std::io::stdout().lock();

@@ -80,7 +80,10 @@ fn main() -> ExitCode {
         }
     };
     if args.check_config {
-        println!("{}", serde_json::to_string_pretty(&cfg).expect("config serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&cfg).expect("config serialises")
+        );
         return ExitCode::SUCCESS;
     }
     tracing_subscriber::fmt()
@@ -102,8 +105,9 @@ fn main() -> ExitCode {
     let res = rt.block_on(async {
         let sd = shutdown.clone();
         tokio::spawn(async move {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
                 _ = term.recv() => tracing::info!("SIGTERM: shutting down"),

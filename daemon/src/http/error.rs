@@ -58,7 +58,13 @@ impl IntoResponse for ApiErr {
 impl From<StoreError> for ApiErr {
     fn from(e: StoreError) -> Self {
         let message = e.to_string();
-        let (status, code) = match &e {
+        ApiErr::from_store(&e, message)
+    }
+}
+
+impl ApiErr {
+    fn from_store(e: &StoreError, message: String) -> Self {
+        let (status, code) = match e {
             StoreError::Blob(BlobError::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
             StoreError::Blob(BlobError::Corrupt { .. }) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "corrupt")
@@ -70,6 +76,31 @@ impl From<StoreError> for ApiErr {
             | StoreError::WrongKind { .. }
             | StoreError::Invalid(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        Self {
+            status,
+            code,
+            message,
+        }
+    }
+}
+
+impl From<crate::mirror::MirrorError> for ApiErr {
+    fn from(e: crate::mirror::MirrorError) -> Self {
+        use crate::mirror::MirrorError as M;
+        let message = e.to_string();
+        let (status, code) = match &e {
+            M::Store(inner) => return ApiErr::from_store(inner, message),
+            M::Invalid(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            M::UnknownMirror(_) | M::UnknownSnapshot(_) | M::NotFound(_) => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            M::Fetch { .. } => (StatusCode::BAD_GATEWAY, "fetch_failed"),
+            M::Signature { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "bad_signature"),
+            M::Expired { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "expired"),
+            M::Integrity { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch"),
+            M::Parse { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "malformed"),
+            M::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         Self {
             status,

@@ -5,6 +5,8 @@
 //! and messages stay useful (they name the digest, path or field at fault).
 
 mod error;
+mod mirror;
+mod snapshot;
 mod status;
 mod store;
 mod stream;
@@ -22,8 +24,10 @@ pub struct Peer {
     pub pid: Option<i32>,
 }
 
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::UnixListener>>
-    for Peer
+impl
+    axum::extract::connect_info::Connected<
+        axum::serve::IncomingStream<'_, tokio::net::UnixListener>,
+    > for Peer
 {
     fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::UnixListener>) -> Self {
         match stream.io().peer_cred() {
@@ -36,7 +40,8 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, toki
     }
 }
 
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
     for Peer
 {
     fn connect_info(_: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
@@ -49,6 +54,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(status::routes())
         .merge(store::routes())
+        .merge(mirror::routes())
+        .merge(snapshot::routes())
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }

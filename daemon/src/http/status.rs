@@ -18,7 +18,10 @@ pub fn public_routes() -> Router<AppState> {
     Router::new().route("/api/v1/status", get(status))
 }
 
-async fn status(State(st): State<AppState>, ConnectInfo(peer): ConnectInfo<Peer>) -> Json<DaemonStatus> {
+async fn status(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+) -> Json<DaemonStatus> {
     Json(DaemonStatus {
         version: env!("CARGO_PKG_VERSION").to_string(),
         pid: std::process::id(),

@@ -35,7 +35,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn parse_digest(s: &str) -> Result<B3Digest, ApiErr> {
-    s.parse().map_err(|e: cryo_store::digest::DigestError| ApiErr::bad_request(e.to_string()))
+    s.parse()
+        .map_err(|e: cryo_store::digest::DigestError| ApiErr::bad_request(e.to_string()))
 }
 
 #[derive(Deserialize)]
@@ -63,8 +64,8 @@ async fn put_blob(
     let mut reader = body_reader(body);
     let store = st.store.clone();
     let resp = tokio::task::spawn_blocking(move || -> Result<PutResponse, ApiErr> {
-        let mut session = store.session();
-        let s = store.put_reader(&mut reader, ObjectKind::Blob, &[], Some(&mut session))?;
+        let session = store.session();
+        let s = store.put_reader(&mut reader, ObjectKind::Blob, &[], Some(&session))?;
         let root = root_name(&q, &s.digest);
         if let Some(r) = &root {
             store.add_root(r, &s.digest)?;
@@ -92,11 +93,7 @@ async fn get_blob(State(st): State<AppState>, Path(d): Path<String>) -> Result<R
     let size = meta.as_ref().map(|m| m.size).unwrap_or(0);
     if size <= VERIFY_IN_MEMORY {
         let bytes = tokio::task::spawn_blocking(move || store.read(&digest)).await??;
-        return Ok((
-            [(header::CONTENT_TYPE, "application/octet-stream")],
-            bytes,
-        )
-            .into_response());
+        return Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response());
     }
     tokio::task::spawn_blocking({
         let store = store.clone();
@@ -134,8 +131,8 @@ async fn put_tree(
     let reader = body_reader(body);
     let store = st.store.clone();
     let resp = tokio::task::spawn_blocking(move || -> Result<PutResponse, ApiErr> {
-        let mut session = store.session();
-        let digest = store.import_tar(reader, &mut session)?;
+        let session = store.session();
+        let digest = store.import_tar(reader, &session)?;
         let meta = store
             .meta(&digest)?
             .ok_or_else(|| ApiErr::internal("imported tree vanished"))?;
@@ -183,14 +180,20 @@ async fn list_roots(State(st): State<AppState>) -> Result<Json<Vec<RootInfo>>, A
     ))
 }
 
-async fn add_root(State(st): State<AppState>, Json(r): Json<RootInfo>) -> Result<Json<RootInfo>, ApiErr> {
+async fn add_root(
+    State(st): State<AppState>,
+    Json(r): Json<RootInfo>,
+) -> Result<Json<RootInfo>, ApiErr> {
     let store = st.store.clone();
     let (name, digest) = (r.name.clone(), r.digest);
     tokio::task::spawn_blocking(move || store.add_root(&name, &digest)).await??;
     Ok(Json(r))
 }
 
-async fn remove_root(State(st): State<AppState>, Path(name): Path<String>) -> Result<Json<serde_json::Value>, ApiErr> {
+async fn remove_root(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiErr> {
     let store = st.store.clone();
     let n = name.clone();
     let existed = tokio::task::spawn_blocking(move || store.remove_root(&n)).await??;
@@ -202,33 +205,38 @@ async fn remove_root(State(st): State<AppState>, Path(name): Path<String>) -> Re
 
 async fn verify(State(st): State<AppState>) -> Result<Json<VerifyReport>, ApiErr> {
     let store = st.store.clone();
-    Ok(Json(tokio::task::spawn_blocking(move || store.verify()).await??))
+    Ok(Json(
+        tokio::task::spawn_blocking(move || store.verify()).await??,
+    ))
 }
 
 async fn gc(State(st): State<AppState>) -> Result<Json<GcReport>, ApiErr> {
     let store = st.store.clone();
-    Ok(Json(tokio::task::spawn_blocking(move || store.gc()).await??))
+    Ok(Json(
+        tokio::task::spawn_blocking(move || store.gc()).await??,
+    ))
 }
 
 async fn stats(State(st): State<AppState>) -> Result<Json<StoreStats>, ApiErr> {
     let store = st.store.clone();
-    let stats = tokio::task::spawn_blocking(move || -> Result<StoreStats, cryo_store::StoreError> {
-        let mut s = StoreStats::default();
-        for (_, m) in store.index().objects()? {
-            s.objects += 1;
-            s.bytes += m.size;
-            s.stored_bytes += m.stored_size;
-            match m.kind {
-                ObjectKind::Blob => s.blobs += 1,
-                ObjectKind::Tree => s.trees += 1,
-                ObjectKind::Derivation => s.derivations += 1,
-                ObjectKind::Record => s.records += 1,
+    let stats =
+        tokio::task::spawn_blocking(move || -> Result<StoreStats, cryo_store::StoreError> {
+            let mut s = StoreStats::default();
+            for (_, m) in store.index().objects()? {
+                s.objects += 1;
+                s.bytes += m.size;
+                s.stored_bytes += m.stored_size;
+                match m.kind {
+                    ObjectKind::Blob => s.blobs += 1,
+                    ObjectKind::Tree => s.trees += 1,
+                    ObjectKind::Derivation => s.derivations += 1,
+                    ObjectKind::Record => s.records += 1,
+                }
             }
-        }
-        s.roots = store.roots()?.len() as u64;
-        s.realisations = store.index().realisations()?.len() as u64;
-        Ok(s)
-    })
-    .await??;
+            s.roots = store.roots()?.len() as u64;
+            s.realisations = store.index().realisations()?.len() as u64;
+            Ok(s)
+        })
+        .await??;
     Ok(Json(stats))
 }

@@ -40,7 +40,10 @@ impl LocalBlobs {
         let this = Self { blobs, tmp };
         let swept = this.sweep_temp()?;
         if swept > 0 {
-            warn!(swept, "removed stray temporary files left by an interrupted write");
+            warn!(
+                swept,
+                "removed stray temporary files left by an interrupted write"
+            );
         }
         Ok(this)
     }
@@ -172,7 +175,8 @@ impl BlobBackend for LocalBlobs {
             .map_err(|e| BlobError::io(&self.tmp, e))?;
         let tmp_path = tmp.path().to_path_buf();
         let io_err = |e| BlobError::io(&tmp_path, e);
-        tmp.write_all(&format::header(encoding, 0)).map_err(io_err)?;
+        tmp.write_all(&format::header(encoding, 0))
+            .map_err(io_err)?;
 
         let hasher = ParallelHasher::new();
         let mut size = 0u64;
@@ -181,9 +185,12 @@ impl BlobBackend for LocalBlobs {
             let mut sink: Box<dyn Write> = match encoding {
                 Encoding::Raw => Box::new(io::BufWriter::with_capacity(CHUNK, file)),
                 Encoding::Zstd => Box::new(
-                    zstd::stream::Encoder::new(io::BufWriter::with_capacity(CHUNK, file), ZSTD_LEVEL)
-                        .map_err(io_err)?
-                        .auto_finish(),
+                    zstd::stream::Encoder::new(
+                        io::BufWriter::with_capacity(CHUNK, file),
+                        ZSTD_LEVEL,
+                    )
+                    .map_err(io_err)?
+                    .auto_finish(),
                 ),
             };
             let mut chunk = Arc::new(first);
@@ -204,7 +211,8 @@ impl BlobBackend for LocalBlobs {
         let digest = hasher.finish();
         let file = tmp.as_file_mut();
         file.seek(SeekFrom::Start(0)).map_err(io_err)?;
-        file.write_all(&format::header(encoding, size)).map_err(io_err)?;
+        file.write_all(&format::header(encoding, size))
+            .map_err(io_err)?;
         file.sync_all().map_err(io_err)?;
         let stored_size = file.metadata().map_err(io_err)?.len();
         let created = self.commit(tmp, &digest)?;
@@ -238,9 +246,9 @@ impl BlobBackend for LocalBlobs {
         })?;
         let inner: Box<dyn Read + Send> = match enc {
             Encoding::Raw => Box::new(BufReader::with_capacity(CHUNK, f)),
-            Encoding::Zstd => Box::new(
-                zstd::stream::Decoder::new(f).map_err(|e| BlobError::io(&path, e))?,
-            ),
+            Encoding::Zstd => {
+                Box::new(zstd::stream::Decoder::new(f).map_err(|e| BlobError::io(&path, e))?)
+            }
         };
         Ok(VerifyingReader::new(inner, *digest, size))
     }

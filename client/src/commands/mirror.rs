@@ -1,0 +1,215 @@
+//! `cryo mirror add|list|remove|sync`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use clap::Subcommand;
+use cryo_store::api::PutResponse;
+use http_body_util::{BodyExt, Full};
+use hyper::Method;
+use serde_json::{json, Value};
+
+use crate::autostart::connect;
+use crate::cli::Global;
+use crate::conn::read_json;
+use crate::output;
+
+#[derive(Subcommand, Debug)]
+pub enum MirrorCmd {
+    /// Register an archive (a customer's offline mirror): its root URL, suite, components,
+    /// architectures and the keyring its Release files are signed with.
+    Add {
+        /// Name used by `mirror sync` and in snapshots (e.g. `bookworm`).
+        name: String,
+        /// Archive root: file:///ABSOLUTE/PATH, http://… or https://… (contains dists/, pool/).
+        url: String,
+        /// Suite or codename (dists/<SUITE>/).
+        #[arg(long)]
+        suite: String,
+        /// Component (repeatable). Default: main.
+        #[arg(long = "component", value_name = "C")]
+        components: Vec<String>,
+        /// Architecture (repeatable). Default: the host's Debian architecture.
+        #[arg(long = "arch", value_name = "A")]
+        arches: Vec<String>,
+        /// OpenPGP keyring (binary or armored) that signs the archive.
+        #[arg(long, value_name = "FILE")]
+        keyring: PathBuf,
+        /// apt pin priority (default 500): a higher priority wins before versions compare.
+        #[arg(long)]
+        priority: Option<i32>,
+        /// Do not fetch source indices.
+        #[arg(long)]
+        no_sources: bool,
+    },
+    /// List registered archives.
+    List,
+    /// Forget an archive (snapshots made from it stay valid).
+    Remove { name: String },
+    /// Fetch, verify and snapshot one or more archives; prints the snapshot id. Several
+    /// archives make one snapshot (e.g. bookworm + bookworm-security); per package the
+    /// archive with the highest priority, then the highest version, wins.
+    Sync {
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Accept Release files whose Valid-Until has passed (a frozen EOL mirror). The
+        /// decision is recorded in the snapshot and shown by `snapshot show`.
+        #[arg(long)]
+        allow_expired: bool,
+    },
+}
+
+pub async fn run(g: &Global, cmd: MirrorCmd) -> Result<ExitCode> {
+    let conn = connect(g).await?;
+    match cmd {
+        MirrorCmd::Add {
+            name,
+            url,
+            suite,
+            components,
+            arches,
+            keyring,
+            priority,
+            no_sources,
+        } => {
+            let bytes = std::fs::read(&keyring)
+                .with_context(|| format!("reading keyring {}", keyring.display()))?;
+            let body = Full::new(Bytes::from(bytes))
+                .map_err(|n| match n {})
+                .boxed();
+            let resp = conn
+                .checked(Method::POST, "/api/v1/store/blobs?root=", body)
+                .await?;
+            let put: PutResponse = read_json(resp).await?;
+            let url = normalise_url(&url)?;
+            let req = json!({
+                "name": name, "url": url, "suite": suite, "components": components,
+                "arches": arches, "keyring": put.digest, "priority": priority,
+                "sources": !no_sources,
+            });
+            let m: Value = conn
+                .json(Method::POST, "/api/v1/mirrors", Some(&req))
+                .await?;
+            if g.json {
+                output::json(&m);
+            } else {
+                println!(
+                    "mirror {} → {} suite {} ({} / {})",
+                    m["name"].as_str().unwrap_or(""),
+                    m["url"].as_str().unwrap_or(""),
+                    m["suite"].as_str().unwrap_or(""),
+                    join(&m["components"]),
+                    join(&m["arches"])
+                );
+            }
+        }
+        MirrorCmd::List => {
+            let ms: Vec<Value> = conn
+                .json(Method::GET, "/api/v1/mirrors", None::<&()>)
+                .await?;
+            if g.json {
+                output::json(&ms);
+            } else {
+                for m in ms {
+                    println!(
+                        "{:<20} {} {} [{}] [{}] priority {}",
+                        m["name"].as_str().unwrap_or(""),
+                        m["url"].as_str().unwrap_or(""),
+                        m["suite"].as_str().unwrap_or(""),
+                        join(&m["components"]),
+                        join(&m["arches"]),
+                        m["priority"]
+                    );
+                }
+            }
+        }
+        MirrorCmd::Remove { name } => {
+            let v: Value = conn
+                .json(
+                    Method::DELETE,
+                    &format!("/api/v1/mirrors/{name}"),
+                    None::<&()>,
+                )
+                .await?;
+            if g.json {
+                output::json(&v);
+            } else {
+                println!("removed mirror {name}");
+            }
+        }
+        MirrorCmd::Sync {
+            names,
+            allow_expired,
+        } => {
+            let spinner = output::spinner(g, &format!("syncing {}", names.join(" + ")));
+            let req = json!({"mirrors": names, "allow_expired": allow_expired});
+            let res: Result<Value> = conn
+                .json(Method::POST, "/api/v1/mirrors/sync", Some(&req))
+                .await;
+            if let Some(s) = spinner {
+                s.finish_and_clear();
+            }
+            let out = res?;
+            if g.json {
+                output::json(&out);
+            } else {
+                for a in out["archives"].as_array().into_iter().flatten() {
+                    println!(
+                        "{} ({}): signed by {}; {} indices fetched, {} unchanged",
+                        a["mirror"].as_str().unwrap_or(""),
+                        a["suite"].as_str().unwrap_or(""),
+                        join(&a["signers"]),
+                        a["indices_fetched"],
+                        a["indices_reused"]
+                    );
+                }
+                for e in out["expired_accepted"].as_array().into_iter().flatten() {
+                    println!(
+                        "warning: {} expired at {} (accepted with --allow-expired; recorded)",
+                        e["mirror"].as_str().unwrap_or(""),
+                        output::date(e["valid_until"].as_i64().unwrap_or(0))
+                    );
+                }
+                println!(
+                    "snapshot {} ({}; {} binary, {} source packages)",
+                    out["snapshot"].as_str().unwrap_or(""),
+                    if out["new"].as_bool() == Some(true) {
+                        "new"
+                    } else {
+                        "unchanged"
+                    },
+                    out["binary_packages"],
+                    out["source_packages"]
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn join(v: &Value) -> String {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+/// Make `file://` URLs absolute so the daemon (another cwd) finds them.
+fn normalise_url(url: &str) -> Result<String> {
+    if let Some(p) = url.strip_prefix("file://") {
+        let path = std::path::Path::new(p);
+        let abs = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir()?.join(path)
+        };
+        return Ok(format!("file://{}", abs.display()));
+    }
+    Ok(url.to_string())
+}

@@ -1,0 +1,135 @@
+//! `/api/v1/mirrors...`: register archives and sync them into snapshots.
+
+use axum::extract::{Path, State};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use cryo_store::B3Digest;
+
+use super::ApiErr;
+use crate::mirror::config::{self, MirrorConfig, DEFAULT_PRIORITY};
+use crate::mirror::sync::{self, SyncOptions, SyncOutcome};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/mirrors", get(list).post(add))
+        .route("/api/v1/mirrors/{name}", delete(remove))
+        .route("/api/v1/mirrors/sync", post(sync_mirrors))
+}
+
+/// `POST /api/v1/mirrors` body. The keyring must already be in the store.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct AddMirror {
+    pub name: String,
+    pub url: String,
+    pub suite: String,
+    #[serde(default)]
+    pub components: Vec<String>,
+    #[serde(default)]
+    pub arches: Vec<String>,
+    pub keyring: B3Digest,
+    pub priority: Option<i32>,
+    #[serde(default = "yes")]
+    pub sources: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn add(
+    State(st): State<AppState>,
+    Json(req): Json<AddMirror>,
+) -> Result<Json<MirrorConfig>, ApiErr> {
+    let m = MirrorConfig {
+        name: req.name,
+        url: req.url,
+        suite: req.suite,
+        components: if req.components.is_empty() {
+            vec!["main".into()]
+        } else {
+            req.components
+        },
+        arches: if req.arches.is_empty() {
+            vec![st.host_arch.clone()]
+        } else {
+            req.arches
+        },
+        keyring: req.keyring,
+        priority: req.priority.unwrap_or(DEFAULT_PRIORITY),
+        sources: req.sources,
+    };
+    let st2 = st.clone();
+    let m2 = m.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), ApiErr> {
+        if !st2.store.contains(&m2.keyring)? {
+            return Err(ApiErr::bad_request(format!(
+                "keyring {} is not in the store",
+                m2.keyring
+            )));
+        }
+        // Refuse a keyring that does not parse now rather than at the first sync.
+        let bytes = st2.store.read(&m2.keyring)?;
+        cryo_debian::openpgp::Keyring::from_bytes(&bytes)
+            .map_err(|e| ApiErr::bad_request(format!("keyring of mirror {}: {e}", m2.name)))?;
+        st2.store
+            .add_root(&format!("mirror-keyring/{}", m2.name), &m2.keyring)?;
+        config::put(&st2, &m2)?;
+        Ok(())
+    })
+    .await??;
+    Ok(Json(m))
+}
+
+async fn list(State(st): State<AppState>) -> Result<Json<Vec<MirrorConfig>>, ApiErr> {
+    Ok(Json(
+        tokio::task::spawn_blocking(move || config::list(&st)).await??,
+    ))
+}
+
+async fn remove(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiErr> {
+    let n = name.clone();
+    let existed = tokio::task::spawn_blocking(move || config::remove(&st, &n)).await??;
+    if !existed {
+        return Err(ApiErr::not_found(format!("unknown mirror {name:?}")));
+    }
+    Ok(Json(serde_json::json!({"removed": name})))
+}
+
+/// `POST /api/v1/mirrors/sync` body.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct SyncRequest {
+    pub mirrors: Vec<String>,
+    #[serde(default)]
+    pub allow_expired: bool,
+}
+
+async fn sync_mirrors(
+    State(st): State<AppState>,
+    Json(req): Json<SyncRequest>,
+) -> Result<Json<SyncOutcome>, ApiErr> {
+    if req.mirrors.is_empty() {
+        return Err(ApiErr::bad_request("name at least one mirror to sync"));
+    }
+    let out = tokio::task::spawn_blocking(move || -> Result<SyncOutcome, ApiErr> {
+        let mut ms = Vec::new();
+        for n in &req.mirrors {
+            if ms.iter().any(|m: &MirrorConfig| &m.name == n) {
+                return Err(ApiErr::bad_request(format!("mirror {n:?} named twice")));
+            }
+            ms.push(config::get(&st, n)?);
+        }
+        let opts = SyncOptions {
+            allow_expired: req.allow_expired,
+            now: st.clock.now(),
+        };
+        Ok(sync::sync(&st, &ms, &opts)?)
+    })
+    .await??;
+    Ok(Json(out))
+}

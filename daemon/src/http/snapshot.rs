@@ -1,0 +1,213 @@
+//! `/api/v1/snapshots...`: list, show, diff, package queries, fetch on demand.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use cryo_debian::version::Version;
+use cryo_store::B3Digest;
+
+use super::ApiErr;
+use crate::mirror::dod::{self, PoolFile};
+use crate::mirror::query::{self, PackageEntry, Request};
+use crate::mirror::snapshot::{self, IndexKind, SnapshotInfo};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/snapshots", get(list))
+        .route("/api/v1/snapshots/{id}", get(show))
+        .route("/api/v1/snapshots/{id}/diff/{other}", get(diff))
+        .route("/api/v1/snapshots/{id}/packages/{name}", get(package))
+        .route("/api/v1/snapshots/{id}/fetch", post(fetch))
+}
+
+async fn list(State(st): State<AppState>) -> Result<Json<Vec<SnapshotInfo>>, ApiErr> {
+    Ok(Json(
+        tokio::task::spawn_blocking(move || snapshot::list(&st)).await??,
+    ))
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SnapshotInfo>, ApiErr> {
+    Ok(Json(
+        tokio::task::spawn_blocking(move || snapshot::get(&st, &id)).await??,
+    ))
+}
+
+/// One changed package between two snapshots.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Change {
+    pub kind: IndexKind,
+    pub name: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// `GET /api/v1/snapshots/{a}/diff/{b}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Diff {
+    pub from: B3Digest,
+    pub to: B3Digest,
+    pub added: Vec<Change>,
+    pub removed: Vec<Change>,
+    pub changed: Vec<Change>,
+}
+
+fn winners(
+    st: &AppState,
+    s: &SnapshotInfo,
+    kind: IndexKind,
+) -> Result<BTreeMap<String, String>, ApiErr> {
+    let mut best: BTreeMap<String, (i32, Version, String)> = BTreeMap::new();
+    for a in &s.record.archives {
+        for i in a.indices.iter().filter(|i| i.kind == kind) {
+            for (name, v) in snapshot::versions(st, &i.blake3)? {
+                let Ok(ver) = v.parse::<Version>() else {
+                    continue;
+                };
+                let cand = (a.priority, ver, v);
+                match best.get(&name) {
+                    Some(cur) if (cur.0, &cur.1) >= (cand.0, &cand.1) => {}
+                    _ => {
+                        best.insert(name, cand);
+                    }
+                }
+            }
+        }
+    }
+    Ok(best.into_iter().map(|(k, v)| (k, v.2)).collect())
+}
+
+async fn diff(
+    State(st): State<AppState>,
+    Path((a, b)): Path<(String, String)>,
+) -> Result<Json<Diff>, ApiErr> {
+    let d = tokio::task::spawn_blocking(move || -> Result<Diff, ApiErr> {
+        let sa = snapshot::get(&st, &a)?;
+        let sb = snapshot::get(&st, &b)?;
+        let mut d = Diff {
+            from: sa.id,
+            to: sb.id,
+            added: vec![],
+            removed: vec![],
+            changed: vec![],
+        };
+        for kind in [IndexKind::Packages, IndexKind::Sources] {
+            let wa = winners(&st, &sa, kind)?;
+            let wb = winners(&st, &sb, kind)?;
+            for (n, v) in &wb {
+                match wa.get(n) {
+                    None => d.added.push(Change {
+                        kind,
+                        name: n.clone(),
+                        old: None,
+                        new: Some(v.clone()),
+                    }),
+                    Some(o) if o != v => d.changed.push(Change {
+                        kind,
+                        name: n.clone(),
+                        old: Some(o.clone()),
+                        new: Some(v.clone()),
+                    }),
+                    _ => {}
+                }
+            }
+            for (n, v) in &wa {
+                if !wb.contains_key(n) {
+                    d.removed.push(Change {
+                        kind,
+                        name: n.clone(),
+                        old: Some(v.clone()),
+                        new: None,
+                    });
+                }
+            }
+        }
+        Ok(d)
+    })
+    .await??;
+    Ok(Json(d))
+}
+
+async fn package(
+    State(st): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Json<Vec<PackageEntry>>, ApiErr> {
+    let entries = tokio::task::spawn_blocking(move || -> Result<Vec<PackageEntry>, ApiErr> {
+        let s = snapshot::get(&st, &id)?;
+        let e = query::package(&st, &s, &name)?;
+        if e.is_empty() {
+            return Err(ApiErr::not_found(format!(
+                "no binary or source package named {name:?} in snapshot {}",
+                s.id
+            )));
+        }
+        Ok(e)
+    })
+    .await??;
+    Ok(Json(entries))
+}
+
+/// `POST /api/v1/snapshots/{id}/fetch` body: one package request.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FetchRequest {
+    /// `NAME[=VERSION]` or `src:NAME[=VERSION]`.
+    pub request: String,
+    /// Architecture for binary packages (default: the daemon's host arch).
+    pub arch: Option<String>,
+}
+
+/// A fetched file, now in the store.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FetchedFile {
+    #[serde(flatten)]
+    pub file: PoolFile,
+    pub name: String,
+    pub digest: B3Digest,
+}
+
+#[derive(Deserialize)]
+struct FetchQuery {
+    /// Only list the files; do not fetch.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+async fn fetch(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<FetchQuery>,
+    Json(req): Json<FetchRequest>,
+) -> Result<Json<Vec<FetchedFile>>, ApiErr> {
+    let out = tokio::task::spawn_blocking(move || -> Result<Vec<FetchedFile>, ApiErr> {
+        let s = snapshot::get(&st, &id)?;
+        let r: Request = req.request.parse()?;
+        let arch = req.arch.unwrap_or_else(|| st.host_arch.clone());
+        let files = query::files_for(&st, &s, &r, &arch)?;
+        let session = st.store.session();
+        let mut out = Vec::new();
+        for f in files {
+            let digest = if q.dry_run {
+                B3Digest::from_bytes([0; 32])
+            } else {
+                let d = dod::ensure(&st, &s, &f, &session)?;
+                st.store.add_root(&format!("fetched/{}", f.sha256), &d)?;
+                d
+            };
+            out.push(FetchedFile {
+                name: f.file_name().to_string(),
+                file: f,
+                digest,
+            });
+        }
+        Ok(out)
+    })
+    .await??;
+    Ok(Json(out))
+}

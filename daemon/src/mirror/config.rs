@@ -1,0 +1,141 @@
+//! Registered archives: `cryo mirror add NAME URL --suite S [--component C]... [--arch A]...
+//! --keyring FILE`.
+
+use serde::{Deserialize, Serialize};
+
+use cryo_store::B3Digest;
+use redb::{ReadableDatabase, ReadableTable};
+
+use super::tables::MIRRORS;
+use super::MirrorError;
+use crate::state::AppState;
+
+/// apt's default pin priority.
+pub const DEFAULT_PRIORITY: i32 = 500;
+
+/// One archive as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MirrorConfig {
+    pub name: String,
+    /// `file:///…` or `http(s)://…`, the archive root (contains `dists/` and `pool/`).
+    pub url: String,
+    pub suite: String,
+    pub components: Vec<String>,
+    pub arches: Vec<String>,
+    /// The keyring (binary or armored OpenPGP) in the store.
+    pub keyring: B3Digest,
+    /// apt pin priority: higher wins before versions are compared.
+    pub priority: i32,
+    /// Fetch source indices (`Sources`) too.
+    pub sources: bool,
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-+:".contains(&b))
+        && !s.starts_with('.')
+}
+
+fn valid_word(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-+/".contains(&b))
+        && !s.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+}
+
+impl MirrorConfig {
+    /// Validate every field; errors name the field and value.
+    pub fn validate(&self) -> Result<(), MirrorError> {
+        let bad = |m: String| Err(MirrorError::Invalid(m));
+        if !valid_name(&self.name) {
+            return bad(format!(
+                "invalid mirror name {:?}: use letters, digits and . _ - + :",
+                self.name
+            ));
+        }
+        if !(self.url.starts_with("file:///")
+            || self.url.starts_with("http://")
+            || self.url.starts_with("https://"))
+        {
+            return bad(format!(
+                "invalid URL {:?}: use file:///ABSOLUTE/PATH, http:// or https://",
+                self.url
+            ));
+        }
+        if !valid_word(&self.suite) {
+            return bad(format!("invalid suite {:?}", self.suite));
+        }
+        if self.components.is_empty() || self.arches.is_empty() {
+            return bad("at least one component and one architecture are needed".into());
+        }
+        for c in self.components.iter().chain(&self.arches) {
+            if !valid_word(c) || c.contains('/') && self.arches.contains(c) {
+                return bad(format!("invalid component or architecture {c:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// URL of a file below the archive root.
+    pub fn url_of(&self, rel: &str) -> String {
+        format!("{}/{}", self.url.trim_end_matches('/'), rel)
+    }
+
+    /// URL of a file below `dists/<suite>/`.
+    pub fn dist_url(&self, rel: &str) -> String {
+        self.url_of(&format!("dists/{}/{}", self.suite, rel))
+    }
+}
+
+/// Register or replace a mirror.
+pub fn put(st: &AppState, m: &MirrorConfig) -> Result<(), MirrorError> {
+    m.validate()?;
+    let db = st.store.index().database();
+    let tx = db.begin_write()?;
+    tx.open_table(MIRRORS)?.insert(
+        m.name.as_str(),
+        serde_json::to_vec(m).expect("serialises").as_slice(),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// All mirrors, by name.
+pub fn list(st: &AppState) -> Result<Vec<MirrorConfig>, MirrorError> {
+    let db = st.store.index().database();
+    let tx = db.begin_read()?;
+    let t = match tx.open_table(MIRRORS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for item in t.iter()? {
+        let (_, v) = item?;
+        out.push(
+            serde_json::from_slice(v.value())
+                .map_err(|e| MirrorError::Db(format!("mirror entry unreadable: {e}")))?,
+        );
+    }
+    Ok(out)
+}
+
+/// One mirror by name.
+pub fn get(st: &AppState, name: &str) -> Result<MirrorConfig, MirrorError> {
+    list(st)?
+        .into_iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| MirrorError::UnknownMirror(name.to_string()))
+}
+
+/// Remove a mirror registration (snapshots made from it stay).
+pub fn remove(st: &AppState, name: &str) -> Result<bool, MirrorError> {
+    let db = st.store.index().database();
+    let tx = db.begin_write()?;
+    let existed = tx.open_table(MIRRORS)?.remove(name)?.is_some();
+    tx.commit()?;
+    Ok(existed)
+}

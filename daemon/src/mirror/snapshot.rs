@@ -1,0 +1,232 @@
+//! Snapshots: the immutable, verified package universe of one or more archives.
+//!
+//! A snapshot's *record* ([`SnapshotRecord`]) holds exactly the verified inputs: for each
+//! archive the signed Release (by BLAKE3), who signed it, its dates, the expiry policy in
+//! force, the pin priority and every index (path, SHA256, size, BLAKE3). The snapshot id is
+//! the BLAKE3 of the record's canonical JSON, and the record is stored as a store object
+//! with exactly that digest (rooted as `snapshot/<id>`). Syncing an unchanged mirror gives
+//! the same record, hence the same id. Everything else (URLs, sync time, counts) is
+//! metadata in [`SnapshotInfo`].
+
+use std::collections::BTreeMap;
+
+use redb::{ReadableDatabase, ReadableTable};
+use serde::{Deserialize, Serialize};
+
+use cryo_debian::deb822;
+use cryo_store::B3Digest;
+
+use super::tables::{index_table_name, SNAPSHOTS};
+use super::MirrorError;
+use crate::state::AppState;
+
+/// Encoding version of snapshot records.
+pub const SNAPSHOT_FORMAT: &str = "cryo.snapshot/1";
+
+/// Kind of an index file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IndexKind {
+    Packages,
+    Sources,
+}
+
+/// One verified index of an archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexRecord {
+    pub kind: IndexKind,
+    pub component: String,
+    /// Architecture of a `Packages` index; `None` for `Sources`.
+    pub arch: Option<String>,
+    /// Path below `dists/<suite>/`.
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+    pub blake3: B3Digest,
+}
+
+/// One archive of a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveRecord {
+    pub mirror: String,
+    pub suite: String,
+    pub codename: Option<String>,
+    pub origin: Option<String>,
+    pub label: Option<String>,
+    pub version: Option<String>,
+    /// `Date` of the Release file (unix seconds).
+    pub date: Option<i64>,
+    /// `Valid-Until` (unix seconds), if any.
+    pub valid_until: Option<i64>,
+    /// Whether expired metadata was explicitly accepted (`--allow-expired`).
+    pub allow_expired: bool,
+    pub priority: i32,
+    /// `InRelease`, or `Release` (with `Release.gpg`).
+    pub release_file: String,
+    pub release: B3Digest,
+    /// Primary fingerprints of the keys whose signatures verified.
+    pub signers: Vec<String>,
+    pub indices: Vec<IndexRecord>,
+}
+
+/// The hashed part of a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    pub format: String,
+    pub archives: Vec<ArchiveRecord>,
+}
+
+impl SnapshotRecord {
+    /// Canonical bytes (field order fixed, archives in the order given).
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("snapshot record serialises")
+    }
+    /// The snapshot id.
+    pub fn id(&self) -> B3Digest {
+        B3Digest::of(&self.encode())
+    }
+}
+
+/// Expired metadata accepted at sync time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiredAccepted {
+    pub mirror: String,
+    pub valid_until: i64,
+    /// The clock at the sync that accepted it.
+    pub checked_at: i64,
+}
+
+/// Metadata of a snapshot (not part of its id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    pub id: B3Digest,
+    pub record: SnapshotRecord,
+    /// First time this snapshot was created (unix seconds).
+    pub created: i64,
+    pub urls: BTreeMap<String, String>,
+    pub expired_accepted: Vec<ExpiredAccepted>,
+    pub binary_packages: u64,
+    pub source_packages: u64,
+}
+
+/// Save a snapshot's metadata unless it exists already; returns whether it was new.
+pub fn save(st: &AppState, info: &SnapshotInfo) -> Result<bool, MirrorError> {
+    let db = st.store.index().database();
+    let tx = db.begin_write()?;
+    let new = {
+        let mut t = tx.open_table(SNAPSHOTS)?;
+        let key = info.id.to_hex();
+        let exists = t.get(key.as_str())?.is_some();
+        if !exists {
+            t.insert(
+                key.as_str(),
+                serde_json::to_vec(info).expect("serialises").as_slice(),
+            )?;
+        }
+        !exists
+    };
+    tx.commit()?;
+    Ok(new)
+}
+
+/// All snapshots, oldest first.
+pub fn list(st: &AppState) -> Result<Vec<SnapshotInfo>, MirrorError> {
+    let db = st.store.index().database();
+    let tx = db.begin_read()?;
+    let t = match tx.open_table(SNAPSHOTS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out: Vec<SnapshotInfo> = Vec::new();
+    for item in t.iter()? {
+        let (_, v) = item?;
+        out.push(
+            serde_json::from_slice(v.value())
+                .map_err(|e| MirrorError::Db(format!("snapshot entry unreadable: {e}")))?,
+        );
+    }
+    out.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+/// The snapshot with exactly this id, if any.
+pub fn find(st: &AppState, id: &B3Digest) -> Result<Option<SnapshotInfo>, MirrorError> {
+    let db = st.store.index().database();
+    let tx = db.begin_read()?;
+    let t = match tx.open_table(SNAPSHOTS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(v) = t.get(id.to_hex().as_str())? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(v.value())
+        .map(Some)
+        .map_err(|e| MirrorError::Db(format!("snapshot entry unreadable: {e}")))
+}
+
+/// Find a snapshot by id or unique id prefix (at least 8 hex characters).
+pub fn get(st: &AppState, id: &str) -> Result<SnapshotInfo, MirrorError> {
+    let id = id.trim().to_ascii_lowercase();
+    if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(MirrorError::Invalid(format!(
+            "invalid snapshot id {id:?}: give at least 8 hex characters"
+        )));
+    }
+    let matches: Vec<SnapshotInfo> = list(st)?
+        .into_iter()
+        .filter(|s| s.id.to_hex().starts_with(&id))
+        .collect();
+    match matches.len() {
+        1 => Ok(matches.into_iter().next().expect("one")),
+        0 => Err(MirrorError::UnknownSnapshot(id)),
+        n => Err(MirrorError::Invalid(format!(
+            "snapshot id prefix {id:?} is ambiguous ({n} snapshots)"
+        ))),
+    }
+}
+
+/// The raw stanzas named `name` in one index's queryable form.
+pub fn stanzas(st: &AppState, index: &B3Digest, name: &str) -> Result<Option<String>, MirrorError> {
+    let db = st.store.index().database();
+    let tx = db.begin_read()?;
+    let tname = index_table_name(&index.to_hex());
+    let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new(&tname);
+    let t = match tx.open_table(def) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => {
+            return Err(MirrorError::Db(format!(
+                "index {index} has no queryable form; run `cryo mirror sync` again"
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(t.get(name)?.map(|v| v.value().to_string()))
+}
+
+/// name → version for every stanza of an index (for diffs): highest version per name.
+pub fn versions(st: &AppState, index: &B3Digest) -> Result<BTreeMap<String, String>, MirrorError> {
+    let db = st.store.index().database();
+    let tx = db.begin_read()?;
+    let tname = index_table_name(&index.to_hex());
+    let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new(&tname);
+    let t = tx.open_table(def)?;
+    let mut out = BTreeMap::new();
+    for item in t.iter()? {
+        let (k, v) = item?;
+        let mut best: Option<cryo_debian::version::Version> = None;
+        for p in deb822::paragraphs(v.value()).flatten() {
+            if let Some(ver) = p.get("Version").and_then(|s| s.parse().ok()) {
+                if best.as_ref().is_none_or(|b| &ver > b) {
+                    best = Some(ver);
+                }
+            }
+        }
+        if let Some(b) = best {
+            out.insert(k.value().to_string(), b.to_string());
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,562 @@
+//! `cryo mirror sync`: turn one or more archives into a snapshot.
+//!
+//! Per archive: fetch `InRelease` (else `Release` + `Release.gpg`), verify the signature
+//! with the archive's keyring, parse only the verified text, check the suite and
+//! `Valid-Until` (with the injected clock and an explicit expiry policy), then fetch each
+//! configured index (prefer `.xz`, then `.gz`, then plain), check its size and SHA256
+//! against the signed list, store the raw bytes, and write its queryable form. Nothing is
+//! recorded for an archive that fails any check.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest, Sha256};
+
+use cryo_debian::compression;
+use cryo_debian::deb822;
+use cryo_debian::openpgp::{self, Keyring};
+use cryo_debian::release::{ExpiryPolicy, Release, Validity};
+use cryo_store::{ObjectKind, Session};
+
+use super::config::MirrorConfig;
+use super::fetch::{self, FetchFailure, Retry};
+use super::snapshot::{
+    self, ArchiveRecord, ExpiredAccepted, IndexKind, IndexRecord, SnapshotInfo, SnapshotRecord,
+    SNAPSHOT_FORMAT,
+};
+use super::tables::{index_table_name, INDEXED, SHA256_MAP};
+use super::MirrorError;
+use crate::state::AppState;
+
+/// Largest Release file accepted.
+const MAX_RELEASE: u64 = 64 << 20;
+/// Largest compressed index accepted.
+const MAX_INDEX: u64 = 1 << 30;
+/// Largest decompressed index accepted.
+const MAX_INDEX_TEXT: u64 = 4 << 30;
+
+/// Options of one sync.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Accept expired `Valid-Until` (recorded in the snapshot).
+    pub allow_expired: bool,
+    /// The clock (unix seconds) used for `Valid-Until`.
+    pub now: i64,
+}
+
+/// What a sync produced.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SyncOutcome {
+    pub snapshot: String,
+    /// False when an identical snapshot existed already.
+    pub new: bool,
+    pub archives: Vec<ArchiveSummary>,
+    pub binary_packages: u64,
+    pub source_packages: u64,
+    pub expired_accepted: Vec<ExpiredAccepted>,
+}
+
+/// Per-archive summary for the client.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ArchiveSummary {
+    pub mirror: String,
+    pub suite: String,
+    pub signers: Vec<String>,
+    pub date: Option<i64>,
+    pub valid_until: Option<i64>,
+    pub indices_fetched: u64,
+    pub indices_reused: u64,
+}
+
+fn release_text(
+    m: &MirrorConfig,
+    keyring: &Keyring,
+) -> Result<(Vec<u8>, String, Vec<String>, String), MirrorError> {
+    let sig_err = |file: &str, e: String| MirrorError::Signature {
+        archive: m.name.clone(),
+        file: file.to_string(),
+        message: e,
+    };
+    let url = m.dist_url("InRelease");
+    match fetch::fetch_bytes(&url, MAX_RELEASE, Retry::default()) {
+        Ok(bytes) => {
+            let v = openpgp::verify_clearsigned(&bytes, keyring)
+                .map_err(|e| sig_err(&url, e.to_string()))?;
+            let signers = v.signers.valid.iter().map(|f| f.to_string()).collect();
+            Ok((bytes, v.text, signers, "InRelease".into()))
+        }
+        Err(FetchFailure::NotFound) => {
+            let rurl = m.dist_url("Release");
+            let gurl = m.dist_url("Release.gpg");
+            let rel =
+                fetch::fetch_bytes(&rurl, MAX_RELEASE, Retry::default()).map_err(|f| match f {
+                    FetchFailure::NotFound => MirrorError::Fetch {
+                        url: m.dist_url(""),
+                        message: "neither InRelease nor Release exists: is the suite right?".into(),
+                    },
+                    other => fetch::to_error(&rurl, other),
+                })?;
+            let sig =
+                fetch::fetch_bytes(&gurl, MAX_RELEASE, Retry::default()).map_err(|f| match f {
+                    FetchFailure::NotFound => sig_err(
+                        &gurl,
+                        "Release is not signed (no InRelease, no Release.gpg)".into(),
+                    ),
+                    other => fetch::to_error(&gurl, other),
+                })?;
+            let signers = openpgp::verify_detached(&rel, &sig, keyring)
+                .map_err(|e| sig_err(&gurl, e.to_string()))?;
+            let text = String::from_utf8(rel.clone())
+                .map_err(|_| sig_err(&rurl, "Release is not UTF-8".into()))?;
+            Ok((
+                rel,
+                text,
+                signers.valid.iter().map(|f| f.to_string()).collect(),
+                "Release".into(),
+            ))
+        }
+        Err(other) => Err(fetch::to_error(&url, other)),
+    }
+}
+
+/// Sync `mirrors` (in the given order) into one snapshot.
+pub fn sync(
+    st: &AppState,
+    mirrors: &[MirrorConfig],
+    opts: &SyncOptions,
+) -> Result<SyncOutcome, MirrorError> {
+    let session = st.store.session();
+    let mut archives = Vec::new();
+    let mut summaries = Vec::new();
+    let mut expired = Vec::new();
+    let mut urls = BTreeMap::new();
+    for m in mirrors {
+        let (rec, summary, exp) = sync_archive(st, m, opts, &session)?;
+        archives.push(rec);
+        summaries.push(summary);
+        expired.extend(exp);
+        urls.insert(m.name.clone(), m.url.clone());
+    }
+    let record = SnapshotRecord {
+        format: SNAPSHOT_FORMAT.into(),
+        archives,
+    };
+    let refs: Vec<_> = record
+        .archives
+        .iter()
+        .flat_map(|a| std::iter::once(a.release).chain(a.indices.iter().map(|i| i.blake3)))
+        .collect();
+    let stored = st
+        .store
+        .put_bytes(&record.encode(), ObjectKind::Record, &refs, Some(&session))?;
+    let id = stored.digest;
+    debug_assert_eq!(id, record.id());
+    st.store.add_root(&format!("snapshot/{id}"), &id)?;
+    if let Some(existing) = snapshot::find(st, &id)? {
+        // Same verified inputs: same snapshot, nothing else to do.
+        return Ok(SyncOutcome {
+            snapshot: id.to_hex(),
+            new: false,
+            archives: summaries,
+            binary_packages: existing.binary_packages,
+            source_packages: existing.source_packages,
+            expired_accepted: expired,
+        });
+    }
+    let (binary_packages, source_packages) = count_packages(st, &record)?;
+    let info = SnapshotInfo {
+        id,
+        record,
+        created: opts.now,
+        urls,
+        expired_accepted: expired.clone(),
+        binary_packages,
+        source_packages,
+    };
+    let new = snapshot::save(st, &info)?;
+    Ok(SyncOutcome {
+        snapshot: id.to_hex(),
+        new,
+        archives: summaries,
+        binary_packages,
+        source_packages,
+        expired_accepted: expired,
+    })
+}
+
+fn count_packages(st: &AppState, r: &SnapshotRecord) -> Result<(u64, u64), MirrorError> {
+    let mut bin = BTreeSet::new();
+    let mut src = BTreeSet::new();
+    for a in &r.archives {
+        for i in &a.indices {
+            let names = snapshot::versions(st, &i.blake3)?;
+            let set = match i.kind {
+                IndexKind::Packages => &mut bin,
+                IndexKind::Sources => &mut src,
+            };
+            set.extend(names.into_iter().map(|(n, v)| format!("{n} {v}")));
+        }
+    }
+    Ok((bin.len() as u64, src.len() as u64))
+}
+
+type ArchiveResult = (ArchiveRecord, ArchiveSummary, Option<ExpiredAccepted>);
+
+fn sync_archive(
+    st: &AppState,
+    m: &MirrorConfig,
+    opts: &SyncOptions,
+    session: &Session,
+) -> Result<ArchiveResult, MirrorError> {
+    let keyring_bytes = st.store.read(&m.keyring)?;
+    let keyring = Keyring::from_bytes(&keyring_bytes).map_err(|e| MirrorError::Signature {
+        archive: m.name.clone(),
+        file: "keyring".into(),
+        message: e.to_string(),
+    })?;
+    let (raw, text, signers, release_file) = release_text(m, &keyring)?;
+    let rel = Release::parse(&text).map_err(|e| MirrorError::Parse {
+        archive: m.name.clone(),
+        path: release_file.clone(),
+        message: e.to_string(),
+    })?;
+    let names = [rel.suite.as_deref(), rel.codename.as_deref()];
+    if !names.contains(&Some(m.suite.as_str())) {
+        return Err(MirrorError::Integrity {
+            archive: m.name.clone(),
+            path: release_file,
+            message: format!(
+                "signed Release is for suite {:?} / codename {:?}, not {:?}",
+                rel.suite.unwrap_or_default(),
+                rel.codename.unwrap_or_default(),
+                m.suite
+            ),
+        });
+    }
+    let policy = if opts.allow_expired {
+        ExpiryPolicy::AllowExpired
+    } else {
+        ExpiryPolicy::Enforce
+    };
+    let validity = rel
+        .check_valid_until(opts.now, policy)
+        .map_err(|e| MirrorError::Expired {
+            archive: m.name.clone(),
+            message: format!(
+                "{e}; a frozen EOL mirror can be snapshotted with --allow-expired, which is recorded in the snapshot"
+            ),
+        })?;
+    let expired = match validity {
+        Validity::ExpiredAccepted { valid_until, now } => Some(ExpiredAccepted {
+            mirror: m.name.clone(),
+            valid_until,
+            checked_at: now,
+        }),
+        _ => None,
+    };
+    let release = st
+        .store
+        .put_bytes(&raw, ObjectKind::Blob, &[], Some(session))?
+        .digest;
+
+    let mut indices = Vec::new();
+    let (mut fetched, mut reused) = (0, 0);
+    let mut wanted: Vec<(IndexKind, String, Option<String>, String)> = Vec::new();
+    for c in &m.components {
+        for a in &m.arches {
+            wanted.push((
+                IndexKind::Packages,
+                c.clone(),
+                Some(a.clone()),
+                format!("{c}/binary-{a}/Packages"),
+            ));
+        }
+        if m.sources {
+            wanted.push((
+                IndexKind::Sources,
+                c.clone(),
+                None,
+                format!("{c}/source/Sources"),
+            ));
+        }
+    }
+    // Index fetching and parsing run in parallel (decompression dominates).
+    let results: Vec<Result<(IndexRecord, bool), MirrorError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = wanted
+            .iter()
+            .map(|(kind, comp, arch, base)| {
+                let rel = &rel;
+                let job = IndexJob {
+                    kind: *kind,
+                    component: comp,
+                    arch: arch.as_deref(),
+                    base,
+                };
+                s.spawn(move || fetch_index(st, m, rel, session, job))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(MirrorError::Invalid("index worker panicked".into())))
+            })
+            .collect()
+    });
+    for r in results {
+        let (rec, was_fetched) = r?;
+        if was_fetched {
+            fetched += 1;
+        } else {
+            reused += 1;
+        }
+        indices.push(rec);
+    }
+    let rec = ArchiveRecord {
+        mirror: m.name.clone(),
+        suite: m.suite.clone(),
+        codename: rel.codename.clone(),
+        origin: rel.origin.clone(),
+        label: rel.label.clone(),
+        version: rel.version.clone(),
+        date: rel.date,
+        valid_until: rel.valid_until,
+        allow_expired: opts.allow_expired,
+        priority: m.priority,
+        release_file,
+        release,
+        signers: signers.clone(),
+        indices,
+    };
+    let summary = ArchiveSummary {
+        mirror: m.name.clone(),
+        suite: m.suite.clone(),
+        signers,
+        date: rel.date,
+        valid_until: rel.valid_until,
+        indices_fetched: fetched,
+        indices_reused: reused,
+    };
+    Ok((rec, summary, expired))
+}
+
+pub fn known_blake3(
+    st: &AppState,
+    sha256: &str,
+) -> Result<Option<cryo_store::B3Digest>, MirrorError> {
+    let db = st.store.index().database();
+    let tx = redb::ReadableDatabase::begin_read(db.as_ref())?;
+    let t = match tx.open_table(SHA256_MAP) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(v) = t.get(sha256)? else {
+        return Ok(None);
+    };
+    let d: cryo_store::B3Digest = v
+        .value()
+        .parse()
+        .map_err(|e| MirrorError::Db(format!("sha256 map entry: {e}")))?;
+    Ok(st.store.contains(&d)?.then_some(d))
+}
+
+/// Record that content with `sha256` is stored as `blake3`.
+pub fn remember_sha256(
+    st: &AppState,
+    sha256: &str,
+    blake3: &cryo_store::B3Digest,
+) -> Result<(), MirrorError> {
+    let db = st.store.index().database();
+    let tx = db.begin_write()?;
+    tx.open_table(SHA256_MAP)?
+        .insert(sha256, blake3.to_hex().as_str())?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn is_indexed(st: &AppState, d: &cryo_store::B3Digest) -> Result<bool, MirrorError> {
+    let db = st.store.index().database();
+    let tx = redb::ReadableDatabase::begin_read(db.as_ref())?;
+    let t = match tx.open_table(INDEXED) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(t.get(d.to_hex().as_str())?.is_some())
+}
+
+/// One index to fetch: `base` is the path without compression suffix.
+struct IndexJob<'a> {
+    kind: IndexKind,
+    component: &'a str,
+    arch: Option<&'a str>,
+    base: &'a str,
+}
+
+fn fetch_index(
+    st: &AppState,
+    m: &MirrorConfig,
+    rel: &Release,
+    session: &Session,
+    job: IndexJob<'_>,
+) -> Result<(IndexRecord, bool), MirrorError> {
+    let IndexJob {
+        kind,
+        component,
+        arch,
+        base,
+    } = job;
+    let listed: Vec<String> = [".xz", ".gz", ""]
+        .iter()
+        .map(|ext| format!("{base}{ext}"))
+        .filter(|p| rel.sha256.contains_key(p))
+        .collect();
+    if listed.is_empty() {
+        return Err(MirrorError::Integrity {
+            archive: m.name.clone(),
+            path: base.to_string(),
+            message: "the signed Release lists no such index (check --component/--arch)".into(),
+        });
+    }
+    let mut last_missing = None;
+    for path in listed {
+        let entry = &rel.sha256[&path];
+        let sha_hex = entry.digest.to_string();
+        // Unchanged index already verified and parsed: no new work.
+        if let Some(b3) = known_blake3(st, &sha_hex)? {
+            if is_indexed(st, &b3)? && st.store.hold(session, &b3).is_ok() {
+                let rec = IndexRecord {
+                    kind,
+                    component: component.into(),
+                    arch: arch.map(str::to_string),
+                    path,
+                    sha256: sha_hex,
+                    size: entry.size,
+                    blake3: b3,
+                };
+                return Ok((rec, false));
+            }
+        }
+        let url = m.dist_url(&path);
+        let bytes = match fetch::fetch_bytes(&url, MAX_INDEX, Retry::default()) {
+            Ok(b) => b,
+            Err(FetchFailure::NotFound) => {
+                last_missing = Some(url);
+                continue;
+            }
+            Err(f) => return Err(fetch::to_error(&url, f)),
+        };
+        let integrity = |message: String| MirrorError::Integrity {
+            archive: m.name.clone(),
+            path: path.clone(),
+            message,
+        };
+        if bytes.len() as u64 != entry.size {
+            return Err(integrity(format!(
+                "size {} differs from the signed size {} ({url})",
+                bytes.len(),
+                entry.size
+            )));
+        }
+        let got = hex::encode(Sha256::digest(&bytes));
+        if got != sha_hex {
+            return Err(integrity(format!(
+                "SHA256 {got} differs from the signed {sha_hex} ({url}); nothing was stored"
+            )));
+        }
+        let text = compression::decompress(&bytes, Some(&path), MAX_INDEX_TEXT)
+            .map_err(|e| integrity(format!("cannot decompress: {e}")))?;
+        let text = deb822::as_text(&text, Some(&path)).map_err(|e| MirrorError::Parse {
+            archive: m.name.clone(),
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let grouped = group_stanzas(text, kind).map_err(|message| MirrorError::Parse {
+            archive: m.name.clone(),
+            path: path.clone(),
+            message,
+        })?;
+        let stored = st
+            .store
+            .put_bytes(&bytes, ObjectKind::Blob, &[], Some(session))?;
+        write_index(st, &stored.digest, &grouped)?;
+        remember_sha256(st, &sha_hex, &stored.digest)?;
+        let rec = IndexRecord {
+            kind,
+            component: component.into(),
+            arch: arch.map(str::to_string),
+            path,
+            sha256: sha_hex,
+            size: entry.size,
+            blake3: stored.digest,
+        };
+        return Ok((rec, true));
+    }
+    Err(MirrorError::Fetch {
+        url: last_missing.unwrap_or_else(|| m.dist_url(base)),
+        message: "the index listed in the signed Release is missing on the mirror".into(),
+    })
+}
+
+/// Validate every stanza and group their raw text by package name.
+fn group_stanzas(text: &str, kind: IndexKind) -> Result<BTreeMap<String, String>, String> {
+    let base = text.as_ptr() as usize;
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for p in deb822::paragraphs(text) {
+        let p = p.map_err(|e| e.to_string())?;
+        let name = p
+            .get("Package")
+            .ok_or_else(|| format!("line {}: stanza without Package field", p.line()))?;
+        if p.get("Version").is_none() {
+            return Err(format!("line {}: package {name} has no Version", p.line()));
+        }
+        if kind == IndexKind::Packages && p.get("Filename").is_none() {
+            return Err(format!("line {}: package {name} has no Filename", p.line()));
+        }
+        let fields = p.fields();
+        let (first, last) = (fields.first(), fields.last());
+        let span = match (first, last) {
+            (Some(f), Some(l)) => {
+                let start = f.name().as_ptr() as usize;
+                let v = l.value();
+                let end = v.as_ptr() as usize + v.len();
+                (start >= base && end <= base + text.len() && start < end)
+                    .then(|| &text[start - base..end - base])
+            }
+            _ => None,
+        };
+        let entry = out.entry(name.to_string()).or_default();
+        match span {
+            Some(s) => entry.push_str(s),
+            None => {
+                let owned = deb822::write_paragraphs([&p.to_owned_paragraph()]);
+                entry.push_str(owned.trim_end());
+            }
+        }
+        entry.push_str("\n\n");
+    }
+    Ok(out)
+}
+
+fn write_index(
+    st: &AppState,
+    digest: &cryo_store::B3Digest,
+    grouped: &BTreeMap<String, String>,
+) -> Result<(), MirrorError> {
+    let db = st.store.index().database();
+    let tname = index_table_name(&digest.to_hex());
+    let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new(&tname);
+    let mut tx = db.begin_write()?;
+    tx.set_durability(redb::Durability::Immediate)
+        .map_err(|e| MirrorError::Db(e.to_string()))?;
+    {
+        let mut t = tx.open_table(def)?;
+        for (k, v) in grouped {
+            t.insert(k.as_str(), v.as_str())?;
+        }
+        tx.open_table(INDEXED)?
+            .insert(digest.to_hex().as_str(), grouped.len() as u64)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
