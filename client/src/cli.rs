@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::resolve::{DrvCmd, ResolveArgs};
 use crate::commands::{
     daemon::DaemonCmd, mirror::MirrorCmd, snapshot::SnapshotCmd, store::StoreCmd,
 };
@@ -55,6 +56,12 @@ pub enum Command {
     /// Immutable, verified package universes: list, show, diff, pkg, fetch.
     #[command(subcommand)]
     Snapshot(SnapshotCmd),
+    /// Resolve a source package's exact build environment against a snapshot and a
+    /// prjconf; prints the closure and the derivation id.
+    Resolve(ResolveArgs),
+    /// Derivations: show.
+    #[command(subcommand)]
+    Drv(DrvCmd),
     /// The daemon: status, stop.
     #[command(subcommand)]
     Daemon(DaemonCmd),

@@ -10,6 +10,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod drv;
 pub mod http;
 pub mod mirror;
 pub mod server;

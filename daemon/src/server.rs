@@ -89,6 +89,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         config: Arc::new(config.clone()),
         store: Arc::new(store),
         started: Instant::now(),
+        universes: Arc::default(),
         clock: crate::clock::Clock::from_env()
             .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?,
         host_arch: cryo_debian::arch::Arch::host()

@@ -18,6 +18,8 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
     /// Host architecture in Debian naming.
     pub host_arch: String,
+    /// Resolver universes of recently used snapshots.
+    pub universes: Arc<crate::drv::universe::UniverseCache>,
     /// Cancelled to shut the daemon down gracefully.
     pub shutdown: CancellationToken,
 }

@@ -2,6 +2,7 @@
 
 pub mod daemon;
 pub mod mirror;
+pub mod resolve;
 pub mod snapshot;
 pub mod store;
 
@@ -17,5 +18,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Daemon(cmd) => daemon::run(&cli.global, cmd).await,
         Command::Mirror(cmd) => mirror::run(&cli.global, cmd).await,
         Command::Snapshot(cmd) => snapshot::run(&cli.global, cmd).await,
+        Command::Resolve(args) => resolve::run_resolve(&cli.global, args).await,
+        Command::Drv(cmd) => resolve::run_drv(&cli.global, cmd).await,
     }
 }

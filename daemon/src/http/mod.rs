@@ -6,6 +6,7 @@
 
 mod error;
 mod mirror;
+mod resolve;
 mod snapshot;
 mod status;
 mod store;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(store::routes())
         .merge(mirror::routes())
         .merge(snapshot::routes())
+        .merge(resolve::routes())
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }

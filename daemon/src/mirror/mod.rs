@@ -17,7 +17,7 @@ pub mod fetch;
 pub mod query;
 pub mod snapshot;
 pub mod sync;
-mod tables;
+pub mod tables;
 
 use cryo_store::StoreError;
 

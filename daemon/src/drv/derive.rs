@@ -1,0 +1,223 @@
+//! prjconf + resolved closure + environment → derivation.
+//!
+//! The derivation's inputs (see `docs/derivation.md`): builder kind and version, snapshot
+//! id, normalised prjconf hash, the source files by digest, the architecture, the resolved
+//! closure, and the build environment (DEB_BUILD_OPTIONS, profiles, build path, clock
+//! policy, locale, umask, build user, build kind, runscripts).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use cryo_prjconf::cryo::Clock;
+use cryo_prjconf::{ParseContext, Prjconf};
+use cryo_resolve::{resolve, BuildKind, Closure, ResolveRequest};
+use cryo_store::derivation::{BuilderSpec, ClosureEntry, Derivation, SourceInput, DRV_FORMAT};
+use cryo_store::{B3Digest, ObjectKind, Session};
+
+use super::source::ResolvedSource;
+use super::DrvError;
+use crate::mirror::snapshot::SnapshotInfo;
+use crate::state::AppState;
+
+/// The Debian builder's kind and version. Bump the version whenever the build procedure
+/// changes what a build produces: that changes every derivation id on purpose.
+pub const DEB_BUILDER: (&str, &str) = ("deb", "1");
+
+/// A parsed prjconf with the bytes it came from.
+pub struct ProjectConfig {
+    pub conf: Prjconf,
+    /// Blob of the normalised form (its digest is the prjconf hash).
+    pub normalized: B3Digest,
+    pub warnings: Vec<String>,
+}
+
+/// Parse a prjconf for `arch` (Debian name); errors carry file:line.
+pub fn parse_prjconf(
+    st: &AppState,
+    name: &str,
+    text: &str,
+    arch: &str,
+    session: &Session,
+) -> Result<ProjectConfig, DrvError> {
+    let rpm = cryo_prjconf::arch::debian_to_rpm(arch)
+        .ok_or_else(|| DrvError::Invalid(format!("no OBS architecture name for {arch:?}")))?;
+    let conf = Prjconf::parse(text, name, &ParseContext::new(rpm))
+        .map_err(|e| DrvError::Prjconf(e.to_string()))?;
+    let norm = conf.normalized();
+    let stored = st
+        .store
+        .put_bytes(norm.as_bytes(), ObjectKind::Blob, &[], Some(session))?;
+    debug_assert_eq!(stored.digest.to_hex(), conf.normalized_hash());
+    let warnings = conf.warnings().iter().map(|w| w.to_string()).collect();
+    Ok(ProjectConfig {
+        conf,
+        normalized: stored.digest,
+        warnings,
+    })
+}
+
+/// Everything `cryo resolve` answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Resolved {
+    pub derivation: B3Digest,
+    pub snapshot: B3Digest,
+    pub source: String,
+    pub version: String,
+    pub arch: String,
+    pub closure: Vec<ClosureItem>,
+    pub preinstall: usize,
+    pub install: usize,
+    pub warnings: Vec<String>,
+}
+
+/// One closure entry on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClosureItem {
+    pub set: String,
+    pub name: String,
+    pub version: String,
+    pub arch: String,
+    pub sha256: String,
+    pub size: u64,
+    pub origin: String,
+    pub filename: String,
+    pub reason: String,
+}
+
+fn clock_text(c: Clock) -> String {
+    match c {
+        Clock::Changelog => "changelog".into(),
+        Clock::Real => "real".into(),
+        Clock::Fixed(t) => format!("fixed:{t}"),
+    }
+}
+
+/// The build environment recorded in the derivation.
+fn environment(pc: &Prjconf, src: &ResolvedSource, build: &str) -> BTreeMap<String, String> {
+    let s = pc.cryo();
+    let upstream = src.package.version.upstream().to_string();
+    let mut env = BTreeMap::new();
+    env.insert(
+        "DEB_BUILD_OPTIONS".into(),
+        pc.deb_build_options().unwrap_or("").to_string(),
+    );
+    env.insert(
+        "DEB_BUILD_PROFILES".into(),
+        pc.deb_build_profiles().unwrap_or("").to_string(),
+    );
+    env.insert("LANG".into(), s.locale.as_str().to_string());
+    env.insert("LC_ALL".into(), s.locale.as_str().to_string());
+    env.insert(
+        "CRYO_BUILD_PATH".into(),
+        s.build_path.render(&src.package.package, &upstream),
+    );
+    env.insert("CRYO_CLOCK".into(), clock_text(s.clock));
+    env.insert("CRYO_UMASK".into(), format!("{:03o}", s.umask.bits()));
+    env.insert(
+        "CRYO_BUILD_USER".into(),
+        format!("{}:{}", s.build_user.uid, s.build_user.gid),
+    );
+    env.insert("CRYO_BUILD_KIND".into(), build.to_string());
+    env.insert(
+        "CRYO_RUNSCRIPTS".into(),
+        pc.runscripts()
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    env
+}
+
+fn build_kind(s: &str) -> Result<BuildKind, DrvError> {
+    match s {
+        "full" => Ok(BuildKind::Full),
+        "arch" => Ok(BuildKind::ArchOnly),
+        "indep" => Ok(BuildKind::IndepOnly),
+        other => Err(DrvError::Invalid(format!(
+            "unknown build kind {other:?}: use full, arch or indep"
+        ))),
+    }
+}
+
+/// Resolve the closure and store the derivation (rooted as `drv/<id>`).
+#[allow(clippy::too_many_arguments)]
+pub fn derive(
+    st: &AppState,
+    snap: &SnapshotInfo,
+    pc: &ProjectConfig,
+    src: &ResolvedSource,
+    arch: &str,
+    build: &str,
+    session: &Session,
+) -> Result<(Derivation, Closure, Resolved), DrvError> {
+    let universe = st.universes.get(st, snap, arch)?;
+    let mut req = ResolveRequest::new(&src.package, &pc.conf);
+    req.build = build_kind(build)?;
+    let closure = resolve(&universe, &req).map_err(|e| DrvError::Unresolvable(e.to_string()))?;
+    let mut entries = Vec::new();
+    let mut items = Vec::new();
+    for (set, list) in [
+        ("preinstall", &closure.preinstall),
+        ("install", &closure.install),
+    ] {
+        for s in list {
+            entries.push(ClosureEntry {
+                set: set.into(),
+                name: s.name.clone(),
+                arch: s.arch.to_string(),
+                version: s.version.to_string(),
+                sha256: s.sha256.to_string(),
+            });
+            items.push(ClosureItem {
+                set: set.into(),
+                name: s.name.clone(),
+                version: s.version.to_string(),
+                arch: s.arch.to_string(),
+                sha256: s.sha256.to_string(),
+                size: s.size,
+                origin: s.origin.clone(),
+                filename: s.filename.clone(),
+                reason: s.reason.to_string(),
+            });
+        }
+    }
+    let drv = Derivation {
+        format: DRV_FORMAT.into(),
+        builder: BuilderSpec {
+            kind: DEB_BUILDER.0.into(),
+            version: DEB_BUILDER.1.into(),
+        },
+        arch: arch.to_string(),
+        snapshot: snap.id,
+        prjconf: pc.normalized.to_hex(),
+        source: SourceInput {
+            name: src.package.package.clone(),
+            version: src.package.version.to_string(),
+            files: src.files.clone(),
+        },
+        closure: entries,
+        env: environment(&pc.conf, src, build),
+    };
+    let mut refs: Vec<B3Digest> = src.files.values().copied().collect();
+    refs.push(pc.normalized);
+    refs.push(snap.id);
+    let stored = st
+        .store
+        .put_bytes(&drv.encode(), ObjectKind::Derivation, &refs, Some(session))?;
+    let id = stored.digest;
+    st.store.add_root(&format!("drv/{id}"), &id)?;
+    let resolved = Resolved {
+        derivation: id,
+        snapshot: snap.id,
+        source: src.package.package.clone(),
+        version: src.package.version.to_string(),
+        arch: arch.to_string(),
+        preinstall: closure.preinstall.len(),
+        install: closure.install.len(),
+        closure: items,
+        warnings: pc.warnings.clone(),
+    };
+    Ok((drv, closure, resolved))
+}

@@ -1,0 +1,132 @@
+//! Naming a source package: `src:NAME[=VER]` from a snapshot (its files fetched on demand
+//! and verified), or an uploaded `.dsc` with its files (each checked against the `.dsc`'s
+//! `Checksums-Sha256`). Either way the result is the parsed `.dsc` plus every file by
+//! BLAKE3 digest.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use cryo_debian::index::SourcePackage;
+use cryo_store::{B3Digest, Session};
+
+use super::DrvError;
+use crate::mirror::dod;
+use crate::mirror::query::{self, Request};
+use crate::mirror::snapshot::SnapshotInfo;
+use crate::state::AppState;
+
+/// How a request names its source package.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum SourceSpec {
+    /// `src:NAME[=VERSION]` from the snapshot's Sources.
+    Snapshot { request: String },
+    /// An uploaded `.dsc` (by file name) and its files, all already in the store.
+    Dsc {
+        dsc: String,
+        files: BTreeMap<String, B3Digest>,
+    },
+}
+
+/// A source package whose files are all in the store and verified.
+#[derive(Debug, Clone)]
+pub struct ResolvedSource {
+    pub package: SourcePackage,
+    pub dsc_name: String,
+    /// File name → digest, the `.dsc` included.
+    pub files: BTreeMap<String, B3Digest>,
+}
+
+fn sha256_of(st: &AppState, d: &B3Digest) -> Result<(String, u64), DrvError> {
+    let mut r = st.store.open_blob(d)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = r
+            .read(&mut buf)
+            .map_err(|e| DrvError::Invalid(format!("reading {d}: {e}")))?;
+        if k == 0 {
+            break;
+        }
+        n += k as u64;
+        h.update(&buf[..k]);
+    }
+    Ok((hex::encode(h.finalize()), n))
+}
+
+/// Resolve a source spec against a snapshot.
+pub fn resolve(
+    st: &AppState,
+    snap: &SnapshotInfo,
+    spec: &SourceSpec,
+    session: &Session,
+) -> Result<ResolvedSource, DrvError> {
+    match spec {
+        SourceSpec::Snapshot { request } => {
+            let req: Request = request.parse()?;
+            if !req.source {
+                return Err(DrvError::Invalid(format!(
+                    "{request:?} names a binary package; use src:NAME[=VERSION] for a source package"
+                )));
+            }
+            let pool = query::files_for(st, snap, &req, &st.host_arch)?;
+            let mut files = BTreeMap::new();
+            for f in &pool {
+                let d = dod::ensure(st, snap, f, session)?;
+                files.insert(f.file_name().to_string(), d);
+            }
+            let dsc_name = files
+                .keys()
+                .find(|n| n.ends_with(".dsc"))
+                .cloned()
+                .ok_or_else(|| DrvError::Invalid(format!("{request}: the source lists no .dsc")))?;
+            finish(st, dsc_name, files)
+        }
+        SourceSpec::Dsc { dsc, files } => {
+            if !files.contains_key(dsc) {
+                return Err(DrvError::Invalid(format!("{dsc} was not uploaded")));
+            }
+            for d in files.values() {
+                st.store.hold(session, d)?;
+            }
+            finish(st, dsc.clone(), files.clone())
+        }
+    }
+}
+
+fn finish(
+    st: &AppState,
+    dsc_name: String,
+    files: BTreeMap<String, B3Digest>,
+) -> Result<ResolvedSource, DrvError> {
+    let text = st.store.read(&files[&dsc_name])?;
+    let text = String::from_utf8(text)
+        .map_err(|_| DrvError::Invalid(format!("{dsc_name} is not UTF-8")))?;
+    let dsc =
+        cryo_debian::dsc::parse(&text, &dsc_name).map_err(|e| DrvError::Invalid(e.to_string()))?;
+    let mut kept = BTreeMap::new();
+    kept.insert(dsc_name.clone(), files[&dsc_name]);
+    for f in &dsc.source.files {
+        let name = f.name.as_str();
+        let d = files.get(name).ok_or_else(|| {
+            DrvError::Invalid(format!("{dsc_name} lists {name}, which was not provided"))
+        })?;
+        let (sha, size) = sha256_of(st, d)?;
+        if sha != f.sha256.to_string() || size != f.size {
+            return Err(DrvError::Invalid(format!(
+                "{name} does not match {dsc_name}: expected SHA256 {} ({} bytes), got {sha} ({size} bytes)",
+                f.sha256, f.size
+            )));
+        }
+        kept.insert(name.to_string(), *d);
+    }
+    Ok(ResolvedSource {
+        package: dsc.source,
+        dsc_name,
+        files: kept,
+    })
+}
