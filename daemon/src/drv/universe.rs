@@ -15,10 +15,13 @@ use crate::mirror::tables::index_table_name;
 use crate::mirror::MirrorError;
 use crate::state::AppState;
 
+/// Cache key: snapshot id and architecture.
+type Key = (B3Digest, String);
+
 /// The most recently used universes (snapshot id, arch) → universe.
 #[derive(Default)]
 pub struct UniverseCache {
-    entries: Mutex<Vec<((B3Digest, String), Arc<Universe>)>>,
+    entries: Mutex<Vec<(Key, Arc<Universe>)>>,
 }
 
 const CACHE_SIZE: usize = 2;
