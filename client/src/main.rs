@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod conn;
 mod output;
+mod srcpkg;
 
 use std::process::ExitCode;
 

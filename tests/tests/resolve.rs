@@ -199,3 +199,76 @@ fn bad_prjconf_and_unresolvable_sources_are_explained() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("does not match demo_1.0.dsc"), "{err}");
 }
+
+fn write_tree(dir: &std::path::Path, extra: &str) {
+    fs::create_dir_all(dir.join("debian/source")).unwrap();
+    fs::write(dir.join("debian/source/format"), "3.0 (native)\n").unwrap();
+    fs::write(
+        dir.join("debian/changelog"),
+        "tiny (1.0) bookworm; urgency=medium\n\n  * Initial.\n\n -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("debian/control"),
+        format!("Source: tiny\nMaintainer: T <t@example.org>\nBuild-Depends: debhelper-compat (= 13){extra}\n\nPackage: tiny\nArchitecture: all\nDescription: tiny\n tiny test package\n"),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("debian/rules"),
+        "#!/usr/bin/make -f\n%:\n\tdh $@\n",
+    )
+    .unwrap();
+    fs::write(dir.join("hello.txt"), "hello\n").unwrap();
+}
+
+#[test]
+fn source_trees_become_source_packages_deterministically() {
+    let (d, _main, both) = setup();
+    let pc = fixture_mirror().join("debian-12.prjconf");
+    let pc = pc.to_str().unwrap();
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let ta = a.path().join("checkout-one");
+    let tb = b.path().join("other-name");
+    write_tree(&ta, "");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    write_tree(&tb, "");
+    let ra = d.json(&[
+        "resolve",
+        "--snapshot",
+        &both,
+        "--prjconf",
+        pc,
+        ta.to_str().unwrap(),
+    ]);
+    let rb = d.json(&[
+        "resolve",
+        "--snapshot",
+        &both,
+        "--prjconf",
+        pc,
+        tb.to_str().unwrap(),
+    ]);
+    assert_eq!(ra["source"], "tiny");
+    assert_eq!(
+        ra["derivation"], rb["derivation"],
+        "same content, other path and mtimes"
+    );
+    // A malformed debian/control is refused with file:line.
+    fs::write(
+        tb.join("debian/control"),
+        "Source: tiny\nthis line has no colon\n",
+    )
+    .unwrap();
+    let o = d.cryo(&[
+        "resolve",
+        "--snapshot",
+        &both,
+        "--prjconf",
+        pc,
+        tb.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("debian/control:2"), "{err}");
+}

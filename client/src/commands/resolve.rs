@@ -26,8 +26,9 @@ pub struct ResolveArgs {
     /// Project config (OBS prjconf syntax, see docs/prjconf.md).
     #[arg(long, value_name = "FILE")]
     pub prjconf: PathBuf,
-    /// `src:NAME[=VERSION]` from the snapshot, or a `.dsc` file (its files are read from
-    /// the same directory).
+    /// `src:NAME[=VERSION]` from the snapshot, a `.dsc` file (its files are read from the
+    /// same directory), or an unpacked source tree with `debian/` (turned into a source
+    /// package deterministically with `dpkg-source -b`, see docs/cli.md).
     pub source: String,
     /// Architecture (Debian name; default: the daemon's).
     #[arg(long)]
@@ -82,22 +83,27 @@ async fn dsc_spec(conn: &Conn, dsc: &Path) -> Result<Value> {
     Ok(json!({"kind": "dsc", "dsc": name, "files": files}))
 }
 
+/// Turn a SOURCE argument into the wire form, uploading files as needed.
+pub async fn source_spec(conn: &Conn, source: &str) -> Result<Value> {
+    if source.starts_with("src:") {
+        return Ok(json!({"kind": "snapshot", "request": source}));
+    }
+    let p = PathBuf::from(source);
+    if p.is_dir() {
+        let built = crate::srcpkg::build_source_package(&p)?;
+        return dsc_spec(conn, &built.dsc).await;
+    }
+    if p.extension().and_then(|e| e.to_str()) != Some("dsc") || !p.is_file() {
+        bail!("SOURCE {source:?} must be src:NAME[=VERSION], a .dsc file or a source tree with debian/");
+    }
+    dsc_spec(conn, &p).await
+}
+
 pub async fn run_resolve(g: &Global, a: ResolveArgs) -> Result<ExitCode> {
     let prjconf_text = std::fs::read_to_string(&a.prjconf)
         .with_context(|| format!("reading prjconf {}", a.prjconf.display()))?;
     let conn = connect(g).await?;
-    let source = if a.source.starts_with("src:") {
-        json!({"kind": "snapshot", "request": a.source})
-    } else {
-        let p = PathBuf::from(&a.source);
-        if p.extension().and_then(|e| e.to_str()) != Some("dsc") || !p.is_file() {
-            bail!(
-                "SOURCE {:?} must be src:NAME[=VERSION] or an existing .dsc file",
-                a.source
-            );
-        }
-        dsc_spec(&conn, &p).await?
-    };
+    let source = source_spec(&conn, &a.source).await?;
     let body = json!({
         "snapshot": a.snapshot,
         "prjconf": {"name": a.prjconf.display().to_string(), "text": prjconf_text},
