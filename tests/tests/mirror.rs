@@ -502,3 +502,88 @@ fn http_faults_retry_or_fail_clearly() {
     );
     assert!(d.cryo(&["store", "verify"]).status.success());
 }
+
+/// Generate a signing key in a private GnuPG home; returns (home, exported public keyring).
+fn gpg_key(uid: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let home = tempfile::tempdir().unwrap();
+    let gpg = |args: &[&str]| {
+        let o = std::process::Command::new("gpg")
+            .args(["--batch", "--quiet", "--homedir"])
+            .arg(home.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        uid,
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let keyring = home.path().join("pub.gpg");
+    gpg(&["--export", "--output", keyring.to_str().unwrap()]);
+    (home, keyring)
+}
+
+#[test]
+fn release_with_detached_signature_when_there_is_no_inrelease() {
+    let copy = mirror_copy(&[]);
+    let dists = copy.path().join("debian-security/dists/bookworm-security");
+    // Turn the clearsigned InRelease into Release + Release.gpg signed by our own key.
+    let inrelease = fs::read_to_string(dists.join("InRelease")).unwrap();
+    let body = inrelease
+        .split_once("\n\n")
+        .unwrap()
+        .1
+        .split("\n-----BEGIN PGP SIGNATURE-----")
+        .next()
+        .unwrap()
+        .to_string()
+        + "\n";
+    fs::remove_file(dists.join("InRelease")).unwrap();
+    fs::write(dists.join("Release"), &body).unwrap();
+    let (home, keyring) = gpg_key("archive <archive@example.org>");
+    let o = std::process::Command::new("gpg")
+        .args(["--batch", "--quiet", "--homedir"])
+        .arg(home.path())
+        .args(["--armor", "--detach-sign", "--output"])
+        .arg(dists.join("Release.gpg"))
+        .arg(dists.join("Release"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d = daemon();
+    d.ok(&[
+        "mirror",
+        "add",
+        "security",
+        &file_url(&copy.path().join("debian-security")),
+        "--suite",
+        "bookworm-security",
+        "--keyring",
+        keyring.to_str().unwrap(),
+    ]);
+    let out = sync(&d, &["security"]);
+    assert_eq!(
+        out["archives"][0]["signers"].as_array().unwrap().len(),
+        1,
+        "{out}"
+    );
+    let id = out["snapshot"].as_str().unwrap();
+    assert_eq!(
+        d.json(&["snapshot", "show", id])["record"]["archives"][0]["release_file"],
+        "Release"
+    );
+    // Tampering with Release breaks the detached signature.
+    fs::write(dists.join("Release"), body.replacen("Date:", "Date: ", 1)).unwrap();
+    let err = fail(&d, &["mirror", "sync", "security"]);
+    assert!(err.contains("Release.gpg"), "{err}");
+}
