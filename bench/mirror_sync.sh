@@ -16,8 +16,12 @@ work=$(mktemp -d)
 trap 'CRYO_STATE=$work/state $bin/cryo daemon stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 # apt: private lists, sources and cache; empty status; no system config.
-mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/apt/etc"
+mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/apt/etc" "$work/apt/parts"
 : > "$work/apt/status"
+# APT_CONFIG is read before apt.conf.d: point the parts dir at an empty one so that host
+# settings (appstream/DEP-11 targets) do not leak in.
+echo "Dir::Etc::parts \"$work/apt/parts\";" > "$work/apt/apt.conf"
+export APT_CONFIG=$work/apt/apt.conf
 cat > "$work/apt/etc/sources.list" <<SRC
 deb [signed-by=$keyring] file://$mirror/debian bookworm main
 deb-src [signed-by=$keyring] file://$mirror/debian bookworm main

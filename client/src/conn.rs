@@ -133,6 +133,42 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// Store bytes as a blob without a GC root (the caller roots what it keeps).
+    pub async fn upload(&self, bytes: Vec<u8>) -> Result<cryo_store::api::PutResponse> {
+        let body = Full::new(Bytes::from(bytes))
+            .map_err(|never| match never {})
+            .boxed();
+        let resp = self
+            .checked(Method::POST, "/api/v1/store/blobs?root=", body)
+            .await?;
+        read_json(resp).await
+    }
+
+    /// Stream a blob into `out`, verified by the daemon; an aborted transfer is an error
+    /// naming the digest.
+    pub async fn download(&self, digest: &str, out: &mut dyn std::io::Write) -> Result<()> {
+        let resp = self
+            .checked(
+                Method::GET,
+                &format!("/api/v1/store/blobs/{digest}"),
+                empty(),
+            )
+            .await?;
+        let mut body = resp.into_body();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.with_context(|| {
+                format!("blob {digest}: the daemon aborted the transfer (content failed verification, see `cryo store verify`)")
+            })?;
+            if let Some(data) = frame.data_ref() {
+                out.write_all(data)?;
+            }
+        }
+        out.flush()?;
+        Ok(())
+    }
+}
+
 /// Decode a JSON response body.
 pub async fn read_json<T: DeserializeOwned>(resp: Response<Incoming>) -> Result<T> {
     let bytes = resp

@@ -63,8 +63,8 @@ fn sync_combined_snapshot_show_pkg_diff_and_resync_is_free() {
     let both = sync(&d, &["bookworm", "security"]);
     let id = both["snapshot"].as_str().unwrap().to_string();
     assert_eq!(both["new"], true);
-    assert!(both["binary_packages"].as_u64().unwrap() > 63_000);
-    assert!(both["source_packages"].as_u64().unwrap() > 34_000);
+    assert!(both["binary_packages"].as_u64().unwrap() > 60_000, "{both}");
+    assert!(both["source_packages"].as_u64().unwrap() > 34_000, "{both}");
     // Signed by Debian's archive keys: report the fingerprints.
     let signers = both["archives"][0]["signers"].as_array().unwrap();
     assert!(

@@ -4,16 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use bytes::Bytes;
 use clap::Subcommand;
-use cryo_store::api::PutResponse;
-use http_body_util::{BodyExt, Full};
 use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::autostart::connect;
 use crate::cli::Global;
-use crate::conn::read_json;
 use crate::output;
 
 #[derive(Subcommand, Debug)]
@@ -76,13 +72,7 @@ pub async fn run(g: &Global, cmd: MirrorCmd) -> Result<ExitCode> {
         } => {
             let bytes = std::fs::read(&keyring)
                 .with_context(|| format!("reading keyring {}", keyring.display()))?;
-            let body = Full::new(Bytes::from(bytes))
-                .map_err(|n| match n {})
-                .boxed();
-            let resp = conn
-                .checked(Method::POST, "/api/v1/store/blobs?root=", body)
-                .await?;
-            let put: PutResponse = read_json(resp).await?;
+            let put = conn.upload(bytes).await?;
             let url = normalise_url(&url)?;
             let req = json!({
                 "name": name, "url": url, "suite": suite, "components": components,

@@ -5,16 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use bytes::Bytes;
 use clap::{Args, Subcommand};
 use cryo_store::api::PutResponse;
-use http_body_util::{BodyExt, Full};
 use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::autostart::connect;
 use crate::cli::Global;
-use crate::conn::{read_json, Conn};
+use crate::conn::Conn;
 use crate::output;
 
 /// Arguments of `cryo resolve`.
@@ -46,13 +44,7 @@ pub enum DrvCmd {
 
 async fn upload(conn: &Conn, path: &Path) -> Result<PutResponse> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let body = Full::new(Bytes::from(bytes))
-        .map_err(|n| match n {})
-        .boxed();
-    let resp = conn
-        .checked(Method::POST, "/api/v1/store/blobs?root=", body)
-        .await?;
-    read_json(resp).await
+    conn.upload(bytes).await
 }
 
 /// Upload a `.dsc` and the files it lists; returns the source spec.

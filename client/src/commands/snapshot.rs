@@ -6,13 +6,12 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use http_body_util::BodyExt;
 use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::autostart::connect;
 use crate::cli::Global;
-use crate::conn::{empty, Conn};
+use crate::conn::Conn;
 use crate::output;
 
 #[derive(Subcommand, Debug)]
@@ -331,23 +330,12 @@ async fn fetch(
 }
 
 async fn download(conn: &Conn, digest: &str, dest: &std::path::Path) -> Result<()> {
-    use std::io::Write;
-    let resp = conn
-        .checked(
-            Method::GET,
-            &format!("/api/v1/store/blobs/{digest}"),
-            empty(),
-        )
-        .await?;
     let tmp = dest.with_extension("cryo-part");
     let mut f =
         std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let mut body = resp.into_body();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.with_context(|| format!("downloading {digest}"))?;
-        if let Some(d) = frame.data_ref() {
-            f.write_all(d)?;
-        }
+    if let Err(e) = conn.download(digest, &mut f).await {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
     f.sync_all()?;
     std::fs::rename(&tmp, dest)?;

@@ -1,6 +1,6 @@
 //! `cryo store ...`: put, cat, import, export, verify, gc, stats, roots.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -291,23 +291,5 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
 }
 
 async fn cat(conn: &Conn, digest: &str) -> Result<()> {
-    let resp = conn
-        .checked(
-            Method::GET,
-            &format!("/api/v1/store/blobs/{digest}"),
-            empty(),
-        )
-        .await?;
-    let mut body = resp.into_body();
-    let mut out = std::io::stdout().lock();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.with_context(|| {
-            format!("blob {digest}: the daemon aborted the transfer (content failed verification, see `cryo store verify`)")
-        })?;
-        if let Some(data) = frame.data_ref() {
-            out.write_all(data)?;
-        }
-    }
-    out.flush()?;
-    Ok(())
+    conn.download(digest, &mut std::io::stdout().lock()).await
 }

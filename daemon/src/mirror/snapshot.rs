@@ -206,6 +206,21 @@ pub fn stanzas(st: &AppState, index: &B3Digest, name: &str) -> Result<Option<Str
     Ok(t.get(name)?.map(|v| v.value().to_string()))
 }
 
+/// Every package name of an index.
+pub fn names(st: &AppState, index: &B3Digest) -> Result<Vec<String>, MirrorError> {
+    let db = st.store.index().database();
+    let tx = db.begin_read()?;
+    let tname = index_table_name(&index.to_hex());
+    let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new(&tname);
+    let t = tx.open_table(def)?;
+    let mut out = Vec::new();
+    for item in t.iter()? {
+        let (k, _) = item?;
+        out.push(k.value().to_string());
+    }
+    Ok(out)
+}
+
 /// name → version for every stanza of an index (for diffs): highest version per name.
 pub fn versions(st: &AppState, index: &B3Digest) -> Result<BTreeMap<String, String>, MirrorError> {
     let db = st.store.index().database();

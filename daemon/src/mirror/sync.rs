@@ -183,17 +183,17 @@ pub fn sync(
     })
 }
 
+/// Distinct binary and source package names across the snapshot's archives.
 fn count_packages(st: &AppState, r: &SnapshotRecord) -> Result<(u64, u64), MirrorError> {
     let mut bin = BTreeSet::new();
     let mut src = BTreeSet::new();
     for a in &r.archives {
         for i in &a.indices {
-            let names = snapshot::versions(st, &i.blake3)?;
             let set = match i.kind {
                 IndexKind::Packages => &mut bin,
                 IndexKind::Sources => &mut src,
             };
-            set.extend(names.into_iter().map(|(n, v)| format!("{n} {v}")));
+            set.extend(snapshot::names(st, &i.blake3)?);
         }
     }
     Ok((bin.len() as u64, src.len() as u64))
@@ -438,6 +438,7 @@ fn fetch_index(
             }
         }
         let url = m.dist_url(&path);
+        let t0 = std::time::Instant::now();
         let bytes = match fetch::fetch_bytes(&url, MAX_INDEX, Retry::default()) {
             Ok(b) => b,
             Err(FetchFailure::NotFound) => {
@@ -476,11 +477,22 @@ fn fetch_index(
             path: path.clone(),
             message,
         })?;
+        let t_parse = t0.elapsed();
         let stored = st
             .store
             .put_bytes(&bytes, ObjectKind::Blob, &[], Some(session))?;
+        let t_store = t0.elapsed();
         write_index(st, &stored.digest, &grouped)?;
         remember_sha256(st, &sha_hex, &stored.digest)?;
+        tracing::info!(
+            archive = %m.name,
+            %path,
+            names = grouped.len(),
+            fetch_verify_parse_ms = t_parse.as_millis() as u64,
+            store_ms = (t_store - t_parse).as_millis() as u64,
+            index_ms = (t0.elapsed() - t_store).as_millis() as u64,
+            "index ingested"
+        );
         let rec = IndexRecord {
             kind,
             component: component.into(),
@@ -498,10 +510,22 @@ fn fetch_index(
     })
 }
 
-/// Validate every stanza and group their raw text by package name.
-fn group_stanzas(text: &str, kind: IndexKind) -> Result<BTreeMap<String, String>, String> {
+/// Stanzas of one index grouped by package name (in name order; stanzas of one name in
+/// file order). Values borrow from the index text where possible.
+type Grouped<'a> = Vec<(std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>;
+
+/// `part` as a slice of `text` with `text`'s lifetime, if it points into it.
+fn rebase<'a>(text: &'a str, part: &str) -> Option<&'a str> {
     let base = text.as_ptr() as usize;
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    let start = part.as_ptr() as usize;
+    (start >= base && start + part.len() <= base + text.len())
+        .then(|| &text[start - base..start - base + part.len()])
+}
+
+/// Validate every stanza and group their raw text by package name.
+fn group_stanzas(text: &str, kind: IndexKind) -> Result<Grouped<'_>, String> {
+    let base = text.as_ptr() as usize;
+    let mut all: Grouped<'_> = Vec::with_capacity(70_000);
     for p in deb822::paragraphs(text) {
         let p = p.map_err(|e| e.to_string())?;
         let name = p
@@ -514,26 +538,40 @@ fn group_stanzas(text: &str, kind: IndexKind) -> Result<BTreeMap<String, String>
             return Err(format!("line {}: package {name} has no Filename", p.line()));
         }
         let fields = p.fields();
-        let (first, last) = (fields.first(), fields.last());
-        let span = match (first, last) {
+        let span = match (fields.first(), fields.last()) {
             (Some(f), Some(l)) => {
                 let start = f.name().as_ptr() as usize;
                 let v = l.value();
                 let end = v.as_ptr() as usize + v.len();
                 (start >= base && end <= base + text.len() && start < end)
-                    .then(|| &text[start - base..end - base])
+                    .then(|| (start - base, end - base))
             }
             _ => None,
         };
-        let entry = out.entry(name.to_string()).or_default();
-        match span {
-            Some(s) => entry.push_str(s),
+        let stanza = match span {
+            // Borrow the stanza with its terminating blank line when the text has one.
+            Some((a, b)) if text[b..].starts_with("\n\n") => {
+                std::borrow::Cow::Borrowed(&text[a..b + 2])
+            }
+            Some((a, b)) => std::borrow::Cow::Owned(format!("{}\n\n", &text[a..b])),
             None => {
                 let owned = deb822::write_paragraphs([&p.to_owned_paragraph()]);
-                entry.push_str(owned.trim_end());
+                std::borrow::Cow::Owned(format!("{}\n\n", owned.trim_end()))
             }
+        };
+        let name: std::borrow::Cow<'_, str> = match rebase(text, name) {
+            Some(n) => std::borrow::Cow::Borrowed(n),
+            None => std::borrow::Cow::Owned(name.to_string()),
+        };
+        all.push((name, stanza));
+    }
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Grouped<'_> = Vec::with_capacity(all.len());
+    for (name, stanza) in all {
+        match out.last_mut() {
+            Some((n, acc)) if *n == name => acc.to_mut().push_str(&stanza),
+            _ => out.push((name, stanza)),
         }
-        entry.push_str("\n\n");
     }
     Ok(out)
 }
@@ -541,22 +579,27 @@ fn group_stanzas(text: &str, kind: IndexKind) -> Result<BTreeMap<String, String>
 fn write_index(
     st: &AppState,
     digest: &cryo_store::B3Digest,
-    grouped: &BTreeMap<String, String>,
+    grouped: &Grouped<'_>,
 ) -> Result<(), MirrorError> {
     let db = st.store.index().database();
     let tname = index_table_name(&digest.to_hex());
     let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new(&tname);
+    // The bulk table is committed without fsync; the small marker below is committed
+    // durably afterwards, which makes both durable (redb orders its commits). A crash in
+    // between loses the table but not its marker's absence, so the next sync rewrites it.
     let mut tx = db.begin_write()?;
-    tx.set_durability(redb::Durability::Immediate)
+    tx.set_durability(redb::Durability::None)
         .map_err(|e| MirrorError::Db(e.to_string()))?;
     {
         let mut t = tx.open_table(def)?;
         for (k, v) in grouped {
-            t.insert(k.as_str(), v.as_str())?;
+            t.insert(k.as_ref(), v.as_ref())?;
         }
-        tx.open_table(INDEXED)?
-            .insert(digest.to_hex().as_str(), grouped.len() as u64)?;
     }
+    tx.commit()?;
+    let tx = db.begin_write()?;
+    tx.open_table(INDEXED)?
+        .insert(digest.to_hex().as_str(), grouped.len() as u64)?;
     tx.commit()?;
     Ok(())
 }
