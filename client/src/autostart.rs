@@ -124,15 +124,23 @@ fn start(t: &Target, explicit_socket: bool) -> Result<()> {
     Ok(())
 }
 
-/// Wait until the socket stops answering (after a stop request).
-pub async fn wait_gone(socket: &Path, timeout: Duration) -> bool {
+/// Wait until the daemon is gone (after a stop request): its socket stops answering and
+/// the process has released the state directory's lock.
+pub async fn wait_gone(socket: &Path, state: &Path, timeout: Duration) -> bool {
     let conn = Conn::new(socket);
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if !conn.alive().await {
+        if !conn.alive().await && lock_free(state) {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     false
+}
+
+fn lock_free(state: &Path) -> bool {
+    match std::fs::File::open(state.join("cryod.lock")) {
+        Ok(f) => f.try_lock().is_ok(),
+        Err(_) => true,
+    }
 }

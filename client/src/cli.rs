@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::build::BuildArgs;
 use crate::commands::resolve::{DrvCmd, ResolveArgs};
 use crate::commands::{
     daemon::DaemonCmd, mirror::MirrorCmd, snapshot::SnapshotCmd, store::StoreCmd,
@@ -59,6 +60,13 @@ pub enum Command {
     /// Resolve a source package's exact build environment against a snapshot and a
     /// prjconf; prints the closure and the derivation id.
     Resolve(ResolveArgs),
+    /// Build a source package in the sandbox (or return its cached outputs): resolves the
+    /// derivation, fetches what it needs, prepares (or reuses) the build root, runs
+    /// dpkg-buildpackage and stores the outputs. Exit 1 when the build failed or a
+    /// --rebuild differs from the recorded outputs.
+    Build(BuildArgs),
+    /// Print the latest build log of a derivation.
+    Log { derivation: String },
     /// Derivations: show.
     #[command(subcommand)]
     Drv(DrvCmd),

@@ -8,6 +8,7 @@
 //! The binary (`src/bin/cryod.rs`) only parses flags, sets up logging and calls
 //! [`server::run`].
 
+pub mod build;
 pub mod clock;
 pub mod config;
 pub mod drv;

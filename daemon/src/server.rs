@@ -50,8 +50,9 @@ fn io_state(path: &std::path::Path) -> impl Fn(std::io::Error) -> ServerError + 
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServerError> {
     let state_dir = config.state.clone();
     fs::create_dir_all(&state_dir).map_err(io_state(&state_dir))?;
-    // The state dir holds the socket and keys: owner only.
-    fs::set_permissions(&state_dir, fs::Permissions::from_mode(0o700))
+    // Others may traverse (not list) the state dir: build sandboxes run as mapped ids and
+    // must reach their roots below it. The socket is 0600; secrets are 0600 files.
+    fs::set_permissions(&state_dir, fs::Permissions::from_mode(0o711))
         .map_err(io_state(&state_dir))?;
     let lock_path = state_dir.join("cryod.lock");
     let lock = File::options()
@@ -85,9 +86,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     })?;
     fs::set_permissions(&sock, fs::Permissions::from_mode(0o600)).map_err(io_state(&sock))?;
 
+    crate::build::roots::sweep(&state_dir);
+    let store = Arc::new(store);
     let state = AppState {
         config: Arc::new(config.clone()),
-        store: Arc::new(store),
+        store: store.clone(),
+        root_locks: Arc::default(),
+        build_slots: Arc::new(crate::build::slots::BuildSlots::new(config.workers)),
+        build_logs: Arc::new(crate::build::slots::BuildLogs::new(store.clone())),
         started: Instant::now(),
         universes: Arc::default(),
         clock: crate::clock::Clock::from_env()
@@ -134,6 +140,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     }
     let _ = fs::remove_file(&sock);
     info!("cryod stopped");
-    drop(lock);
+    // Keep the state-dir lock until the process exits: background tasks may still hold the
+    // store (and redb's own lock) for a moment, and a new daemon must not start before.
+    std::mem::forget(lock);
     res.map_err(ServerError::Serve)
 }

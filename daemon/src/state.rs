@@ -20,6 +20,12 @@ pub struct AppState {
     pub host_arch: String,
     /// Resolver universes of recently used snapshots.
     pub universes: Arc<crate::drv::universe::UniverseCache>,
+    /// Build roots being prepared (one lock per root key).
+    pub root_locks: Arc<crate::build::roots::RootLocks>,
+    /// At most `workers` builds at once.
+    pub build_slots: Arc<crate::build::slots::BuildSlots>,
+    /// Latest build log of each derivation.
+    pub build_logs: Arc<crate::build::slots::BuildLogs>,
     /// Cancelled to shut the daemon down gracefully.
     pub shutdown: CancellationToken,
 }

@@ -73,7 +73,7 @@ pub async fn run(g: &Global, cmd: DaemonCmd) -> Result<ExitCode> {
             }
             conn.checked(Method::POST, "/api/v1/shutdown", empty())
                 .await?;
-            let gone = wait_gone(&t.socket, Duration::from_secs(60)).await;
+            let gone = wait_gone(&t.socket, &t.state, Duration::from_secs(60)).await;
             if g.json {
                 output::json(&serde_json::json!({"stopped": gone}));
             } else if gone {

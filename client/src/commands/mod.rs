@@ -1,5 +1,6 @@
 //! One module per command group; `run` dispatches.
 
+pub mod build;
 pub mod daemon;
 pub mod mirror;
 pub mod resolve;
@@ -20,5 +21,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Snapshot(cmd) => snapshot::run(&cli.global, cmd).await,
         Command::Resolve(args) => resolve::run_resolve(&cli.global, args).await,
         Command::Drv(cmd) => resolve::run_drv(&cli.global, cmd).await,
+        Command::Build(args) => build::run_build(&cli.global, args).await,
+        Command::Log { derivation } => build::run_log(&cli.global, derivation).await,
     }
 }

@@ -14,6 +14,8 @@ pub enum DepKind {
     Required,
     /// prjconf `Support:`.
     Support,
+    /// A tool cryo's builder needs (e.g. libfaketime for a pinned clock).
+    BuilderTool,
     /// An `Essential: yes` package of the universe (never declared as a dependency).
     Essential,
     /// Source `Build-Depends`.
@@ -34,6 +36,7 @@ impl DepKind {
             DepKind::Preinstall => "lists in Preinstall:",
             DepKind::Required => "lists in Required:",
             DepKind::Support => "lists in Support:",
+            DepKind::BuilderTool => "needs as a builder tool:",
             DepKind::Essential => "is",
             DepKind::BuildDepends => "build-depends on",
             DepKind::BuildDependsArch => "build-depends (arch) on",

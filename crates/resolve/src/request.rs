@@ -54,6 +54,9 @@ pub struct ResolveRequest<'a> {
     /// Install every `Essential: yes` package of the universe, as a Debian chroot has them
     /// (packages never declare dependencies on them). Default true.
     pub essential: bool,
+    /// Packages the builder itself needs in the root (e.g. `libfaketime` for a pinned
+    /// clock), installed like prjconf `Required:` ones. Default empty.
+    pub builder_tools: Vec<String>,
 }
 
 /// The profiles named by the prjconf's `%deb_build_profiles` (space or comma separated).
@@ -84,6 +87,7 @@ impl<'a> ResolveRequest<'a> {
             profiles: prjconf_profiles(prjconf),
             alternatives: AlternativePolicy::FirstOnly,
             essential: true,
+            builder_tools: Vec::new(),
         }
     }
 

@@ -93,6 +93,17 @@ pub fn resolve(uni: &Universe, req: &ResolveRequest<'_>) -> Result<Closure, Unre
         None,
         "",
     ));
+    let tools: Vec<cryo_prjconf::PackageName> = req
+        .builder_tools
+        .iter()
+        .filter_map(|t| cryo_prjconf::PackageName::new(t))
+        .collect();
+    install.extend(needs(
+        prjconf_roots(DepKind::BuilderTool, tools.iter(), &policy),
+        "cryo",
+        None,
+        "",
+    ));
     install.extend(needs(
         req.build_roots(host, &policy),
         src,

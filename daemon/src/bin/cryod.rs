@@ -71,6 +71,12 @@ fn load(args: &Args) -> anyhow::Result<config::Config> {
 }
 
 fn main() -> ExitCode {
+    // cryod re-executes itself as the single-threaded sandbox helper of builds.
+    if std::env::args_os().nth(1).as_deref()
+        == Some(std::ffi::OsStr::new(cryo_daemon::build::SANDBOX_HELPER_ARG))
+    {
+        cryo_sandbox::helper_main();
+    }
     let args = Args::parse();
     let cfg = match load(&args) {
         Ok(c) => c,

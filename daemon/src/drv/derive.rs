@@ -155,6 +155,10 @@ pub fn derive(
     let universe = st.universes.get(st, snap, arch)?;
     let mut req = ResolveRequest::new(&src.package, &pc.conf);
     req.build = build_kind(build)?;
+    // A pinned clock is implemented with libfaketime taken from the snapshot.
+    if pc.conf.cryo().clock != Clock::Real {
+        req.builder_tools.push("libfaketime".into());
+    }
     let closure = resolve(&universe, &req).map_err(|e| DrvError::Unresolvable(e.to_string()))?;
     let mut entries = Vec::new();
     let mut items = Vec::new();

@@ -4,6 +4,7 @@
 //! an explicit status plus a JSON `{code, message}` body; internal details are logged,
 //! and messages stay useful (they name the digest, path or field at fault).
 
+mod build;
 mod error;
 mod mirror;
 mod resolve;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(mirror::routes())
         .merge(snapshot::routes())
         .merge(resolve::routes())
+        .merge(build::routes())
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }

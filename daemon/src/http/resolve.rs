@@ -64,18 +64,20 @@ async fn resolve(
     State(st): State<AppState>,
     Json(req): Json<ResolveRequestBody>,
 ) -> Result<Json<Resolved>, ApiErr> {
-    let out = tokio::task::spawn_blocking(move || -> Result<Resolved, ApiErr> {
-        let snap = snapshot::get(&st, &req.snapshot)?;
-        let arch = req.arch.clone().unwrap_or_else(|| st.host_arch.clone());
-        let session = st.store.session();
-        let pc = derive::parse_prjconf(&st, &req.prjconf.name, &req.prjconf.text, &arch, &session)?;
-        let src = source::resolve(&st, &snap, &req.source, &session)?;
-        let build = req.build.clone().unwrap_or_else(|| "full".into());
-        let (_, _, resolved) = derive::derive(&st, &snap, &pc, &src, &arch, &build, &session)?;
-        Ok(resolved)
-    })
-    .await??;
+    let out = tokio::task::spawn_blocking(move || resolve_blocking(&st, &req)).await??;
     Ok(Json(out))
+}
+
+/// Resolve a request into a stored derivation (blocking).
+pub fn resolve_blocking(st: &AppState, req: &ResolveRequestBody) -> Result<Resolved, ApiErr> {
+    let snap = snapshot::get(st, &req.snapshot)?;
+    let arch = req.arch.clone().unwrap_or_else(|| st.host_arch.clone());
+    let session = st.store.session();
+    let pc = derive::parse_prjconf(st, &req.prjconf.name, &req.prjconf.text, &arch, &session)?;
+    let src = source::resolve(st, &snap, &req.source, &session)?;
+    let build = req.build.clone().unwrap_or_else(|| "full".into());
+    let (_, _, resolved) = derive::derive(st, &snap, &pc, &src, &arch, &build, &session)?;
+    Ok(resolved)
 }
 
 async fn show(

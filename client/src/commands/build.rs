@@ -1,0 +1,159 @@
+//! `cryo build` and `cryo log`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use hyper::Method;
+use serde_json::{json, Value};
+
+use super::resolve::source_spec;
+use crate::autostart::connect;
+use crate::cli::Global;
+use crate::output;
+
+/// Arguments of `cryo build`.
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// Snapshot id (or unique prefix).
+    #[arg(long, required_unless_present = "drv")]
+    pub snapshot: Option<String>,
+    /// Project config (OBS prjconf syntax).
+    #[arg(long, value_name = "FILE", required_unless_present = "drv")]
+    pub prjconf: Option<PathBuf>,
+    /// `src:NAME[=VERSION]`, a `.dsc` file or a source tree with `debian/`.
+    #[arg(required_unless_present = "drv")]
+    pub source: Option<String>,
+    /// Build an existing derivation instead.
+    #[arg(long, value_name = "DERIVATION", conflicts_with_all = ["snapshot", "prjconf", "source"])]
+    pub drv: Option<String>,
+    /// Architecture (Debian name; default: the daemon's).
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// What dpkg-buildpackage builds: full (-b), arch (-B) or indep (-A).
+    #[arg(long, default_value = "full")]
+    pub build: String,
+    /// Build again even if the derivation is realised, and compare bit for bit.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Write the outputs (.deb, .buildinfo, .changes) to this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+pub async fn run_build(g: &Global, a: BuildArgs) -> Result<ExitCode> {
+    let conn = connect(g).await?;
+    let body = match &a.drv {
+        Some(d) => {
+            d.parse::<cryo_store::B3Digest>()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            json!({"derivation": d, "rebuild": a.rebuild})
+        }
+        None => {
+            let (Some(snapshot), Some(prjconf), Some(source)) =
+                (&a.snapshot, &a.prjconf, &a.source)
+            else {
+                bail!("give --snapshot, --prjconf and SOURCE, or --drv");
+            };
+            let text = std::fs::read_to_string(prjconf)
+                .with_context(|| format!("reading prjconf {}", prjconf.display()))?;
+            json!({
+                "snapshot": snapshot,
+                "prjconf": {"name": prjconf.display().to_string(), "text": text},
+                "source": source_spec(&conn, source).await?,
+                "arch": a.arch,
+                "build": a.build,
+                "rebuild": a.rebuild,
+            })
+        }
+    };
+    let pb = output::spinner(g, "building");
+    let r: Result<Value> = conn.json(Method::POST, "/api/v1/build", Some(&body)).await;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let r = r?;
+    if let Some(dir) = &a.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for o in r["outputs"].as_array().into_iter().flatten() {
+            let name = o["name"].as_str().unwrap_or("");
+            if name.is_empty() || name.contains('/') || name.starts_with('.') {
+                bail!("daemon returned an unsafe output name {name:?}");
+            }
+            let dest = dir.join(name);
+            let mut f = std::fs::File::create(&dest)
+                .with_context(|| format!("creating {}", dest.display()))?;
+            conn.download(o["blake3"].as_str().unwrap_or(""), &mut f)
+                .await?;
+        }
+    }
+    let failed = r["status"] == "failed";
+    let differs = r["rebuild_differences"]
+        .as_array()
+        .is_some_and(|d| !d.is_empty());
+    if g.json {
+        output::json(&r);
+    } else {
+        if let Some(t) = r["log_tail"].as_str() {
+            eprintln!("{t}");
+        }
+        println!(
+            "{} {} ({:.1}s)",
+            r["derivation"].as_str().unwrap_or(""),
+            r["status"].as_str().unwrap_or(""),
+            r["duration_secs"].as_f64().unwrap_or(0.0)
+        );
+        for o in r["outputs"].as_array().into_iter().flatten() {
+            println!(
+                "  {} {} sha256:{} {}",
+                o["name"].as_str().unwrap_or(""),
+                o["blake3"].as_str().unwrap_or(""),
+                o["sha256"].as_str().unwrap_or(""),
+                output::bytes(o["size"].as_u64().unwrap_or(0))
+            );
+        }
+        if let Some(d) = r["rebuild_differences"].as_array() {
+            if d.is_empty() {
+                println!("rebuild: every output is bit-for-bit identical to the recorded one");
+            }
+            for x in d {
+                println!(
+                    "rebuild: {} differs (recorded {}, rebuilt {})",
+                    x["name"].as_str().unwrap_or(""),
+                    x["recorded"].as_str().unwrap_or("-"),
+                    x["rebuilt"].as_str().unwrap_or("-")
+                );
+            }
+        }
+        if failed {
+            println!(
+                "build failed; full log: cryo log {}",
+                r["derivation"].as_str().unwrap_or("")
+            );
+        }
+    }
+    Ok(if failed || differs {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub async fn run_log(g: &Global, drv: String) -> Result<ExitCode> {
+    drv.parse::<cryo_store::B3Digest>()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let conn = connect(g).await?;
+    let resp = conn
+        .checked(
+            Method::GET,
+            &format!("/api/v1/drv/{drv}/log"),
+            crate::conn::empty(),
+        )
+        .await?;
+    use http_body_util::BodyExt;
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    use std::io::Write;
+    std::io::stdout().write_all(&bytes)?;
+    Ok(ExitCode::SUCCESS)
+}

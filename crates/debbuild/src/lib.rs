@@ -1,0 +1,24 @@
+//! cryo-debbuild: cryo's Debian builder. It turns (a) the `.deb` files of a resolved build
+//! environment into a configured build root ([`prepare_root`]) and (b) a source package's
+//! files into a sandboxed `dpkg-buildpackage` run on that root ([`build()`]), collecting
+//! the outputs. It knows nothing about the store, the daemon or HTTP: inputs are local
+//! paths, outputs are files in a directory. Every maintainer script and every line of
+//! `debian/rules` runs inside a `cryo-sandbox` job. See `docs/builder.md`.
+
+mod bootstrap;
+mod build;
+pub mod clock;
+pub mod deb;
+mod job;
+mod ownership;
+mod root;
+mod settings;
+mod source;
+
+pub use build::{build, BuildError, BuildOutput, BuildResult};
+pub use clock::{clock_env, find_libfaketime, ClockError};
+pub use deb::{DebError, DebFile};
+pub use job::PATH;
+pub use root::{prepare_root, PhaseLog, RootError, RootInfo, RootPhase, RootPlan, BUILD_USER_NAME};
+pub use settings::{BuildKind, BuildSettings, BuildSpec, SourceFiles, DEFAULT_MAX_LOG_BYTES};
+pub use source::{build_path, check_source, CheckedSource, SourceError};

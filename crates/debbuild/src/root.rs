@@ -1,0 +1,354 @@
+//! Build roots: turns the `.deb` files of a resolved build environment into a configured
+//! Debian root directory, usable afterwards as the read-only lower layer of build sandboxes.
+//! The procedure follows obs-build's `init_buildsystem` for Debian (see `docs/builder.md`):
+//! the Preinstall set's data is unpacked on the host (no package code runs there), the
+//! Runscripts' maintainer scripts and then `dpkg --install` of every package run inside a
+//! writable-root sandbox as uid 0, and the build user is added last.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use cryo_prjconf::BuildUser;
+use cryo_sandbox::{HelperCommand, IdMapping, RootFs, SandboxError};
+
+use crate::deb::{self, DebError, DebFile};
+use crate::job::{self, JobLog};
+
+/// The build user's name in every root (Debian's build daemons run sbuild as `buildd`).
+pub const BUILD_USER_NAME: &str = "buildd";
+
+/// Inside the root, where the `.deb`s are bind-mounted (read-only) during installation.
+const DEB_DIR: &str = "/.cryo-debs";
+/// Inside the root, where the Runscripts' maintainer scripts wait to be run.
+const SCRIPT_DIR: &str = ".cryo-bootstrap";
+/// Wall-clock limit of each installation phase.
+const PHASE_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// What to install into a new root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootPlan {
+    /// Unpacked first without maintainer scripts (prjconf `Preinstall`, expanded to its
+    /// dependency closure), then installed properly with `dpkg --force-depends`.
+    pub preinstall: Vec<DebFile>,
+    /// The rest of the build environment. A package also listed in `preinstall` (same
+    /// name and version) is installed once.
+    pub install: Vec<DebFile>,
+    /// Preinstall packages whose `preinst`/`postinst` run right after unpacking (prjconf
+    /// `Runscripts`, e.g. base-passwd, which creates `/etc/passwd`).
+    pub runscripts: Vec<String>,
+    /// The unprivileged user builds run as; added as [`BUILD_USER_NAME`].
+    pub build_user: BuildUser,
+    /// Exported as `SOURCE_DATE_EPOCH` to the maintainer scripts, so that tools honouring
+    /// it (e.g. shadow's password-change dates) write the same root every time.
+    pub source_date_epoch: Option<u64>,
+}
+
+/// The installation phases, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RootPhase {
+    /// Host side: unpack the Preinstall data, create the dpkg database.
+    Unpack,
+    /// Sandbox: the Runscripts' `preinst install` / `postinst configure`.
+    Runscripts,
+    /// Sandbox: `dpkg --install --force-depends` of the Preinstall set.
+    Preinstall,
+    /// Sandbox: `dpkg --install --force-depends` of the rest, `dpkg --configure --pending`.
+    Install,
+    /// Sandbox: `dpkg --audit` must be clean; the build user is added.
+    Finish,
+}
+
+/// One phase's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhaseLog {
+    pub phase: RootPhase,
+    pub log: Vec<u8>,
+    pub duration: Duration,
+}
+
+/// A configured root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootInfo {
+    /// Installed packages (name → version), read back from the root's dpkg status file.
+    pub packages: BTreeMap<String, String>,
+    pub phases: Vec<PhaseLog>,
+    pub duration: Duration,
+}
+
+/// Errors of [`prepare_root`].
+#[derive(Debug, thiserror::Error)]
+pub enum RootError {
+    #[error("{0} is not an absolute path")]
+    RelativeDest(PathBuf),
+    #[error("the root directory {0} exists and is not empty")]
+    DestNotEmpty(PathBuf),
+    #[error("preparing a root needs a root daemon (unprivileged roots are not supported yet)")]
+    NeedsRoot,
+    #[error("the build user {uid}:{gid} must not be root")]
+    RootBuildUser { uid: u32, gid: u32 },
+    #[error("invalid package name {0:?}")]
+    BadName(String),
+    #[error("package {name} is planned twice, as {first} and {second}")]
+    Duplicate {
+        name: String,
+        first: String,
+        second: String,
+    },
+    #[error("Runscripts names {0}, which is not in the Preinstall set")]
+    RunscriptNotPreinstalled(String),
+    #[error("{path} is {found_name} {found_version}, but the plan says {name} {version}")]
+    Mismatch {
+        path: PathBuf,
+        name: String,
+        version: String,
+        found_name: String,
+        found_version: String,
+    },
+    #[error(transparent)]
+    Deb(#[from] DebError),
+    #[error("i/o error on {path}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot shift the root into the sandbox's id range")]
+    Ownership(#[from] crate::ownership::ShiftError),
+    #[error("cannot resolve the sandbox id mapping")]
+    IdMap(#[from] cryo_sandbox::IdMapError),
+    #[error("sandbox failure in phase {phase:?}")]
+    Sandbox {
+        phase: RootPhase,
+        source: SandboxError,
+    },
+    #[error("phase {phase:?} failed ({exit:?}); log tail:\n{}", job::tail(log))]
+    PhaseFailed {
+        phase: RootPhase,
+        exit: cryo_sandbox::ExitStatusKind,
+        log: Vec<u8>,
+    },
+    #[error("after installation, {name} is {found:?} in the dpkg database, expected {expected}")]
+    NotInstalled {
+        name: String,
+        expected: String,
+        found: Option<String>,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RootError + '_ {
+    move |source| RootError::Io {
+        path: path.into(),
+        source,
+    }
+}
+
+/// Builds a configured root in `dest` (missing or empty; never reused) from `plan`, running
+/// every maintainer script inside sandboxes started with `helper`. Needs root (see
+/// [`RootError::NeedsRoot`]). On error `dest` is left as it is, for inspection.
+pub fn prepare_root(
+    plan: &RootPlan,
+    dest: &Path,
+    helper: &HelperCommand,
+) -> Result<RootInfo, RootError> {
+    let started = Instant::now();
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err(RootError::NeedsRoot);
+    }
+    let BuildUser { uid, gid } = plan.build_user;
+    if uid == 0 || gid == 0 {
+        return Err(RootError::RootBuildUser { uid, gid });
+    }
+    if !dest.is_absolute() {
+        return Err(RootError::RelativeDest(dest.into()));
+    }
+    let (pre, rest) = check_plan(plan)?;
+    match std::fs::read_dir(dest) {
+        Ok(mut rd) => {
+            if rd.next().is_some() {
+                return Err(RootError::DestNotEmpty(dest.into()));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dest).map_err(io_err(dest))?
+        }
+        Err(e) => return Err(io_err(dest)(e)),
+    }
+    let mut phases = Vec::new();
+
+    let t = Instant::now();
+    let unpack_log = crate::bootstrap::unpack(dest, &pre, &plan.runscripts, SCRIPT_DIR)?;
+    let map = IdMapping::default().resolve_for_current_process()?;
+    crate::ownership::shift_tree(dest, &map)?;
+    phases.push(PhaseLog {
+        phase: RootPhase::Unpack,
+        log: unpack_log,
+        duration: t.elapsed(),
+    });
+
+    let env = install_env(plan.source_date_epoch);
+    let run = |phase, argv: Vec<String>, debs: &[&DebFile], phases: &mut Vec<PhaseLog>| {
+        let binds = deb_binds(debs);
+        let mut spec = job::spec(
+            RootFs::Writable { dir: dest.into() },
+            argv.into_iter().chain(binds.iter().map(|(_, t)| t.clone())),
+            env.clone(),
+            "/",
+            (0, 0),
+            0o022,
+        );
+        spec.binds = binds.into_iter().map(|(b, _)| b).collect();
+        spec.limits.timeout = Some(PHASE_TIMEOUT);
+        let JobLog {
+            exit,
+            log,
+            duration,
+            ..
+        } = job::run(&spec, helper).map_err(|source| RootError::Sandbox { phase, source })?;
+        if exit != cryo_sandbox::ExitStatusKind::Exited(0) {
+            return Err(RootError::PhaseFailed { phase, exit, log });
+        }
+        phases.push(PhaseLog {
+            phase,
+            log,
+            duration,
+        });
+        Ok(())
+    };
+    let scripts = crate::bootstrap::runscripts_command(&plan.runscripts, SCRIPT_DIR);
+    run(RootPhase::Runscripts, scripts, &[], &mut phases)?;
+    let dpkg_install = |extra: &str| {
+        vec![
+            "/bin/sh".to_owned(),
+            "-c".to_owned(),
+            format!("set -e\ndpkg --install --force-depends --force-unsafe-io \"$@\"\n{extra}"),
+            "sh".to_owned(),
+        ]
+    };
+    run(RootPhase::Preinstall, dpkg_install(""), &pre, &mut phases)?;
+    let configure = "dpkg --configure --pending\n";
+    run(
+        RootPhase::Install,
+        dpkg_install(configure),
+        &rest,
+        &mut phases,
+    )?;
+    let finish = crate::bootstrap::finish_command(BUILD_USER_NAME, uid, gid);
+    run(RootPhase::Finish, finish, &[], &mut phases)?;
+
+    crate::bootstrap::cleanup(dest, DEB_DIR, SCRIPT_DIR)?;
+    let packages = crate::bootstrap::installed_packages(dest)?;
+    for d in pre.iter().chain(&rest) {
+        let found = packages.get(&d.name);
+        if found != Some(&d.version) {
+            return Err(RootError::NotInstalled {
+                name: d.name.clone(),
+                expected: d.version.clone(),
+                found: found.cloned(),
+            });
+        }
+    }
+    Ok(RootInfo {
+        packages,
+        phases,
+        duration: started.elapsed(),
+    })
+}
+
+/// Validates the plan against the files; returns (preinstall, rest), each sorted by name.
+fn check_plan(plan: &RootPlan) -> Result<(Vec<&DebFile>, Vec<&DebFile>), RootError> {
+    let mut seen: BTreeMap<&str, &DebFile> = BTreeMap::new();
+    let mut pre = Vec::new();
+    let mut rest = Vec::new();
+    for (is_pre, d) in plan
+        .preinstall
+        .iter()
+        .map(|d| (true, d))
+        .chain(plan.install.iter().map(|d| (false, d)))
+    {
+        if !valid_package_name(&d.name) {
+            return Err(RootError::BadName(d.name.clone()));
+        }
+        if let Some(prev) = seen.get(d.name.as_str()) {
+            if prev.version != d.version || is_pre {
+                return Err(RootError::Duplicate {
+                    name: d.name.clone(),
+                    first: prev.version.clone(),
+                    second: d.version.clone(),
+                });
+            }
+            continue;
+        }
+        let control = deb::read_control(&d.path)?;
+        let found_name = control.get("Package").unwrap_or_default();
+        let found_version = control.get("Version").unwrap_or_default();
+        if found_name != d.name || found_version != d.version {
+            return Err(RootError::Mismatch {
+                path: d.path.clone(),
+                name: d.name.clone(),
+                version: d.version.clone(),
+                found_name: found_name.to_owned(),
+                found_version: found_version.to_owned(),
+            });
+        }
+        seen.insert(&d.name, d);
+        if is_pre {
+            pre.push(d);
+        } else {
+            rest.push(d);
+        }
+    }
+    for r in &plan.runscripts {
+        if !pre.iter().any(|d| &d.name == r) {
+            return Err(RootError::RunscriptNotPreinstalled(r.clone()));
+        }
+    }
+    pre.sort();
+    rest.sort();
+    Ok((pre, rest))
+}
+
+/// Debian policy 5.6.1: lower-case letters, digits, `+`, `-`, `.`; at least two
+/// characters, starting with a letter or digit.
+pub(crate) fn valid_package_name(n: &str) -> bool {
+    n.len() >= 2
+        && n.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && n.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
+}
+
+/// Read-only bind mounts of the `.deb`s under [`DEB_DIR`], numbered in install order.
+fn deb_binds(debs: &[&DebFile]) -> Vec<(cryo_sandbox::BindMount, String)> {
+    debs.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let target = format!("{DEB_DIR}/{i:04}_{}.deb", d.name);
+            let bind = cryo_sandbox::BindMount {
+                source: d.path.clone(),
+                target: PathBuf::from(&target),
+                writable: false,
+                owner: None,
+            };
+            (bind, target)
+        })
+        .collect()
+}
+
+fn install_env(source_date_epoch: Option<u64>) -> BTreeMap<String, String> {
+    let mut env: BTreeMap<String, String> = [
+        ("PATH", crate::job::PATH),
+        ("DEBIAN_FRONTEND", "noninteractive"),
+        ("DEBCONF_NONINTERACTIVE_SEEN", "true"),
+        ("DEBIAN_PRIORITY", "critical"),
+        ("LC_ALL", "C"),
+        ("LANG", "C"),
+        ("HOME", "/root"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    if let Some(t) = source_date_epoch {
+        env.insert("SOURCE_DATE_EPOCH".into(), t.to_string());
+    }
+    env
+}

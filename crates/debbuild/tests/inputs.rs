@@ -1,0 +1,183 @@
+//! Input checking that needs no root: settings from the fixture prjconf, source packages
+//! checked against their .dsc, build paths, the clock policy and .deb reading.
+
+mod common;
+
+use std::path::Path;
+
+use cryo_debbuild::{
+    build_path, check_source, clock_env, deb, BuildKind, BuildSettings, ClockError, DebError,
+    SourceError, SourceFiles,
+};
+use cryo_prjconf::{BuildPathTemplate, Clock};
+
+fn base_files() -> SourceFiles {
+    common::fixture_source("b/base-files", "base-files_12.4+deb12u15.dsc")
+}
+
+#[test]
+fn settings_come_from_the_prjconf() {
+    let s = common::settings();
+    assert_eq!(s.deb_build_options.as_deref(), Some("parallel=2"));
+    assert_eq!(s.deb_build_profiles, None);
+    assert_eq!(s.clock, Clock::Changelog);
+    assert_eq!((s.build_user.uid, s.build_user.gid), (1000, 1000));
+    assert_eq!((s.locale.as_str(), s.umask), ("C.UTF-8", 0o022));
+    assert_eq!(s.build_path.as_str(), BuildPathTemplate::DEFAULT);
+    let d = BuildSettings::default();
+    assert_eq!(d.deb_build_options, None);
+    assert_eq!(d.timeout, std::time::Duration::from_secs(10_800));
+    let flags = [BuildKind::Full, BuildKind::ArchOnly, BuildKind::IndepOnly].map(BuildKind::flag);
+    assert_eq!(flags, ["-b", "-B", "-A"]);
+}
+
+#[test]
+fn sources_are_checked_against_their_dsc() {
+    let src = check_source(&base_files()).unwrap();
+    assert_eq!(
+        (src.name.as_str(), src.version.as_str()),
+        ("base-files", "12.4+deb12u15")
+    );
+    assert_eq!(src.files.len(), 2);
+    assert!(src.files.values().all(|p| p.is_absolute()));
+
+    let libuev = common::fixture_source("libu/libuev", "libuev_2.4.0-1.1+deb12u1.dsc");
+    let checked = check_source(&libuev).unwrap();
+    assert_eq!(checked.upstream, "2.4.0");
+    let t = BuildPathTemplate::parse(BuildPathTemplate::DEFAULT).unwrap();
+    let (dir, parent) = build_path(&t, &checked).unwrap();
+    assert_eq!(dir, "/build/reproducible-path/libuev-2.4.0");
+    assert_eq!(parent, "/build/reproducible-path");
+    let top = BuildPathTemplate::parse("/%{SRC}").unwrap();
+    assert!(matches!(
+        build_path(&top, &checked),
+        Err(SourceError::BadBuildPath(_))
+    ));
+
+    let mut missing = base_files();
+    missing.files.clear();
+    let err = check_source(&missing);
+    assert!(
+        matches!(&err, Err(SourceError::Missing(n)) if n == "base-files_12.4+deb12u15.tar.xz"),
+        "{err:?}"
+    );
+
+    let mut extra = base_files();
+    extra.files.push(common::mirror().join("debian-12.prjconf"));
+    assert!(matches!(
+        check_source(&extra),
+        Err(SourceError::Unlisted(_))
+    ));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = tmp.path().join("base-files_12.4+deb12u15.tar.xz");
+    let mut data = std::fs::read(&base_files().files[0]).unwrap();
+    data[100] ^= 1;
+    std::fs::write(&fake, &data).unwrap();
+    let mut tampered = base_files();
+    tampered.files = vec![fake];
+    let err = check_source(&tampered);
+    assert!(
+        matches!(
+            err,
+            Err(SourceError::Mismatch {
+                what: "SHA-256",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn pinned_clocks_need_libfaketime_in_the_root() {
+    let empty = tempfile::tempdir().unwrap();
+    assert!(clock_env(empty.path(), Clock::Real, 5).unwrap().is_empty());
+    for clock in [Clock::Changelog, Clock::Fixed(7)] {
+        let err = clock_env(empty.path(), clock, 5);
+        assert!(
+            matches!(err, Err(ClockError::FaketimeMissing(_))),
+            "{err:?}"
+        );
+    }
+    let lib = empty.path().join("usr/lib/x86_64-linux-gnu/faketime");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(lib.join("libfaketime.so.1"), b"").unwrap();
+    let env = clock_env(empty.path(), Clock::Fixed(7), 5).unwrap();
+    assert_eq!(env["FAKETIME"], "@7");
+    assert_eq!(env["NO_FAKE_STAT"], "1");
+    assert_eq!(
+        env["LD_PRELOAD"],
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+    );
+    assert_eq!(
+        clock_env(empty.path(), Clock::Changelog, 5).unwrap()["FAKETIME"],
+        "@5"
+    );
+}
+
+#[test]
+fn debs_are_read_without_running_anything() {
+    let pool = common::mirror().join("debian/pool/main");
+    let path = pool.join("b/base-files/base-files_12.4+deb12u15_amd64.deb");
+    let control = deb::read_control(&path).unwrap();
+    assert_eq!(control.get("Package"), Some("base-files"));
+    assert_eq!(control.get("Essential"), Some("yes"));
+    let scripts = deb::read_control_members(&path, &["postinst", "preinst"]).unwrap();
+    assert_eq!(scripts.keys().collect::<Vec<_>>(), ["postinst"]);
+    let dest = tempfile::tempdir().unwrap();
+    deb::extract_data(&path, dest.path(), false).unwrap();
+    let version = std::fs::read_to_string(dest.path().join("etc/debian_version")).unwrap();
+    assert_eq!(version, "12.15\n");
+
+    let not_a_deb = pool.join("b/base-files/base-files_12.4+deb12u15.dsc");
+    assert!(matches!(
+        deb::read_control(&not_a_deb),
+        Err(DebError::Ar { .. })
+    ));
+    let missing = Path::new("/nonexistent/x.deb");
+    assert!(matches!(
+        deb::read_control(missing),
+        Err(DebError::Open { .. })
+    ));
+}
+
+#[test]
+fn builds_needing_libfaketime_fail_early_without_it() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("etc")).unwrap();
+    std::fs::write(
+        root.path().join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nbuildd:x:1000:1000::/nonexistent:/bin/sh\n",
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let spec = cryo_debbuild::BuildSpec {
+        root_dir: root.path().into(),
+        source: base_files(),
+        settings: common::settings(),
+        kind: BuildKind::Full,
+        work_dir: work.path().join("w"),
+    };
+    let err = cryo_debbuild::build(&spec, &common::helper());
+    assert!(
+        matches!(
+            err,
+            Err(cryo_debbuild::BuildError::Clock(
+                ClockError::FaketimeMissing(Clock::Changelog)
+            ))
+        ),
+        "{err:?}"
+    );
+    let mut spec = spec;
+    spec.settings.build_user.uid = 1234;
+    let err = cryo_debbuild::build(&spec, &common::helper());
+    assert!(
+        matches!(
+            err,
+            Err(cryo_debbuild::BuildError::NoBuildUser { uid: 1234 })
+        ),
+        "{err:?}"
+    );
+    assert!(!work.path().join("w").exists(), "nothing ran");
+}

@@ -1,0 +1,67 @@
+//! Realising derivations: build roots, sandboxed builds, outputs and realisations.
+//!
+//! - [`roots`]: configured build roots cached under `<state>/roots/<key>`, keyed by the hash
+//!   of the closure (plus build user and runscripts), prepared once and shared read-only by
+//!   every build that needs the same environment (each build gets an overlay on top).
+//! - [`run`]: derivation → fetch closure and source (download on demand) → root →
+//!   `cryo-debbuild` in the sandbox → outputs into the store → realisation. A realised
+//!   derivation is never built again unless asked to (`--rebuild`), and then the new
+//!   outputs are compared bit for bit with the recorded ones.
+
+pub mod roots;
+pub mod run;
+pub mod slots;
+
+/// Errors that stop a build from running (a build that runs and fails is an outcome).
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Mirror(#[from] crate::mirror::MirrorError),
+    #[error(transparent)]
+    Store(#[from] cryo_store::StoreError),
+    #[error("preparing the build root: {0}")]
+    Root(String),
+    #[error("running the build: {0}")]
+    Run(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// An error and all its sources, `: `-separated (library errors keep their causes as
+/// sources; users need all of them).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// The sandbox helper: `cryod` re-executes itself with this argument.
+pub const SANDBOX_HELPER_ARG: &str = "__sandbox-helper";
+
+/// How to start the sandbox helper (this very executable).
+pub fn helper_command() -> Result<cryo_sandbox::HelperCommand, BuildError> {
+    let exe =
+        std::env::current_exe().map_err(|e| BuildError::Run(format!("locating cryod: {e}")))?;
+    Ok(cryo_sandbox::HelperCommand::new(exe).arg(SANDBOX_HELPER_ARG))
+}

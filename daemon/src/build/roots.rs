@@ -1,0 +1,187 @@
+//! Build roots cached by closure: `<state>/roots/<key>/root`.
+//!
+//! The key is the BLAKE3 of the root's inputs (closure entries with their SHA256, build
+//! user, runscripts, architecture, builder version): two derivations that need the same
+//! environment share one configured root. A root is prepared in a temporary directory and
+//! renamed into place when complete, so a crash never leaves a half-prepared root under a
+//! key. Roots are read-only lower layers: every build writes to its own overlay.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+use cryo_debbuild::{prepare_root, DebFile, RootPlan};
+use cryo_prjconf::BuildUser;
+use cryo_store::derivation::Derivation;
+use cryo_store::B3Digest;
+
+use super::{helper_command, io, BuildError};
+
+use crate::state::AppState;
+
+/// One lock per root key, so that two builds needing the same new root prepare it once.
+#[derive(Default)]
+pub struct RootLocks {
+    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+impl RootLocks {
+    fn lock_for(&self, key: &str) -> Arc<Mutex<()>> {
+        self.locks
+            .lock()
+            .expect("root locks")
+            .entry(key.to_string())
+            .or_default()
+            .clone()
+    }
+}
+
+#[derive(Serialize)]
+struct RootKey<'a> {
+    format: &'static str,
+    builder: (&'a str, &'a str),
+    arch: &'a str,
+    closure: &'a [cryo_store::derivation::ClosureEntry],
+    build_user: &'a str,
+    runscripts: &'a str,
+}
+
+/// The cache key of the root a derivation needs.
+pub fn root_key(drv: &Derivation) -> String {
+    let mut closure = drv.closure.clone();
+    closure.sort();
+    let k = RootKey {
+        format: "cryo.root/1",
+        builder: (&drv.builder.kind, &drv.builder.version),
+        arch: &drv.arch,
+        closure: &closure,
+        build_user: drv
+            .env
+            .get("CRYO_BUILD_USER")
+            .map(String::as_str)
+            .unwrap_or(""),
+        runscripts: drv
+            .env
+            .get("CRYO_RUNSCRIPTS")
+            .map(String::as_str)
+            .unwrap_or(""),
+    };
+    B3Digest::of(&serde_json::to_vec(&k).expect("serialises")).to_hex()
+}
+
+/// Parse `uid:gid`.
+pub fn build_user(drv: &Derivation) -> Result<BuildUser, BuildError> {
+    let s = drv
+        .env
+        .get("CRYO_BUILD_USER")
+        .map(String::as_str)
+        .unwrap_or("1000:1000");
+    let (u, g) = s
+        .split_once(':')
+        .ok_or_else(|| BuildError::Invalid(format!("bad CRYO_BUILD_USER {s:?}")))?;
+    let parse = |x: &str| {
+        x.parse::<u32>()
+            .map_err(|_| BuildError::Invalid(format!("bad CRYO_BUILD_USER {s:?}")))
+    };
+    Ok(BuildUser {
+        uid: parse(u)?,
+        gid: parse(g)?,
+    })
+}
+
+/// The configured root for `drv`, preparing it from `debs` (closure entry name → local
+/// .deb) if it is not cached yet. Returns the root directory and whether it was cached.
+pub fn ensure_root(
+    st: &AppState,
+    drv: &Derivation,
+    debs: &BTreeMap<String, PathBuf>,
+    log: &mut Vec<u8>,
+) -> Result<(PathBuf, bool), BuildError> {
+    let key = root_key(drv);
+    let base = st.config.state.join("roots");
+    let final_dir = base.join(&key);
+    let root = final_dir.join("root");
+    let lock = st.root_locks.lock_for(&key);
+    let _guard = lock.lock().expect("root lock");
+    if final_dir.join("ready").exists() {
+        return Ok((root, true));
+    }
+    std::fs::create_dir_all(&base).map_err(io(&base))?;
+    let tmp = base.join(format!("{key}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+    }
+    let mut plan = RootPlan {
+        preinstall: Vec::new(),
+        install: Vec::new(),
+        runscripts: drv
+            .env
+            .get("CRYO_RUNSCRIPTS")
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default(),
+        build_user: build_user(drv)?,
+        source_date_epoch: None,
+    };
+    for c in &drv.closure {
+        let path = debs.get(&c.name).ok_or_else(|| {
+            BuildError::Invalid(format!("closure package {} was not fetched", c.name))
+        })?;
+        let f = DebFile {
+            name: c.name.clone(),
+            version: c.version.clone(),
+            path: path.clone(),
+        };
+        match c.set.as_str() {
+            "preinstall" => plan.preinstall.push(f),
+            _ => plan.install.push(f),
+        }
+    }
+    let helper = helper_command()?;
+    let tmp_root = tmp.join("root");
+    let info =
+        prepare_root(&plan, &tmp_root, &helper).map_err(|e| BuildError::Root(super::chain(&e)));
+    let info = match info {
+        Ok(i) => i,
+        Err(e) => {
+            log.extend_from_slice(format!("cryo: {e}\n").as_bytes());
+            return Err(e);
+        }
+    };
+    for p in &info.phases {
+        log.extend_from_slice(
+            format!(
+                "cryo: root phase {:?} ({:.1}s)\n",
+                p.phase,
+                p.duration.as_secs_f64()
+            )
+            .as_bytes(),
+        );
+    }
+    std::fs::write(
+        tmp.join("ready"),
+        format!(
+            "{} packages, prepared in {:.1}s\n",
+            info.packages.len(),
+            info.duration.as_secs_f64()
+        ),
+    )
+    .map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &final_dir).map_err(io(&final_dir))?;
+    tracing::info!(%key, packages = info.packages.len(), secs = info.duration.as_secs_f64(), "build root prepared");
+    Ok((root, false))
+}
+
+/// Remove leftovers of interrupted root preparations (called at start).
+pub fn sweep(state: &Path) {
+    let base = state.join("roots");
+    let Ok(rd) = std::fs::read_dir(&base) else {
+        return;
+    };
+    for e in rd.flatten() {
+        if e.file_name().to_string_lossy().contains(".tmp-") {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `POST /api/v1/build` (realise a derivation, resolving it first if needed) and
+//! `GET /api/v1/drv/{id}/log`.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use cryo_store::B3Digest;
+
+use super::resolve::{resolve_blocking, ResolveRequestBody};
+use super::ApiErr;
+use crate::build::run::{self, BuildOutcome};
+use crate::build::BuildError;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/build", post(build))
+        .route("/api/v1/drv/{id}/log", get(log))
+}
+
+/// `POST /api/v1/build` body: a derivation id, or what `resolve` takes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BuildRequest {
+    pub derivation: Option<String>,
+    #[serde(flatten)]
+    pub resolve: Option<ResolveRequestBody>,
+    /// Build again and compare with the recorded outputs bit for bit.
+    #[serde(default)]
+    pub rebuild: bool,
+}
+
+impl From<BuildError> for ApiErr {
+    fn from(e: BuildError) -> Self {
+        match e {
+            BuildError::Mirror(m) => m.into(),
+            BuildError::Store(s) => s.into(),
+            BuildError::Invalid(m) => ApiErr::bad_request(m),
+            other => ApiErr {
+                status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                code: "build_error",
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+fn digest(s: &str) -> Result<B3Digest, ApiErr> {
+    s.parse()
+        .map_err(|e: cryo_store::digest::DigestError| ApiErr::bad_request(e.to_string()))
+}
+
+async fn build(
+    State(st): State<AppState>,
+    Json(req): Json<BuildRequest>,
+) -> Result<Json<BuildOutcome>, ApiErr> {
+    let out = tokio::task::spawn_blocking(move || -> Result<BuildOutcome, ApiErr> {
+        let id = match (&req.derivation, &req.resolve) {
+            (Some(d), _) => digest(d)?,
+            (None, Some(r)) => resolve_blocking(&st, r)?.derivation,
+            (None, None) => {
+                return Err(ApiErr::bad_request(
+                    "give a derivation or a source to resolve",
+                ))
+            }
+        };
+        match st.store.meta(&id)? {
+            Some(m) if m.kind == cryo_store::ObjectKind::Derivation => {}
+            _ => {
+                return Err(ApiErr::not_found(format!(
+                    "no derivation {id} in the store"
+                )))
+            }
+        }
+        Ok(run::realise(&st, &id, req.rebuild)?)
+    })
+    .await??;
+    Ok(Json(out))
+}
+
+async fn log(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiErr> {
+    let id = digest(&id)?;
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiErr> {
+        let d = st
+            .build_logs
+            .get(&id)
+            .ok_or_else(|| ApiErr::not_found(format!("derivation {id} has no build log yet")))?;
+        Ok(st.store.read(&d)?)
+    })
+    .await??;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], bytes).into_response())
+}
