@@ -1,0 +1,87 @@
+//! `cryo build` end to end: a real Debian package rebuilt bit-for-bit in the sandbox, the
+//! cache, `--rebuild`, logs, and a failing build. One daemon (one build root) for all.
+
+use std::fs;
+
+use cryo_tests::{fixture_mirror, keyring, Daemon};
+
+fn file_url(p: &std::path::Path) -> String {
+    format!("file://{}", p.canonicalize().unwrap().display())
+}
+
+fn failing_tree(dir: &std::path::Path) {
+    fs::create_dir_all(dir.join("debian/source")).unwrap();
+    fs::write(dir.join("debian/source/format"), "3.0 (native)\n").unwrap();
+    fs::write(
+        dir.join("debian/changelog"),
+        "broken (1.0) bookworm; urgency=medium\n\n  * Fails.\n\n -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n",
+    )
+    .unwrap();
+    // Same build dependencies as base-files: the same closure, hence the same build root.
+    fs::write(
+        dir.join("debian/control"),
+        "Source: broken\nMaintainer: T <t@example.org>\nBuild-Depends: debhelper-compat (= 13)\n\nPackage: broken\nArchitecture: all\nDescription: fails\n always fails to build\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("debian/rules"),
+        "#!/usr/bin/make -f\n%:\n\t@echo cryo-test: this build fails on purpose\n\texit 1\n",
+    )
+    .unwrap();
+    let mut perm = fs::metadata(dir.join("debian/rules")).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    fs::set_permissions(dir.join("debian/rules"), perm).unwrap();
+}
+
+#[test]
+fn build_base_files_identical_cached_rebuild_and_failure() {
+    let d = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800")]);
+    let m = fixture_mirror();
+    for (name, dir, suite) in [("bookworm", "debian", "bookworm"), ("security", "debian-security", "bookworm-security")] {
+        d.ok(&["mirror", "add", name, &file_url(&m.join(dir)), "--suite", suite, "--keyring", keyring().to_str().unwrap()]);
+    }
+    let snap = d.json(&["mirror", "sync", "bookworm", "security"])["snapshot"].as_str().unwrap().to_string();
+    let prjconf = m.join("debian-12.prjconf");
+    let pc = prjconf.to_str().unwrap();
+    let out = tempfile::tempdir().unwrap();
+
+    let built = d.json(&["build", "--snapshot", &snap, "--prjconf", pc, "src:base-files", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(built["status"], "built", "{built}");
+    let drv = built["derivation"].as_str().unwrap().to_string();
+    let names: Vec<&str> = built["outputs"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    for n in ["base-files_12.4+deb12u15_amd64.deb", "base-files_12.4+deb12u15_amd64.buildinfo", "base-files_12.4+deb12u15_amd64.changes"] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+    // Bit for bit what Debian shipped.
+    let ours = fs::read(out.path().join("base-files_12.4+deb12u15_amd64.deb")).unwrap();
+    let theirs = fs::read(m.join("debian/pool/main/b/base-files/base-files_12.4+deb12u15_amd64.deb")).unwrap();
+    assert!(ours == theirs, "base-files differs from Debian's binary");
+
+    // Same inputs: cached, no sandbox.
+    let again = d.json(&["build", "--snapshot", &snap, "--prjconf", pc, "src:base-files"]);
+    assert_eq!(again["status"], "cached");
+    assert_eq!(again["derivation"], drv.as_str());
+    assert_eq!(again["outputs"], built["outputs"]);
+    // --rebuild builds again (reusing the cached root) and compares bit for bit.
+    let re = d.json(&["build", "--drv", &drv, "--rebuild"]);
+    assert_eq!(re["status"], "built");
+    assert_eq!(re["root_cached"], true);
+    let diffs = re["rebuild_differences"].as_array().unwrap();
+    assert!(diffs.iter().all(|x| !x["name"].as_str().unwrap().ends_with(".deb")), "{re}");
+    let log = d.ok(&["log", &drv]);
+    assert!(log.contains("dpkg-buildpackage"), "{log}");
+
+    // A failing build: status, exit 1, the log tail, no outputs; the daemon survives.
+    let src = tempfile::tempdir().unwrap();
+    let tree = src.path().join("broken");
+    failing_tree(&tree);
+    let o = d.cryo(&["--json", "build", "--snapshot", &snap, "--prjconf", pc, tree.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["root_cached"], true, "same closure as base-files: the root is shared");
+    assert!(v["outputs"].as_array().unwrap().is_empty());
+    assert!(v["log_tail"].as_str().unwrap().contains("this build fails on purpose"), "{v}");
+    d.ok(&["daemon", "status"]);
+    assert!(d.cryo(&["store", "verify"]).status.success());
+}
