@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::build::BuildArgs;
+use crate::commands::verify::{ReportCmd, VerifyArgs};
 use crate::commands::resolve::{DrvCmd, ResolveArgs};
 use crate::commands::{
     daemon::DaemonCmd, mirror::MirrorCmd, snapshot::SnapshotCmd, store::StoreCmd,
@@ -65,6 +66,13 @@ pub enum Command {
     /// dpkg-buildpackage and stores the outputs. Exit 1 when the build failed or a
     /// --rebuild differs from the recorded outputs.
     Build(BuildArgs),
+    /// Rebuild upstream sources from a snapshot and compare every binary bit for bit with
+    /// the distribution's own. Exit 0 when all are identical, 1 when any differs, 2 when
+    /// anything failed to build or could not be compared.
+    Verify(VerifyArgs),
+    /// Stored verification reports: list, show (text, json, html).
+    #[command(subcommand)]
+    Report(ReportCmd),
     /// Print the latest build log of a derivation.
     Log { derivation: String },
     /// Derivations: show.

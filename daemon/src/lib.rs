@@ -16,3 +16,4 @@ pub mod http;
 pub mod mirror;
 pub mod server;
 pub mod state;
+pub mod verify;

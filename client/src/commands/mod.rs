@@ -6,6 +6,7 @@ pub mod mirror;
 pub mod resolve;
 pub mod snapshot;
 pub mod store;
+pub mod verify;
 
 use std::process::ExitCode;
 
@@ -23,5 +24,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Drv(cmd) => resolve::run_drv(&cli.global, cmd).await,
         Command::Build(args) => build::run_build(&cli.global, args).await,
         Command::Log { derivation } => build::run_log(&cli.global, derivation).await,
+        Command::Verify(args) => verify::run_verify(&cli.global, args).await,
+        Command::Report(cmd) => verify::run_report(&cli.global, cmd).await,
     }
 }

@@ -7,10 +7,11 @@
 mod build;
 mod error;
 mod mirror;
-mod resolve;
+pub mod resolve;
 mod snapshot;
 mod status;
 mod store;
+mod verify;
 mod stream;
 
 use axum::Router;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(snapshot::routes())
         .merge(resolve::routes())
         .merge(build::routes())
+        .merge(verify::routes())
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }

@@ -1,0 +1,141 @@
+//! `cryo verify` and `cryo report list|show`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use http_body_util::BodyExt;
+use hyper::Method;
+use serde_json::{json, Value};
+
+use crate::autostart::connect;
+use crate::cli::Global;
+use crate::conn::{empty, Conn};
+use crate::output;
+
+/// Arguments of `cryo verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Snapshot id (or unique prefix).
+    #[arg(long)]
+    pub snapshot: String,
+    /// Project config (OBS prjconf syntax) that recreates the distribution's build env.
+    #[arg(long, value_name = "FILE")]
+    pub prjconf: PathBuf,
+    /// Upstream sources to rebuild and compare: `src:NAME[=VERSION]`.
+    pub sources: Vec<String>,
+    /// Read more `src:NAME[=VERSION]` lines from a file (`#` comments allowed).
+    #[arg(long, value_name = "LIST")]
+    pub from_file: Option<PathBuf>,
+    /// Architecture (Debian name; default: the daemon's).
+    #[arg(long)]
+    pub arch: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCmd {
+    /// Every stored verification report.
+    List,
+    /// Show a report again.
+    Show {
+        id: String,
+        /// text (terminal, colour on a tty), json (docs/report-format.md) or html (one
+        /// self-contained file).
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+async fn fetch_report(conn: &Conn, id: &str, format: &str, colour: bool) -> Result<Vec<u8>> {
+    let resp = conn
+        .checked(Method::GET, &format!("/api/v1/reports/{id}?format={format}&colour={colour}"), empty())
+        .await?;
+    Ok(resp.into_body().collect().await?.to_bytes().to_vec())
+}
+
+pub async fn run_verify(g: &Global, a: VerifyArgs) -> Result<ExitCode> {
+    let mut sources = a.sources.clone();
+    if let Some(f) = &a.from_file {
+        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            if !line.starts_with("src:") {
+                bail!("{}:{}: expected src:NAME[=VERSION], got {line:?}", f.display(), n + 1);
+            }
+            sources.push(line.to_string());
+        }
+    }
+    if sources.is_empty() {
+        bail!("name at least one src:NAME[=VERSION] (or --from-file)");
+    }
+    let text = std::fs::read_to_string(&a.prjconf)
+        .with_context(|| format!("reading prjconf {}", a.prjconf.display()))?;
+    let conn = connect(g).await?;
+    let body = json!({
+        "snapshot": a.snapshot,
+        "prjconf": {"name": a.prjconf.display().to_string(), "text": text},
+        "sources": sources,
+        "arch": a.arch,
+    });
+    let pb = output::spinner(g, &format!("verifying {} source package(s)", sources.len()));
+    let r: Result<Value> = conn.json(Method::POST, "/api/v1/verify", Some(&body)).await;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let r = r?;
+    let code = r["exit_code"].as_u64().unwrap_or(2) as u8;
+    let id = r["report"].as_str().unwrap_or("").to_string();
+    if g.json {
+        output::json(&r);
+    } else {
+        let colour = std::io::stdout().is_terminal();
+        let text = fetch_report(&conn, &id, "text", colour).await?;
+        print!("{}", String::from_utf8_lossy(&text));
+        println!("report {id} (cryo report show {} --format html --out report.html)", &id[..12.min(id.len())]);
+    }
+    Ok(ExitCode::from(code))
+}
+
+pub async fn run_report(g: &Global, cmd: ReportCmd) -> Result<ExitCode> {
+    let conn = connect(g).await?;
+    match cmd {
+        ReportCmd::List => {
+            let l: Vec<Value> = conn.json(Method::GET, "/api/v1/reports", None::<&()>).await?;
+            if g.json {
+                output::json(&l);
+            } else {
+                for r in l {
+                    println!(
+                        "{}  {}  exit {}  {}  [{}]",
+                        r["id"].as_str().unwrap_or(""),
+                        output::date(r["created"].as_i64().unwrap_or(0)),
+                        r["exit_code"],
+                        r["summary"].as_str().unwrap_or(""),
+                        r["sources"].as_array().map(|s| s.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        ReportCmd::Show { id, format, out } => {
+            let format = if g.json { "json".to_string() } else { format };
+            let colour = out.is_none() && format == "text" && std::io::stdout().is_terminal();
+            let bytes = fetch_report(&conn, &id, &format, colour).await?;
+            match out {
+                Some(p) => std::fs::write(&p, &bytes).with_context(|| format!("writing {}", p.display()))?,
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,73 @@
+//! `POST /api/v1/verify`, `GET /api/v1/reports`, `GET /api/v1/reports/{id}`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::resolve::PrjconfText;
+use super::ApiErr;
+use crate::state::AppState;
+use crate::verify::{self, ReportInfo, VerifyOutcome};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/verify", post(run))
+        .route("/api/v1/reports", get(list))
+        .route("/api/v1/reports/{id}", get(show))
+}
+
+/// `POST /api/v1/verify` body.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct VerifyRequest {
+    pub snapshot: String,
+    pub prjconf: PrjconfText,
+    /// `src:NAME[=VERSION]` requests.
+    pub sources: Vec<String>,
+    pub arch: Option<String>,
+}
+
+async fn run(State(st): State<AppState>, Json(req): Json<VerifyRequest>) -> Result<Json<VerifyOutcome>, ApiErr> {
+    if req.sources.is_empty() {
+        return Err(ApiErr::bad_request("name at least one src:NAME[=VERSION]"));
+    }
+    if let Some(bad) = req.sources.iter().find(|s| !s.starts_with("src:")) {
+        return Err(ApiErr::bad_request(format!(
+            "{bad:?}: verify takes upstream sources as src:NAME[=VERSION]"
+        )));
+    }
+    let out = tokio::task::spawn_blocking(move || {
+        verify::verify(&st, &req.snapshot, &req.prjconf, &req.sources, req.arch.as_deref())
+    })
+    .await?
+    .map_err(ApiErr::bad_request)?;
+    Ok(Json(out))
+}
+
+async fn list(State(st): State<AppState>) -> Result<Json<Vec<ReportInfo>>, ApiErr> {
+    let l = tokio::task::spawn_blocking(move || verify::list(&st))
+        .await?
+        .map_err(ApiErr::internal)?;
+    Ok(Json(l))
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    format: Option<String>,
+    #[serde(default)]
+    colour: bool,
+}
+
+async fn show(State(st): State<AppState>, Path(id): Path<String>, Query(q): Query<ShowQuery>) -> Result<Response, ApiErr> {
+    let format = q.format.unwrap_or_else(|| "text".into());
+    let (body, ctype) = tokio::task::spawn_blocking(move || -> Result<(String, &'static str), ApiErr> {
+        let (_, report) = verify::load(&st, &id)
+            .map_err(ApiErr::internal)?
+            .ok_or_else(|| ApiErr::not_found(format!("no report {id:?} (give at least 8 hex characters of a listed id)")))?;
+        verify::render(&report, &format, q.colour).map_err(ApiErr::bad_request)
+    })
+    .await??;
+    Ok(([(header::CONTENT_TYPE, ctype)], body).into_response())
+}

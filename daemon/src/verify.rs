@@ -1,0 +1,281 @@
+//! `cryo verify`: rebuild sources from a snapshot and compare every produced `.deb` with
+//! the snapshot's official binary, bit for bit, with `cryo-compare`. Reports are stored
+//! (JSON, schema in docs/report-format.md) and listed in the redb table `reports`.
+
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use cryo_compare::report::{BinaryReport, Report, SourceReport};
+use cryo_compare::{compare_debs, ClassKind, Classification, Limits, PackageId};
+use cryo_store::{B3Digest, ObjectKind};
+
+use crate::build::run;
+use crate::drv::source::SourceSpec;
+use crate::http::resolve::{resolve_blocking, PrjconfText, ResolveRequestBody};
+use crate::mirror::dod::{self, PoolFile};
+use crate::mirror::query;
+use crate::mirror::snapshot::{self, IndexKind, SnapshotInfo};
+use crate::state::AppState;
+
+const REPORTS: TableDefinition<&str, &[u8]> = TableDefinition::new("reports");
+
+/// A stored report's listing entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportInfo {
+    pub id: B3Digest,
+    pub created: i64,
+    pub snapshot: String,
+    pub sources: Vec<String>,
+    pub summary: String,
+    pub exit_code: u8,
+}
+
+/// What `POST /api/v1/verify` answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifyOutcome {
+    pub report: B3Digest,
+    pub exit_code: u8,
+    pub summary: cryo_compare::report::Summary,
+}
+
+/// The exit status rule (as diffoscope and `guix challenge`): 0 all identical, 1 some
+/// differ, 2 something failed or could not be compared.
+pub fn exit_code(r: &Report) -> u8 {
+    let mut code = 0;
+    for b in r.sources.iter().flat_map(|s| &s.binaries) {
+        match b.classification.kind {
+            ClassKind::Identical => {}
+            ClassKind::MetadataOnly | ClassKind::BuildIdOnly | ClassKind::Content => code = code.max(1),
+            _ => code = 2,
+        }
+    }
+    code
+}
+
+fn inconclusive(id: PackageId, ours: Option<String>, why: String) -> BinaryReport {
+    BinaryReport {
+        id,
+        ours_digest: ours,
+        official_sha256: None,
+        classification: Classification {
+            kind: ClassKind::Inconclusive,
+            explanation: why,
+        },
+        differences: Vec::new(),
+        limits_hit: Vec::new(),
+    }
+}
+
+/// `name_version_arch.deb` → (name, version without epoch, arch).
+fn split_deb_name(name: &str) -> Option<(&str, &str, &str)> {
+    let stem = name.strip_suffix(".deb").or_else(|| name.strip_suffix(".udeb"))?;
+    let mut it = stem.splitn(3, '_');
+    Some((it.next()?, it.next()?, it.next()?))
+}
+
+/// The official pool file of a binary package built by us.
+fn official(st: &AppState, snap: &SnapshotInfo, name: &str, version: &str, arch: &str) -> Result<Option<PoolFile>, String> {
+    let entries = query::package(st, snap, name).map_err(|e| e.to_string())?;
+    for e in entries.iter().filter(|e| e.kind == IndexKind::Packages && e.arch == arch) {
+        let Ok(v) = e.version.parse::<cryo_debian::version::Version>() else { continue };
+        if v.without_epoch() != version {
+            continue;
+        }
+        let field = |k: &str| e.fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        return Ok(Some(PoolFile {
+            package: name.to_string(),
+            version: e.version.clone(),
+            archive: e.archive.clone(),
+            path: field("Filename").unwrap_or_default(),
+            sha256: field("SHA256").unwrap_or_default(),
+            size: field("Size").and_then(|s| s.parse().ok()).unwrap_or(0),
+        }));
+    }
+    Ok(None)
+}
+
+fn verify_source(st: &AppState, snap: &SnapshotInfo, prjconf: &PrjconfText, request: &str, arch: &str) -> SourceReport {
+    let failed = |version: String, why: String| SourceReport {
+        source: request.trim_start_matches("src:").split('=').next().unwrap_or(request).to_string(),
+        version: version.clone(),
+        binaries: vec![BinaryReport::build_failed(
+            PackageId {
+                package: request.to_string(),
+                version,
+                architecture: arch.to_string(),
+            },
+            None,
+            &why,
+        )],
+    };
+    let req = ResolveRequestBody {
+        snapshot: snap.id.to_hex(),
+        prjconf: prjconf.clone(),
+        source: SourceSpec::Snapshot {
+            request: request.to_string(),
+        },
+        arch: Some(arch.to_string()),
+        build: None,
+    };
+    let resolved = match resolve_blocking(st, &req) {
+        Ok(r) => r,
+        Err(e) => return failed(String::new(), e.message),
+    };
+    let outcome = match run::realise(st, &resolved.derivation, false) {
+        Ok(o) => o,
+        Err(e) => return failed(resolved.version, crate::build::chain(&e)),
+    };
+    if outcome.status == "failed" {
+        let tail = outcome.log_tail.unwrap_or_default();
+        let last: Vec<&str> = tail.lines().rev().take(3).collect();
+        return failed(resolved.version, format!("see `cryo log {}`: {}", resolved.derivation, last.into_iter().rev().collect::<Vec<_>>().join(" / ")));
+    }
+    let session = st.store.session();
+    let mut binaries = Vec::new();
+    for o in outcome.outputs.iter().filter(|o| split_deb_name(&o.name).is_some()) {
+        let (name, version, arch) = split_deb_name(&o.name).expect("filtered");
+        let id = PackageId {
+            package: name.to_string(),
+            version: version.to_string(),
+            architecture: arch.to_string(),
+        };
+        let ours_digest = Some(format!("blake3:{}", o.blake3));
+        let pf = match official(st, snap, name, version, arch) {
+            Ok(Some(pf)) => pf,
+            // Debian publishes automatic debug symbol packages in a separate archive
+            // (debian-debug); a snapshot of the main archive has none to compare with.
+            Ok(None) if name.ends_with("-dbgsym") => continue,
+            Ok(None) => {
+                binaries.push(BinaryReport::missing_upstream(id, ours_digest));
+                continue;
+            }
+            Err(e) => {
+                binaries.push(inconclusive(id, ours_digest, e));
+                continue;
+            }
+        };
+        let theirs = match dod::ensure(st, snap, &pf, &session).and_then(|d| Ok(st.store.read(&d)?)) {
+            Ok(b) => b,
+            Err(e) => {
+                binaries.push(inconclusive(id, ours_digest, format!("official binary unavailable: {e}")));
+                continue;
+            }
+        };
+        let ours = match st.store.read(&o.blake3) {
+            Ok(b) => b,
+            Err(e) => {
+                binaries.push(inconclusive(id, ours_digest, e.to_string()));
+                continue;
+            }
+        };
+        match compare_debs(&ours, &theirs, &Limits::default()) {
+            Ok(cmp) => binaries.push(BinaryReport::from_comparison(id, ours_digest, cmp)),
+            Err(e) => binaries.push(inconclusive(id, ours_digest, format!("cannot compare: {e}"))),
+        }
+    }
+    SourceReport {
+        source: resolved.source,
+        version: resolved.version,
+        binaries,
+    }
+}
+
+/// Verify `requests` (built in parallel, up to the worker count) and store the report.
+pub fn verify(st: &AppState, snapshot: &str, prjconf: &PrjconfText, requests: &[String], arch: Option<&str>) -> Result<VerifyOutcome, String> {
+    let snap = snapshot::get(st, snapshot).map_err(|e| e.to_string())?;
+    let arch = arch.unwrap_or(&st.host_arch).to_string();
+    let mut sources: Vec<Option<SourceReport>> = vec![None; requests.len()];
+    let workers = st.config.workers.max(1);
+    for chunk in (0..requests.len()).collect::<Vec<_>>().chunks(workers) {
+        let done: Vec<(usize, SourceReport)> = std::thread::scope(|s| {
+            let hs: Vec<_> = chunk
+                .iter()
+                .map(|&i| {
+                    let (snap, arch) = (&snap, &arch);
+                    s.spawn(move || (i, verify_source(st, snap, prjconf, &requests[i], arch)))
+                })
+                .collect();
+            hs.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        for (i, r) in done {
+            sources[i] = Some(r);
+        }
+    }
+    let report = Report::new(sources.into_iter().flatten().collect());
+    let json = cryo_compare::report::render_json(&report);
+    let stored = st
+        .store
+        .put_bytes(json.as_bytes(), ObjectKind::Record, &[], None)
+        .map_err(|e| e.to_string())?;
+    st.store
+        .add_root(&format!("report/{}", stored.digest), &stored.digest)
+        .map_err(|e| e.to_string())?;
+    let code = exit_code(&report);
+    let summary = report.summary();
+    let info = ReportInfo {
+        id: stored.digest,
+        created: st.clock.now(),
+        snapshot: snap.id.to_hex(),
+        sources: requests.to_vec(),
+        summary: summary.total.line(),
+        exit_code: code,
+    };
+    save(st, &info).map_err(|e| e.to_string())?;
+    Ok(VerifyOutcome {
+        report: stored.digest,
+        exit_code: code,
+        summary,
+    })
+}
+
+fn save(st: &AppState, info: &ReportInfo) -> Result<(), redb::Error> {
+    let db = st.store.index().database();
+    let tx = db.begin_write()?;
+    tx.open_table(REPORTS)?.insert(
+        info.id.to_hex().as_str(),
+        serde_json::to_vec(info).expect("serialises").as_slice(),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Every stored report, oldest first.
+pub fn list(st: &AppState) -> Result<Vec<ReportInfo>, String> {
+    let db = st.store.index().database();
+    let tx = db.begin_read().map_err(|e| e.to_string())?;
+    let t = match tx.open_table(REPORTS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut out: Vec<ReportInfo> = Vec::new();
+    for item in t.iter().map_err(|e| e.to_string())? {
+        let (_, v) = item.map_err(|e| e.to_string())?;
+        out.push(serde_json::from_slice(v.value()).map_err(|e| e.to_string())?);
+    }
+    out.sort_by_key(|r| r.created);
+    Ok(out)
+}
+
+/// Load a report by id or unique prefix (≥ 8 hex characters).
+pub fn load(st: &AppState, id: &str) -> Result<Option<(ReportInfo, Report)>, String> {
+    let id = id.to_ascii_lowercase();
+    let all: Vec<ReportInfo> = list(st)?.into_iter().filter(|r| r.id.to_hex().starts_with(&id)).collect();
+    if id.len() < 8 || all.len() != 1 {
+        return Ok(None);
+    }
+    let info = all.into_iter().next().expect("one");
+    let bytes = st.store.read(&info.id).map_err(|e| e.to_string())?;
+    let report: Report = serde_json::from_slice(&bytes).map_err(|e| format!("report {}: {e}", info.id))?;
+    Ok(Some((info, report)))
+}
+
+/// Render a report.
+pub fn render(report: &Report, format: &str, colour: bool) -> Result<(String, &'static str), String> {
+    match format {
+        "text" => Ok((cryo_compare::report::render_text(report, colour), "text/plain; charset=utf-8")),
+        "json" => Ok((cryo_compare::report::render_json(report), "application/json")),
+        "html" => Ok((cryo_compare::report::render_html(report), "text/html; charset=utf-8")),
+        other => Err(format!("unknown report format {other:?}: use text, json or html")),
+    }
+}
