@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::build::BuildArgs;
-use crate::commands::verify::{ReportCmd, VerifyArgs};
 use crate::commands::resolve::{DrvCmd, ResolveArgs};
+use crate::commands::verify::{ReportCmd, VerifyArgs};
 use crate::commands::{
     daemon::DaemonCmd, mirror::MirrorCmd, snapshot::SnapshotCmd, store::StoreCmd,
 };

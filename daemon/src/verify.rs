@@ -45,7 +45,9 @@ pub fn exit_code(r: &Report) -> u8 {
     for b in r.sources.iter().flat_map(|s| &s.binaries) {
         match b.classification.kind {
             ClassKind::Identical => {}
-            ClassKind::MetadataOnly | ClassKind::BuildIdOnly | ClassKind::Content => code = code.max(1),
+            ClassKind::MetadataOnly | ClassKind::BuildIdOnly | ClassKind::Content => {
+                code = code.max(1)
+            }
             _ => code = 2,
         }
     }
@@ -68,20 +70,38 @@ fn inconclusive(id: PackageId, ours: Option<String>, why: String) -> BinaryRepor
 
 /// `name_version_arch.deb` → (name, version without epoch, arch).
 fn split_deb_name(name: &str) -> Option<(&str, &str, &str)> {
-    let stem = name.strip_suffix(".deb").or_else(|| name.strip_suffix(".udeb"))?;
+    let stem = name
+        .strip_suffix(".deb")
+        .or_else(|| name.strip_suffix(".udeb"))?;
     let mut it = stem.splitn(3, '_');
     Some((it.next()?, it.next()?, it.next()?))
 }
 
 /// The official pool file of a binary package built by us.
-fn official(st: &AppState, snap: &SnapshotInfo, name: &str, version: &str, arch: &str) -> Result<Option<PoolFile>, String> {
+fn official(
+    st: &AppState,
+    snap: &SnapshotInfo,
+    name: &str,
+    version: &str,
+    arch: &str,
+) -> Result<Option<PoolFile>, String> {
     let entries = query::package(st, snap, name).map_err(|e| e.to_string())?;
-    for e in entries.iter().filter(|e| e.kind == IndexKind::Packages && e.arch == arch) {
-        let Ok(v) = e.version.parse::<cryo_debian::version::Version>() else { continue };
+    for e in entries
+        .iter()
+        .filter(|e| e.kind == IndexKind::Packages && e.arch == arch)
+    {
+        let Ok(v) = e.version.parse::<cryo_debian::version::Version>() else {
+            continue;
+        };
         if v.without_epoch() != version {
             continue;
         }
-        let field = |k: &str| e.fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let field = |k: &str| {
+            e.fields
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        };
         return Ok(Some(PoolFile {
             package: name.to_string(),
             version: e.version.clone(),
@@ -94,9 +114,20 @@ fn official(st: &AppState, snap: &SnapshotInfo, name: &str, version: &str, arch:
     Ok(None)
 }
 
-fn verify_source(st: &AppState, snap: &SnapshotInfo, prjconf: &PrjconfText, request: &str, arch: &str) -> SourceReport {
+fn verify_source(
+    st: &AppState,
+    snap: &SnapshotInfo,
+    prjconf: &PrjconfText,
+    request: &str,
+    arch: &str,
+) -> SourceReport {
     let failed = |version: String, why: String| SourceReport {
-        source: request.trim_start_matches("src:").split('=').next().unwrap_or(request).to_string(),
+        source: request
+            .trim_start_matches("src:")
+            .split('=')
+            .next()
+            .unwrap_or(request)
+            .to_string(),
         version: version.clone(),
         binaries: vec![BinaryReport::build_failed(
             PackageId {
@@ -128,11 +159,22 @@ fn verify_source(st: &AppState, snap: &SnapshotInfo, prjconf: &PrjconfText, requ
     if outcome.status == "failed" {
         let tail = outcome.log_tail.unwrap_or_default();
         let last: Vec<&str> = tail.lines().rev().take(3).collect();
-        return failed(resolved.version, format!("see `cryo log {}`: {}", resolved.derivation, last.into_iter().rev().collect::<Vec<_>>().join(" / ")));
+        return failed(
+            resolved.version,
+            format!(
+                "see `cryo log {}`: {}",
+                resolved.derivation,
+                last.into_iter().rev().collect::<Vec<_>>().join(" / ")
+            ),
+        );
     }
     let session = st.store.session();
     let mut binaries = Vec::new();
-    for o in outcome.outputs.iter().filter(|o| split_deb_name(&o.name).is_some()) {
+    for o in outcome
+        .outputs
+        .iter()
+        .filter(|o| split_deb_name(&o.name).is_some())
+    {
         let (name, version, arch) = split_deb_name(&o.name).expect("filtered");
         let id = PackageId {
             package: name.to_string(),
@@ -144,7 +186,8 @@ fn verify_source(st: &AppState, snap: &SnapshotInfo, prjconf: &PrjconfText, requ
             Ok(Some(pf)) => pf,
             // Debian publishes automatic debug symbol packages in a separate archive
             // (debian-debug); a snapshot of the main archive has none to compare with.
-            Ok(None) if name.ends_with("-dbgsym") => continue,
+            // Likewise installer packages (.udeb) live in main/debian-installer indices.
+            Ok(None) if name.ends_with("-dbgsym") || o.name.ends_with(".udeb") => continue,
             Ok(None) => {
                 binaries.push(BinaryReport::missing_upstream(id, ours_digest));
                 continue;
@@ -154,13 +197,18 @@ fn verify_source(st: &AppState, snap: &SnapshotInfo, prjconf: &PrjconfText, requ
                 continue;
             }
         };
-        let theirs = match dod::ensure(st, snap, &pf, &session).and_then(|d| Ok(st.store.read(&d)?)) {
-            Ok(b) => b,
-            Err(e) => {
-                binaries.push(inconclusive(id, ours_digest, format!("official binary unavailable: {e}")));
-                continue;
-            }
-        };
+        let theirs =
+            match dod::ensure(st, snap, &pf, &session).and_then(|d| Ok(st.store.read(&d)?)) {
+                Ok(b) => b,
+                Err(e) => {
+                    binaries.push(inconclusive(
+                        id,
+                        ours_digest,
+                        format!("official binary unavailable: {e}"),
+                    ));
+                    continue;
+                }
+            };
         let ours = match st.store.read(&o.blake3) {
             Ok(b) => b,
             Err(e) => {
@@ -170,7 +218,11 @@ fn verify_source(st: &AppState, snap: &SnapshotInfo, prjconf: &PrjconfText, requ
         };
         match compare_debs(&ours, &theirs, &Limits::default()) {
             Ok(cmp) => binaries.push(BinaryReport::from_comparison(id, ours_digest, cmp)),
-            Err(e) => binaries.push(inconclusive(id, ours_digest, format!("cannot compare: {e}"))),
+            Err(e) => binaries.push(inconclusive(
+                id,
+                ours_digest,
+                format!("cannot compare: {e}"),
+            )),
         }
     }
     SourceReport {
@@ -181,7 +233,13 @@ fn verify_source(st: &AppState, snap: &SnapshotInfo, prjconf: &PrjconfText, requ
 }
 
 /// Verify `requests` (built in parallel, up to the worker count) and store the report.
-pub fn verify(st: &AppState, snapshot: &str, prjconf: &PrjconfText, requests: &[String], arch: Option<&str>) -> Result<VerifyOutcome, String> {
+pub fn verify(
+    st: &AppState,
+    snapshot: &str,
+    prjconf: &PrjconfText,
+    requests: &[String],
+    arch: Option<&str>,
+) -> Result<VerifyOutcome, String> {
     let snap = snapshot::get(st, snapshot).map_err(|e| e.to_string())?;
     let arch = arch.unwrap_or(&st.host_arch).to_string();
     let mut sources: Vec<Option<SourceReport>> = vec![None; requests.len()];
@@ -260,22 +318,41 @@ pub fn list(st: &AppState) -> Result<Vec<ReportInfo>, String> {
 /// Load a report by id or unique prefix (≥ 8 hex characters).
 pub fn load(st: &AppState, id: &str) -> Result<Option<(ReportInfo, Report)>, String> {
     let id = id.to_ascii_lowercase();
-    let all: Vec<ReportInfo> = list(st)?.into_iter().filter(|r| r.id.to_hex().starts_with(&id)).collect();
+    let all: Vec<ReportInfo> = list(st)?
+        .into_iter()
+        .filter(|r| r.id.to_hex().starts_with(&id))
+        .collect();
     if id.len() < 8 || all.len() != 1 {
         return Ok(None);
     }
     let info = all.into_iter().next().expect("one");
     let bytes = st.store.read(&info.id).map_err(|e| e.to_string())?;
-    let report: Report = serde_json::from_slice(&bytes).map_err(|e| format!("report {}: {e}", info.id))?;
+    let report: Report =
+        serde_json::from_slice(&bytes).map_err(|e| format!("report {}: {e}", info.id))?;
     Ok(Some((info, report)))
 }
 
 /// Render a report.
-pub fn render(report: &Report, format: &str, colour: bool) -> Result<(String, &'static str), String> {
+pub fn render(
+    report: &Report,
+    format: &str,
+    colour: bool,
+) -> Result<(String, &'static str), String> {
     match format {
-        "text" => Ok((cryo_compare::report::render_text(report, colour), "text/plain; charset=utf-8")),
-        "json" => Ok((cryo_compare::report::render_json(report), "application/json")),
-        "html" => Ok((cryo_compare::report::render_html(report), "text/html; charset=utf-8")),
-        other => Err(format!("unknown report format {other:?}: use text, json or html")),
+        "text" => Ok((
+            cryo_compare::report::render_text(report, colour),
+            "text/plain; charset=utf-8",
+        )),
+        "json" => Ok((
+            cryo_compare::report::render_json(report),
+            "application/json",
+        )),
+        "html" => Ok((
+            cryo_compare::report::render_html(report),
+            "text/html; charset=utf-8",
+        )),
+        other => Err(format!(
+            "unknown report format {other:?}: use text, json or html"
+        )),
     }
 }

@@ -28,7 +28,9 @@ fn failing_tree(dir: &std::path::Path) {
         "#!/usr/bin/make -f\n%:\n\t@echo cryo-test: this build fails on purpose\n\texit 1\n",
     )
     .unwrap();
-    let mut perm = fs::metadata(dir.join("debian/rules")).unwrap().permissions();
+    let mut perm = fs::metadata(dir.join("debian/rules"))
+        .unwrap()
+        .permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
     fs::set_permissions(dir.join("debian/rules"), perm).unwrap();
 }
@@ -37,28 +39,70 @@ fn failing_tree(dir: &std::path::Path) {
 fn build_base_files_identical_cached_rebuild_and_failure() {
     let d = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800")]);
     let m = fixture_mirror();
-    for (name, dir, suite) in [("bookworm", "debian", "bookworm"), ("security", "debian-security", "bookworm-security")] {
-        d.ok(&["mirror", "add", name, &file_url(&m.join(dir)), "--suite", suite, "--keyring", keyring().to_str().unwrap()]);
+    for (name, dir, suite) in [
+        ("bookworm", "debian", "bookworm"),
+        ("security", "debian-security", "bookworm-security"),
+    ] {
+        d.ok(&[
+            "mirror",
+            "add",
+            name,
+            &file_url(&m.join(dir)),
+            "--suite",
+            suite,
+            "--keyring",
+            keyring().to_str().unwrap(),
+        ]);
     }
-    let snap = d.json(&["mirror", "sync", "bookworm", "security"])["snapshot"].as_str().unwrap().to_string();
+    let snap = d.json(&["mirror", "sync", "bookworm", "security"])["snapshot"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let prjconf = m.join("debian-12.prjconf");
     let pc = prjconf.to_str().unwrap();
     let out = tempfile::tempdir().unwrap();
 
-    let built = d.json(&["build", "--snapshot", &snap, "--prjconf", pc, "src:base-files", "--out", out.path().to_str().unwrap()]);
+    let built = d.json(&[
+        "build",
+        "--snapshot",
+        &snap,
+        "--prjconf",
+        pc,
+        "src:base-files",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
     assert_eq!(built["status"], "built", "{built}");
     let drv = built["derivation"].as_str().unwrap().to_string();
-    let names: Vec<&str> = built["outputs"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
-    for n in ["base-files_12.4+deb12u15_amd64.deb", "base-files_12.4+deb12u15_amd64.buildinfo", "base-files_12.4+deb12u15_amd64.changes"] {
+    let names: Vec<&str> = built["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "base-files_12.4+deb12u15_amd64.deb",
+        "base-files_12.4+deb12u15_amd64.buildinfo",
+        "base-files_12.4+deb12u15_amd64.changes",
+    ] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
     // Bit for bit what Debian shipped.
     let ours = fs::read(out.path().join("base-files_12.4+deb12u15_amd64.deb")).unwrap();
-    let theirs = fs::read(m.join("debian/pool/main/b/base-files/base-files_12.4+deb12u15_amd64.deb")).unwrap();
+    let theirs =
+        fs::read(m.join("debian/pool/main/b/base-files/base-files_12.4+deb12u15_amd64.deb"))
+            .unwrap();
     assert!(ours == theirs, "base-files differs from Debian's binary");
 
     // Same inputs: cached, no sandbox.
-    let again = d.json(&["build", "--snapshot", &snap, "--prjconf", pc, "src:base-files"]);
+    let again = d.json(&[
+        "build",
+        "--snapshot",
+        &snap,
+        "--prjconf",
+        pc,
+        "src:base-files",
+    ]);
     assert_eq!(again["status"], "cached");
     assert_eq!(again["derivation"], drv.as_str());
     assert_eq!(again["outputs"], built["outputs"]);
@@ -67,7 +111,12 @@ fn build_base_files_identical_cached_rebuild_and_failure() {
     assert_eq!(re["status"], "built");
     assert_eq!(re["root_cached"], true);
     let diffs = re["rebuild_differences"].as_array().unwrap();
-    assert!(diffs.iter().all(|x| !x["name"].as_str().unwrap().ends_with(".deb")), "{re}");
+    assert!(
+        diffs
+            .iter()
+            .all(|x| !x["name"].as_str().unwrap().ends_with(".deb")),
+        "{re}"
+    );
     let log = d.ok(&["log", &drv]);
     assert!(log.contains("dpkg-buildpackage"), "{log}");
 
@@ -75,13 +124,161 @@ fn build_base_files_identical_cached_rebuild_and_failure() {
     let src = tempfile::tempdir().unwrap();
     let tree = src.path().join("broken");
     failing_tree(&tree);
-    let o = d.cryo(&["--json", "build", "--snapshot", &snap, "--prjconf", pc, tree.to_str().unwrap()]);
+    let o = d.cryo(&[
+        "--json",
+        "build",
+        "--snapshot",
+        &snap,
+        "--prjconf",
+        pc,
+        tree.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["status"], "failed");
-    assert_eq!(v["root_cached"], true, "same closure as base-files: the root is shared");
+    assert_eq!(
+        v["root_cached"], true,
+        "same closure as base-files: the root is shared"
+    );
     assert!(v["outputs"].as_array().unwrap().is_empty());
-    assert!(v["log_tail"].as_str().unwrap().contains("this build fails on purpose"), "{v}");
+    assert!(
+        v["log_tail"]
+            .as_str()
+            .unwrap()
+            .contains("this build fails on purpose"),
+        "{v}"
+    );
     d.ok(&["daemon", "status"]);
     assert!(d.cryo(&["store", "verify"]).status.success());
+}
+
+/// `cryo verify` on the fixture's ground truth (see ../shared/mirror/README.md).
+#[test]
+fn verify_matches_the_measured_ground_truth() {
+    let d = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800"), ("CRYOD_WORKERS", "2")]);
+    let m = fixture_mirror();
+    for (name, dir, suite) in [
+        ("bookworm", "debian", "bookworm"),
+        ("security", "debian-security", "bookworm-security"),
+    ] {
+        d.ok(&[
+            "mirror",
+            "add",
+            name,
+            &file_url(&m.join(dir)),
+            "--suite",
+            suite,
+            "--keyring",
+            keyring().to_str().unwrap(),
+        ]);
+    }
+    let snap = d.json(&["mirror", "sync", "bookworm", "security"])["snapshot"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let prjconf = m.join("debian-12.prjconf");
+    let pc = prjconf.to_str().unwrap();
+    let verify = |pc: &str, sources: &[&str]| {
+        let mut args = vec!["--json", "verify", "--snapshot", &snap, "--prjconf", pc];
+        args.extend_from_slice(sources);
+        let o = d.cryo(&args);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+        (o.status.code(), v)
+    };
+
+    // Identical: every binary, exit 0.
+    let list = tempfile::NamedTempFile::new().unwrap();
+    fs::write(
+        list.path(),
+        "# identical in a faithful env\nsrc:debootstrap\nsrc:kernel-wedge\n",
+    )
+    .unwrap();
+    let mut args = vec![
+        "--json",
+        "verify",
+        "--snapshot",
+        &snap,
+        "--prjconf",
+        pc,
+        "src:base-files",
+        "src:libuev",
+        "src:mxml",
+        "--from-file",
+    ];
+    args.push(list.path().to_str().unwrap());
+    let o = d.cryo(&args);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    assert_eq!(v["summary"]["total"]["analysed"], 7, "{v}");
+    assert_eq!(v["summary"]["total"]["identical"], 7, "{v}");
+    assert_eq!(v["summary"]["per_source"].as_array().unwrap().len(), 5);
+
+    // xfpt: build-id only, naming the file and the sections.
+    let (code, v) = verify(pc, &["src:xfpt"]);
+    assert_eq!(code, Some(1));
+    let id = v["report"].as_str().unwrap().to_string();
+    let json: serde_json::Value =
+        serde_json::from_str(&d.ok(&["report", "show", &id, "--format", "json"])).unwrap();
+    let bin = &json["sources"][0]["binaries"];
+    let xfpt = bin
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["package"] == "xfpt")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(xfpt["classification"]["kind"], "build-id-only", "{xfpt}");
+    let text = d.ok(&["report", "show", &id]);
+    for needle in [
+        "usr/bin/xfpt",
+        ".note.gnu.build-id",
+        ".gnu_debuglink",
+        "build-id-only",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    let html = tempfile::NamedTempFile::new().unwrap();
+    d.ok(&[
+        "report",
+        "show",
+        &id,
+        "--format",
+        "html",
+        "--out",
+        html.path().to_str().unwrap(),
+    ]);
+    let page = fs::read_to_string(html.path()).unwrap();
+    assert!(
+        page.contains(".note.gnu.build-id") && page.contains("<details"),
+        "html report"
+    );
+
+    // hello: build-id only with the pinned clock; real clock: code differs in .text.
+    let (code, v) = verify(pc, &["src:hello"]);
+    assert_eq!(code, Some(1), "{v}");
+    let hello = d.ok(&["report", "show", v["report"].as_str().unwrap()]);
+    assert!(
+        hello.contains("hello 2.10-3 amd64: build-id-only"),
+        "{hello}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real-clock.prjconf");
+    fs::write(
+        &real,
+        format!(
+            "{}\nCryo-Clock: real\n",
+            fs::read_to_string(&prjconf).unwrap()
+        ),
+    )
+    .unwrap();
+    let (code, v) = verify(real.to_str().unwrap(), &["src:hello"]);
+    assert_eq!(code, Some(1), "{v}");
+    let hello = d.ok(&["report", "show", v["report"].as_str().unwrap()]);
+    assert!(hello.contains("hello 2.10-3 amd64: content"), "{hello}");
+    assert!(hello.contains("usr/bin/hello (.text)"), "{hello}");
+
+    // Failures give exit 2: a source that is not in the snapshot.
+    let (code, v) = verify(pc, &["src:no-such-source"]);
+    assert_eq!(code, Some(2), "{v}");
+    assert_eq!(d.json(&["report", "list"]).as_array().unwrap().len(), 5);
 }

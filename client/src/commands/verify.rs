@@ -53,7 +53,11 @@ pub enum ReportCmd {
 
 async fn fetch_report(conn: &Conn, id: &str, format: &str, colour: bool) -> Result<Vec<u8>> {
     let resp = conn
-        .checked(Method::GET, &format!("/api/v1/reports/{id}?format={format}&colour={colour}"), empty())
+        .checked(
+            Method::GET,
+            &format!("/api/v1/reports/{id}?format={format}&colour={colour}"),
+            empty(),
+        )
         .await?;
     Ok(resp.into_body().collect().await?.to_bytes().to_vec())
 }
@@ -61,14 +65,19 @@ async fn fetch_report(conn: &Conn, id: &str, format: &str, colour: bool) -> Resu
 pub async fn run_verify(g: &Global, a: VerifyArgs) -> Result<ExitCode> {
     let mut sources = a.sources.clone();
     if let Some(f) = &a.from_file {
-        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
         for (n, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
             if line.is_empty() {
                 continue;
             }
             if !line.starts_with("src:") {
-                bail!("{}:{}: expected src:NAME[=VERSION], got {line:?}", f.display(), n + 1);
+                bail!(
+                    "{}:{}: expected src:NAME[=VERSION], got {line:?}",
+                    f.display(),
+                    n + 1
+                );
             }
             sources.push(line.to_string());
         }
@@ -99,7 +108,10 @@ pub async fn run_verify(g: &Global, a: VerifyArgs) -> Result<ExitCode> {
         let colour = std::io::stdout().is_terminal();
         let text = fetch_report(&conn, &id, "text", colour).await?;
         print!("{}", String::from_utf8_lossy(&text));
-        println!("report {id} (cryo report show {} --format html --out report.html)", &id[..12.min(id.len())]);
+        println!(
+            "report {id} (cryo report show {} --format html --out report.html)",
+            &id[..12.min(id.len())]
+        );
     }
     Ok(ExitCode::from(code))
 }
@@ -108,7 +120,9 @@ pub async fn run_report(g: &Global, cmd: ReportCmd) -> Result<ExitCode> {
     let conn = connect(g).await?;
     match cmd {
         ReportCmd::List => {
-            let l: Vec<Value> = conn.json(Method::GET, "/api/v1/reports", None::<&()>).await?;
+            let l: Vec<Value> = conn
+                .json(Method::GET, "/api/v1/reports", None::<&()>)
+                .await?;
             if g.json {
                 output::json(&l);
             } else {
@@ -119,7 +133,14 @@ pub async fn run_report(g: &Global, cmd: ReportCmd) -> Result<ExitCode> {
                         output::date(r["created"].as_i64().unwrap_or(0)),
                         r["exit_code"],
                         r["summary"].as_str().unwrap_or(""),
-                        r["sources"].as_array().map(|s| s.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+                        r["sources"]
+                            .as_array()
+                            .map(|s| s
+                                .iter()
+                                .filter_map(|x| x.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" "))
+                            .unwrap_or_default()
                     );
                 }
             }
@@ -129,7 +150,8 @@ pub async fn run_report(g: &Global, cmd: ReportCmd) -> Result<ExitCode> {
             let colour = out.is_none() && format == "text" && std::io::stdout().is_terminal();
             let bytes = fetch_report(&conn, &id, &format, colour).await?;
             match out {
-                Some(p) => std::fs::write(&p, &bytes).with_context(|| format!("writing {}", p.display()))?,
+                Some(p) => std::fs::write(&p, &bytes)
+                    .with_context(|| format!("writing {}", p.display()))?,
                 None => {
                     use std::io::Write;
                     std::io::stdout().write_all(&bytes)?;

@@ -155,8 +155,10 @@ pub fn derive(
     let universe = st.universes.get(st, snap, arch)?;
     let mut req = ResolveRequest::new(&src.package, &pc.conf);
     req.build = build_kind(build)?;
-    // A pinned clock is implemented with libfaketime taken from the snapshot.
-    if pc.conf.cryo().clock != Clock::Real {
+    // A pinned clock is implemented with libfaketime taken from the snapshot. It is
+    // installed (not preloaded) for real-clock builds too when the snapshot has it, so that
+    // both policies share one build root.
+    if pc.conf.cryo().clock != Clock::Real || universe.candidates("libfaketime").next().is_some() {
         req.builder_tools.push("libfaketime".into());
     }
     let closure = resolve(&universe, &req).map_err(|e| DrvError::Unresolvable(e.to_string()))?;

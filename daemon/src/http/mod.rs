@@ -11,8 +11,8 @@ pub mod resolve;
 mod snapshot;
 mod status;
 mod store;
-mod verify;
 mod stream;
+mod verify;
 
 use axum::Router;
 

@@ -29,7 +29,10 @@ pub struct VerifyRequest {
     pub arch: Option<String>,
 }
 
-async fn run(State(st): State<AppState>, Json(req): Json<VerifyRequest>) -> Result<Json<VerifyOutcome>, ApiErr> {
+async fn run(
+    State(st): State<AppState>,
+    Json(req): Json<VerifyRequest>,
+) -> Result<Json<VerifyOutcome>, ApiErr> {
     if req.sources.is_empty() {
         return Err(ApiErr::bad_request("name at least one src:NAME[=VERSION]"));
     }
@@ -39,7 +42,13 @@ async fn run(State(st): State<AppState>, Json(req): Json<VerifyRequest>) -> Resu
         )));
     }
     let out = tokio::task::spawn_blocking(move || {
-        verify::verify(&st, &req.snapshot, &req.prjconf, &req.sources, req.arch.as_deref())
+        verify::verify(
+            &st,
+            &req.snapshot,
+            &req.prjconf,
+            &req.sources,
+            req.arch.as_deref(),
+        )
     })
     .await?
     .map_err(ApiErr::bad_request)?;
@@ -60,14 +69,23 @@ struct ShowQuery {
     colour: bool,
 }
 
-async fn show(State(st): State<AppState>, Path(id): Path<String>, Query(q): Query<ShowQuery>) -> Result<Response, ApiErr> {
+async fn show(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, ApiErr> {
     let format = q.format.unwrap_or_else(|| "text".into());
-    let (body, ctype) = tokio::task::spawn_blocking(move || -> Result<(String, &'static str), ApiErr> {
-        let (_, report) = verify::load(&st, &id)
-            .map_err(ApiErr::internal)?
-            .ok_or_else(|| ApiErr::not_found(format!("no report {id:?} (give at least 8 hex characters of a listed id)")))?;
-        verify::render(&report, &format, q.colour).map_err(ApiErr::bad_request)
-    })
-    .await??;
+    let (body, ctype) =
+        tokio::task::spawn_blocking(move || -> Result<(String, &'static str), ApiErr> {
+            let (_, report) = verify::load(&st, &id)
+                .map_err(ApiErr::internal)?
+                .ok_or_else(|| {
+                    ApiErr::not_found(format!(
+                        "no report {id:?} (give at least 8 hex characters of a listed id)"
+                    ))
+                })?;
+            verify::render(&report, &format, q.colour).map_err(ApiErr::bad_request)
+        })
+        .await??;
     Ok(([(header::CONTENT_TYPE, ctype)], body).into_response())
 }

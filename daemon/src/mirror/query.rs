@@ -79,10 +79,14 @@ fn mark_selected(entries: &mut [PackageEntry]) {
             .iter()
             .enumerate()
             .filter(|(_, e)| key(e) == k)
-            .max_by(|(_, a), (_, b)| {
+            .max_by(|(ia, a), (ib, b)| {
                 let va: Option<Version> = a.version.parse().ok();
                 let vb: Option<Version> = b.version.parse().ok();
-                a.priority.cmp(&b.priority).then(va.cmp(&vb))
+                // On a tie the archive listed first in the snapshot wins.
+                a.priority
+                    .cmp(&b.priority)
+                    .then(va.cmp(&vb))
+                    .then(ib.cmp(ia))
             })
             .map(|(i, _)| i);
         if let Some(i) = best {
