@@ -252,6 +252,7 @@ fn verify_matches_the_measured_ground_truth() {
         page.contains(".note.gnu.build-id") && page.contains("<details"),
         "html report"
     );
+    open_in_chromium(html.path());
 
     // hello: build-id only with the pinned clock; real clock: code differs in .text.
     let (code, v) = verify(pc, &["src:hello"]);
@@ -281,4 +282,47 @@ fn verify_matches_the_measured_ground_truth() {
     let (code, v) = verify(pc, &["src:no-such-source"]);
     assert_eq!(code, Some(2), "{v}");
     assert_eq!(d.json(&["report", "list"]).as_array().unwrap().len(), 5);
+}
+
+/// The HTML report in a real browser: headless Chromium (Debian's `chromium`) loads it and
+/// the rendered DOM names the differing sections. Required in CI (`.ci/packages` installs
+/// chromium); elsewhere a missing chromium is reported and the check skipped.
+fn open_in_chromium(html: &std::path::Path) {
+    if std::process::Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required in CI"
+        );
+        eprintln!(
+            "chromium not installed: skipping the real-browser check (apt-get install chromium)"
+        );
+        return;
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains(".note.gnu.build-id") && dom.contains(".gnu_debuglink"),
+        "rendered DOM:\n{dom}"
+    );
+    assert!(dom.contains("build-id-only"), "rendered DOM:\n{dom}");
 }

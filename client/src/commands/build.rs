@@ -17,17 +17,26 @@ use crate::output;
 #[derive(Args, Debug)]
 pub struct BuildArgs {
     /// Snapshot id (or unique prefix).
-    #[arg(long, required_unless_present = "drv")]
+    #[arg(long, required_unless_present_any = ["drv", "check"])]
     pub snapshot: Option<String>,
     /// Project config (OBS prjconf syntax).
-    #[arg(long, value_name = "FILE", required_unless_present = "drv")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["drv", "check"])]
     pub prjconf: Option<PathBuf>,
     /// `src:NAME[=VERSION]`, a `.dsc` file or a source tree with `debian/`.
-    #[arg(required_unless_present = "drv")]
+    #[arg(required_unless_present_any = ["drv", "check"])]
     pub source: Option<String>,
     /// Build an existing derivation instead.
     #[arg(long, value_name = "DERIVATION", conflicts_with_all = ["snapshot", "prjconf", "source"])]
     pub drv: Option<String>,
+    /// Rebuild a realised derivation with deliberate variations (as reprotest does) and
+    /// compare each rebuilt .deb with the recorded one; prints a report. Exit 0 when no
+    /// variation changes anything, 1 when one does, 2 on failures.
+    #[arg(long, value_name = "DERIVATION", conflicts_with_all = ["snapshot", "prjconf", "source", "drv", "rebuild", "out"])]
+    pub check: Option<String>,
+    /// Variations for --check, comma-separated: build-path, time, umask, locale (default
+    /// all).
+    #[arg(long, value_delimiter = ',', requires = "check")]
+    pub vary: Vec<String>,
     /// Architecture (Debian name; default: the daemon's).
     #[arg(long)]
     pub arch: Option<String>,
@@ -43,6 +52,9 @@ pub struct BuildArgs {
 }
 
 pub async fn run_build(g: &Global, a: BuildArgs) -> Result<ExitCode> {
+    if let Some(drv) = &a.check {
+        return super::verify::run_check(g, drv, &a.vary).await;
+    }
     let conn = connect(g).await?;
     let body = match &a.drv {
         Some(d) => {

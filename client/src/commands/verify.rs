@@ -161,3 +161,35 @@ pub async fn run_report(g: &Global, cmd: ReportCmd) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `cryo build --check DRV [--vary ...]`.
+pub async fn run_check(g: &Global, drv: &str, vary: &[String]) -> Result<ExitCode> {
+    drv.parse::<cryo_store::B3Digest>()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let conn = connect(g).await?;
+    let pb = output::spinner(g, "rebuilding with variations");
+    let r: Result<Value> = conn
+        .json(
+            Method::POST,
+            "/api/v1/check",
+            Some(&json!({"derivation": drv, "vary": vary})),
+        )
+        .await;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let r = r?;
+    let code = r["exit_code"].as_u64().unwrap_or(2) as u8;
+    let id = r["report"].as_str().unwrap_or("").to_string();
+    if g.json {
+        output::json(&r);
+    } else {
+        let colour = std::io::stdout().is_terminal();
+        print!(
+            "{}",
+            String::from_utf8_lossy(&fetch_report(&conn, &id, "text", colour).await?)
+        );
+        println!("report {id}");
+    }
+    Ok(ExitCode::from(code))
+}

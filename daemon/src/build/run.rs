@@ -207,28 +207,29 @@ pub fn realise(st: &AppState, id: &B3Digest, rebuild: bool) -> Result<BuildOutco
     for d in [&debs_dir, &src_dir] {
         std::fs::create_dir_all(d).map_err(io(d))?;
     }
-    let res = run_build(st, id, &drv, &snap, &work, &debs_dir, &src_dir, &session).and_then(
-        |(result, root_cached, log)| {
-            // Store the outputs before the work directory goes away.
-            let mut outputs = BTreeMap::new();
-            if result.success() {
-                for o in &result.outputs {
-                    let mut f = std::fs::File::open(&o.path).map_err(io(&o.path))?;
-                    let s = st
-                        .store
-                        .put_reader(&mut f, ObjectKind::Blob, &[], Some(&session))?;
-                    outputs.insert(
-                        o.name.clone(),
-                        OutputRef {
-                            digest: s.digest,
-                            size: s.size,
-                        },
-                    );
-                }
+    let res = run_build(
+        st, id, &drv, &snap, &work, &debs_dir, &src_dir, &session, None,
+    )
+    .and_then(|(result, root_cached, log)| {
+        // Store the outputs before the work directory goes away.
+        let mut outputs = BTreeMap::new();
+        if result.success() {
+            for o in &result.outputs {
+                let mut f = std::fs::File::open(&o.path).map_err(io(&o.path))?;
+                let s = st
+                    .store
+                    .put_reader(&mut f, ObjectKind::Blob, &[], Some(&session))?;
+                outputs.insert(
+                    o.name.clone(),
+                    OutputRef {
+                        digest: s.digest,
+                        size: s.size,
+                    },
+                );
             }
-            Ok((result, root_cached, log, outputs))
-        },
-    );
+        }
+        Ok((result, root_cached, log, outputs))
+    });
     let _ = std::fs::remove_dir_all(&work);
     let (result, root_cached, log, outputs) = res?;
     let log_digest = st
@@ -288,6 +289,112 @@ fn compare(old: &Realisation, new: &Realisation) -> Vec<RebuildDifference> {
         .collect()
 }
 
+/// A deliberate change of the build environment (as reprotest does) for `--check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variation {
+    /// Another build directory.
+    BuildPath,
+    /// The real clock instead of the recorded policy (or a far-future pinned date when the
+    /// recorded policy is already `real`).
+    Time,
+    /// umask 002 instead of 022.
+    Umask,
+    /// `LANG`/`LC_ALL=C` instead of `C.UTF-8`.
+    Locale,
+}
+
+impl Variation {
+    /// Every supported variation.
+    pub const ALL: [Variation; 4] = [Self::BuildPath, Self::Time, Self::Umask, Self::Locale];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BuildPath => "build-path",
+            Self::Time => "time",
+            Self::Umask => "umask",
+            Self::Locale => "locale",
+        }
+    }
+
+    /// Parse a name; the error lists what is supported.
+    pub fn parse(s: &str) -> Result<Self, BuildError> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| {
+                BuildError::Invalid(format!(
+                    "unknown variation {s:?}: supported are {}",
+                    Self::ALL.map(|v| v.name()).join(", ")
+                ))
+            })
+    }
+
+    fn apply(self, s: &mut BuildSettings) -> Result<(), BuildError> {
+        match self {
+            Self::BuildPath => {
+                s.build_path =
+                    BuildPathTemplate::parse("/build/cryo-varied-path/%{SRC}-%{VER}-varied")
+                        .map_err(BuildError::Invalid)?
+            }
+            Self::Time => {
+                s.clock = match s.clock {
+                    Clock::Real => Clock::Fixed(4_102_444_800), // 2100-01-01
+                    _ => Clock::Real,
+                }
+            }
+            Self::Umask => s.umask = 0o002,
+            Self::Locale => s.locale = "C".into(),
+        }
+        Ok(())
+    }
+}
+
+/// Build `id` again with one variation; returns the outputs (not recorded) and the log.
+pub fn build_varied(
+    st: &AppState,
+    id: &B3Digest,
+    v: Variation,
+) -> Result<(cryo_debbuild::BuildResult, BTreeMap<String, Vec<u8>>), BuildError> {
+    let drv = read_drv(st, id)?;
+    let _permit = st.build_slots.acquire();
+    let session = st.store.session();
+    let snap = snapshot::get(st, &drv.snapshot.to_hex())?;
+    let work =
+        st.config
+            .state
+            .join("builds")
+            .join(format!("{id}-{}-{}", v.name(), std::process::id()));
+    if work.exists() {
+        std::fs::remove_dir_all(&work).map_err(io(&work))?;
+    }
+    let (debs_dir, src_dir) = (work.join("debs"), work.join("src"));
+    for d in [&debs_dir, &src_dir] {
+        std::fs::create_dir_all(d).map_err(io(d))?;
+    }
+    let res = run_build(
+        st,
+        id,
+        &drv,
+        &snap,
+        &work,
+        &debs_dir,
+        &src_dir,
+        &session,
+        Some(v),
+    )
+    .and_then(|(result, _, _)| {
+        let mut files = BTreeMap::new();
+        if result.success() {
+            for o in &result.outputs {
+                files.insert(o.name.clone(), std::fs::read(&o.path).map_err(io(&o.path))?);
+            }
+        }
+        Ok((result, files))
+    });
+    let _ = std::fs::remove_dir_all(&work);
+    res
+}
+
 type RunResult = (cryo_debbuild::BuildResult, bool, Vec<u8>);
 
 #[allow(clippy::too_many_arguments)]
@@ -300,6 +407,7 @@ fn run_build(
     debs_dir: &Path,
     src_dir: &Path,
     session: &Session,
+    vary: Option<Variation>,
 ) -> Result<RunResult, BuildError> {
     let mut log = format!("cryo: building derivation {id}\n").into_bytes();
     // The closure, fetched on demand and verified.
@@ -326,7 +434,11 @@ fn run_build(
     }
     let dsc =
         dsc.ok_or_else(|| BuildError::Invalid("the derivation's source has no .dsc".into()))?;
-    let (settings, kind) = settings(drv)?;
+    let (mut settings, kind) = settings(drv)?;
+    if let Some(v) = vary {
+        v.apply(&mut settings)?;
+        log.extend_from_slice(format!("cryo: deliberate variation: {}\n", v.name()).as_bytes());
+    }
     let spec = BuildSpec {
         root_dir: root,
         source: SourceFiles { dsc, files },

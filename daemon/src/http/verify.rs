@@ -15,6 +15,7 @@ use crate::verify::{self, ReportInfo, VerifyOutcome};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/verify", post(run))
+        .route("/api/v1/check", post(check))
         .route("/api/v1/reports", get(list))
         .route("/api/v1/reports/{id}", get(show))
 }
@@ -88,4 +89,27 @@ async fn show(
         })
         .await??;
     Ok(([(header::CONTENT_TYPE, ctype)], body).into_response())
+}
+
+/// `POST /api/v1/check` body.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CheckRequest {
+    pub derivation: String,
+    /// Variations (`build-path`, `time`, `umask`, `locale`); empty for all.
+    #[serde(default)]
+    pub vary: Vec<String>,
+}
+
+async fn check(
+    State(st): State<AppState>,
+    Json(req): Json<CheckRequest>,
+) -> Result<Json<VerifyOutcome>, ApiErr> {
+    let id: cryo_store::B3Digest = req
+        .derivation
+        .parse()
+        .map_err(|e: cryo_store::digest::DigestError| ApiErr::bad_request(e.to_string()))?;
+    let out = tokio::task::spawn_blocking(move || verify::check(&st, &id, &req.vary))
+        .await?
+        .map_err(ApiErr::bad_request)?;
+    Ok(Json(out))
 }
