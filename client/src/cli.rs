@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::build::BuildArgs;
+use crate::commands::cache::CacheCmd;
 use crate::commands::resolve::{DrvCmd, ResolveArgs};
 use crate::commands::verify::{ReportCmd, VerifyArgs};
 use crate::commands::{
@@ -73,6 +74,9 @@ pub enum Command {
     /// Stored verification reports: list, show (text, json, html).
     #[command(subcommand)]
     Report(ReportCmd),
+    /// The signed binary cache: keygen, keys.
+    #[command(subcommand)]
+    Cache(CacheCmd),
     /// Print the latest build log of a derivation.
     Log { derivation: String },
     /// Derivations: show.

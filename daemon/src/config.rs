@@ -43,6 +43,21 @@ pub struct RawConfig {
     pub workers: Option<usize>,
     /// Log filter (tracing `EnvFilter` syntax), default `info`.
     pub log: Option<String>,
+    /// Name this daemon's binary cache announces (default `cryo`).
+    pub cache_name: Option<String>,
+    /// Priority announced by `/cache/info` (lower is preferred, as in Nix; default 40).
+    pub cache_priority: Option<u32>,
+    /// Binary caches asked before building (TOML only).
+    pub substituters: Option<Vec<SubstituterConfig>>,
+}
+
+/// One substituter: its base URL and the public keys (`NAME:BASE64`) trusted to sign
+/// its realisations.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SubstituterConfig {
+    pub url: String,
+    pub trusted_keys: Vec<String>,
 }
 
 /// The resolved configuration.
@@ -53,6 +68,9 @@ pub struct Config {
     pub listen: Option<SocketAddr>,
     pub workers: usize,
     pub log: String,
+    pub cache_name: String,
+    pub cache_priority: u32,
+    pub substituters: Vec<SubstituterConfig>,
     /// The file the first layer came from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -107,6 +125,7 @@ impl RawConfig {
             listen: var("CRYOD_LISTEN"),
             workers,
             log: var("CRYOD_LOG"),
+            ..Default::default()
         })
     }
 
@@ -118,6 +137,9 @@ impl RawConfig {
             listen: over.listen.or(self.listen),
             workers: over.workers.or(self.workers),
             log: over.log.or(self.log),
+            cache_name: over.cache_name.or(self.cache_name),
+            cache_priority: over.cache_priority.or(self.cache_priority),
+            substituters: over.substituters.or(self.substituters),
         }
     }
 
@@ -152,12 +174,33 @@ impl RawConfig {
                 message: "at least one worker is needed".into(),
             });
         }
+        let substituters = self.substituters.unwrap_or_default();
+        for s in &substituters {
+            if !(s.url.starts_with("http://") || s.url.starts_with("https://")) {
+                return Err(ConfigError::Invalid {
+                    key: "substituters.url",
+                    value: s.url.clone(),
+                    message: "use an http:// or https:// URL".into(),
+                });
+            }
+            for k in &s.trusted_keys {
+                k.parse::<crate::cache::keys::TrustedKey>()
+                    .map_err(|e| ConfigError::Invalid {
+                        key: "substituters.trusted_keys",
+                        value: k.clone(),
+                        message: e.to_string(),
+                    })?;
+            }
+        }
         Ok(Config {
             state,
             socket,
             listen,
             workers,
             log: self.log.unwrap_or_else(|| "info".into()),
+            cache_name: self.cache_name.unwrap_or_else(|| "cryo".into()),
+            cache_priority: self.cache_priority.unwrap_or(40),
+            substituters,
             config_file,
         })
     }

@@ -9,6 +9,7 @@
 //! [`server::run`].
 
 pub mod build;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod drv;

@@ -92,6 +92,21 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         config: Arc::new(config.clone()),
         store: store.clone(),
         root_locks: Arc::default(),
+        substituters: Arc::new(crate::cache::substitute::Substituters::new(
+            config
+                .substituters
+                .iter()
+                .map(|s| crate::cache::substitute::Substituter {
+                    url: s.url.clone(),
+                    trusted: s
+                        .trusted_keys
+                        .iter()
+                        .filter_map(|k| k.parse().ok())
+                        .collect(),
+                })
+                .collect(),
+        )),
+        builds_run: Arc::default(),
         build_slots: Arc::new(crate::build::slots::BuildSlots::new(config.workers)),
         build_logs: Arc::new(crate::build::slots::BuildLogs::new(store.clone())),
         started: Instant::now(),

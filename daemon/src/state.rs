@@ -26,6 +26,10 @@ pub struct AppState {
     pub build_slots: Arc<crate::build::slots::BuildSlots>,
     /// Latest build log of each derivation.
     pub build_logs: Arc<crate::build::slots::BuildLogs>,
+    /// Binary caches asked before building.
+    pub substituters: Arc<crate::cache::substitute::Substituters>,
+    /// Sandbox builds run since start (substitutions and cache hits do not count).
+    pub builds_run: Arc<std::sync::atomic::AtomicU64>,
     /// Cancelled to shut the daemon down gracefully.
     pub shutdown: CancellationToken,
 }

@@ -64,4 +64,7 @@ pub struct DaemonStatus {
     /// Uid of the caller as seen through SO_PEERCRED.
     pub peer_uid: Option<u32>,
     pub workers: usize,
+    /// Sandbox builds run since the daemon started.
+    #[serde(default)]
+    pub builds_run: u64,
 }

@@ -45,6 +45,7 @@ pub struct Daemon {
     pub state: tempfile::TempDir,
     child: Option<Child>,
     env: Vec<(String, String)>,
+    args: Vec<String>,
 }
 
 impl Daemon {
@@ -55,10 +56,19 @@ impl Daemon {
 
     /// Start a daemon with extra environment (e.g. `CRYOD_NOW` to pin the clock).
     pub fn start_with_env(env: &[(&str, &str)]) -> Self {
+        Self::start_with(env, &[], None)
+    }
+
+    /// Start a daemon with extra environment, extra `cryod` arguments and an optional
+    /// `cryod.toml` written into its state directory first.
+    pub fn start_with(env: &[(&str, &str)], args: &[&str], config: Option<&str>) -> Self {
         let state = tempfile::Builder::new()
             .prefix("cryo-e2e-")
             .tempdir()
             .unwrap();
+        if let Some(c) = config {
+            std::fs::write(state.path().join("cryod.toml"), c).unwrap();
+        }
         let mut d = Daemon {
             state,
             child: None,
@@ -66,6 +76,7 @@ impl Daemon {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            args: args.iter().map(|a| a.to_string()).collect(),
         };
         d.restart();
         d
@@ -82,6 +93,7 @@ impl Daemon {
         let child = Command::new(bin_dir().join("cryod"))
             .arg("--state")
             .arg(self.state.path())
+            .args(&self.args)
             .env("CRYOD_LOG", "info")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
@@ -233,16 +245,33 @@ pub struct HttpServer {
 impl HttpServer {
     pub fn start(root: &Path, rules: serde_json::Value) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port_file = dir.path().join("port");
         let rules_file = dir.path().join("rules.json");
         std::fs::write(&rules_file, rules.to_string()).unwrap();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("support/flaky_http.py");
+        let args = vec![
+            root.as_os_str().to_owned(),
+            dir.path().join("port").into_os_string(),
+            rules_file.into_os_string(),
+            dir.path().join("requests.log").into_os_string(),
+        ];
+        Self::spawn("flaky_http.py", args, dir)
+    }
+
+    /// A proxy to `upstream` that corrupts binary-cache blob bodies
+    /// (`tests/support/tamper_proxy.py`).
+    pub fn tamper_proxy(upstream: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let args = vec![upstream.into(), dir.path().join("port").into_os_string()];
+        Self::spawn("tamper_proxy.py", args, dir)
+    }
+
+    fn spawn(script: &str, args: Vec<std::ffi::OsString>, dir: tempfile::TempDir) -> Self {
+        let port_file = dir.path().join("port");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("support")
+            .join(script);
         let child = Command::new("python3")
             .arg(script)
-            .arg(root)
-            .arg(&port_file)
-            .arg(&rules_file)
-            .arg(dir.path().join("requests.log"))
+            .args(args)
             .stdin(Stdio::null())
             .spawn()
             .expect("python3 is installed");
@@ -282,4 +311,13 @@ impl Drop for HttpServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; fine for tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

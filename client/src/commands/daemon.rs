@@ -52,6 +52,7 @@ pub async fn run(g: &Global, cmd: DaemonCmd) -> Result<ExitCode> {
                     ("socket", s.socket),
                     ("listen", s.listen.unwrap_or_else(|| "-".into())),
                     ("workers", s.workers.to_string()),
+                    ("builds run", s.builds_run.to_string()),
                     (
                         "your uid",
                         s.peer_uid

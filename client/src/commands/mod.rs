@@ -1,6 +1,7 @@
 //! One module per command group; `run` dispatches.
 
 pub mod build;
+pub mod cache;
 pub mod daemon;
 pub mod mirror;
 pub mod resolve;
@@ -26,5 +27,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Log { derivation } => build::run_log(&cli.global, derivation).await,
         Command::Verify(args) => verify::run_verify(&cli.global, args).await,
         Command::Report(cmd) => verify::run_report(&cli.global, cmd).await,
+        Command::Cache(cmd) => cache::run(&cli.global, cmd).await,
     }
 }

@@ -49,6 +49,7 @@ fn load(args: &Args) -> anyhow::Result<config::Config> {
         listen: args.listen.clone(),
         workers: args.workers,
         log: args.log.clone(),
+        ..Default::default()
     };
     let env = RawConfig::from_env().context("reading the environment")?;
     let file = args

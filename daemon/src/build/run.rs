@@ -185,6 +185,20 @@ pub fn realise(st: &AppState, id: &B3Digest, rebuild: bool) -> Result<BuildOutco
             rebuild_differences: None,
         });
     }
+    if !rebuild {
+        if let Some((r, from)) = crate::cache::substitute::substitute(st, id) {
+            return Ok(BuildOutcome {
+                derivation: *id,
+                status: "substituted".into(),
+                outputs: output_infos(st, &r)?,
+                log: None,
+                log_tail: Some(format!("substituted from {from}")),
+                duration_secs: started.elapsed().as_secs_f64(),
+                root_cached: None,
+                rebuild_differences: None,
+            });
+        }
+    }
     if drv.builder.kind != "deb" {
         return Err(BuildError::Invalid(format!(
             "builder {:?} is not supported by this cryod",
@@ -192,6 +206,8 @@ pub fn realise(st: &AppState, id: &B3Digest, rebuild: bool) -> Result<BuildOutco
         )));
     }
     let _permit = st.build_slots.acquire();
+    st.builds_run
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let session = st.store.session();
     let snap = snapshot::get(st, &drv.snapshot.to_hex())?;
     let work = st
@@ -357,6 +373,8 @@ pub fn build_varied(
 ) -> Result<(cryo_debbuild::BuildResult, BTreeMap<String, Vec<u8>>), BuildError> {
     let drv = read_drv(st, id)?;
     let _permit = st.build_slots.acquire();
+    st.builds_run
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let session = st.store.session();
     let snap = snapshot::get(st, &drv.snapshot.to_hex())?;
     let work =

@@ -5,6 +5,7 @@
 //! and messages stay useful (they name the digest, path or field at fault).
 
 mod build;
+mod cachekeys;
 mod error;
 mod mirror;
 pub mod resolve;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(resolve::routes())
         .merge(build::routes())
         .merge(verify::routes())
+        .merge(cachekeys::routes())
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -71,6 +73,7 @@ pub fn router(state: AppState) -> Router {
 pub fn public_router(state: AppState) -> Router {
     Router::new()
         .merge(status::public_routes())
+        .merge(crate::cache::serve::routes())
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }

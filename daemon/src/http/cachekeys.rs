@@ -1,0 +1,53 @@
+//! `POST /api/v1/cache/keys` (generate a signing key) and `GET /api/v1/cache/keys`.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::ApiErr;
+use crate::cache::keys;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/cache/keys", get(list).post(generate))
+}
+
+/// A key's public form.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct KeyInfo {
+    pub name: String,
+    pub public_key: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KeygenRequest {
+    pub name: String,
+}
+
+async fn generate(
+    State(st): State<AppState>,
+    Json(req): Json<KeygenRequest>,
+) -> Result<Json<KeyInfo>, ApiErr> {
+    let k = tokio::task::spawn_blocking(move || keys::generate(&st.config.state, &req.name))
+        .await?
+        .map_err(|e| ApiErr::bad_request(e.to_string()))?;
+    Ok(Json(KeyInfo {
+        name: k.name.clone(),
+        public_key: k.public(),
+    }))
+}
+
+async fn list(State(st): State<AppState>) -> Result<Json<Vec<KeyInfo>>, ApiErr> {
+    let ks = tokio::task::spawn_blocking(move || keys::load_all(&st.config.state))
+        .await?
+        .map_err(|e| ApiErr::internal(e.to_string()))?;
+    Ok(Json(
+        ks.iter()
+            .map(|k| KeyInfo {
+                name: k.name.clone(),
+                public_key: k.public(),
+            })
+            .collect(),
+    ))
+}

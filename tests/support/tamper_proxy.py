@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""A loopback HTTP proxy that corrupts binary-cache blobs, for cryo's end-to-end tests.
+
+Usage: tamper_proxy.py UPSTREAM_BASE_URL PORT_FILE
+
+Forwards every GET to UPSTREAM_BASE_URL + path. Bodies of /cache/blob/... answers get one
+byte flipped (headers unchanged), so a client that re-hashes what it receives must refuse
+them. Everything else passes through untouched.
+"""
+import http.server
+import os
+import sys
+import urllib.error
+import urllib.request
+
+upstream, port_file = sys.argv[1].rstrip("/"), sys.argv[2]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        try:
+            with urllib.request.urlopen(upstream + self.path) as r:
+                status, headers, body = r.status, r.getheaders(), r.read()
+        except urllib.error.HTTPError as e:
+            status, headers, body = e.code, e.headers.items(), e.read()
+        if self.path.startswith("/cache/blob/") and status == 200 and body:
+            body = body[:-1] + bytes([body[-1] ^ 0xFF])
+        self.send_response(status)
+        for k, v in headers:
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(port_file + ".tmp", port_file)
+server.serve_forever()
