@@ -465,6 +465,13 @@ fn fetch_index(
                 "SHA256 {got} differs from the signed {sha_hex} ({url}); nothing was stored"
             )));
         }
+        // Store the verified raw bytes first: the store's index write then never queues
+        // behind another index's bulk write.
+        let t_fetched = t0.elapsed();
+        let stored = st
+            .store
+            .put_bytes(&bytes, ObjectKind::Blob, &[], Some(session))?;
+        let t_store = t0.elapsed() - t_fetched;
         let text = compression::decompress(&bytes, Some(&path), MAX_INDEX_TEXT)
             .map_err(|e| integrity(format!("cannot decompress: {e}")))?;
         let text = deb822::as_text(&text, Some(&path)).map_err(|e| MirrorError::Parse {
@@ -478,19 +485,15 @@ fn fetch_index(
             message,
         })?;
         let t_parse = t0.elapsed();
-        let stored = st
-            .store
-            .put_bytes(&bytes, ObjectKind::Blob, &[], Some(session))?;
-        let t_store = t0.elapsed();
         write_index(st, &stored.digest, &grouped)?;
         remember_sha256(st, &sha_hex, &stored.digest)?;
         tracing::info!(
             archive = %m.name,
             %path,
             names = grouped.len(),
-            fetch_verify_parse_ms = t_parse.as_millis() as u64,
-            store_ms = (t_store - t_parse).as_millis() as u64,
-            index_ms = (t0.elapsed() - t_store).as_millis() as u64,
+            fetch_verify_parse_ms = (t_parse - t_store).as_millis() as u64,
+            store_ms = t_store.as_millis() as u64,
+            index_ms = (t0.elapsed() - t_parse).as_millis() as u64,
             "index ingested"
         );
         let rec = IndexRecord {
