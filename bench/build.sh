@@ -14,6 +14,7 @@ keyring=$mirror/keyrings/debian-archive-keyring.gpg
 cargo build --release --bins -q
 bin=$PWD/target/release
 work=$(mktemp -d)
+chmod 0755 "$work"   # build sandboxes (mapped ids) must traverse to the state dir
 export CRYO_STATE=$work/state CRYOD_NOW=1795564800
 trap '$bin/cryo daemon stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 now() { date +%s.%N; }

@@ -109,6 +109,7 @@ pub fn ensure_root(
         return Ok((root, true));
     }
     std::fs::create_dir_all(&base).map_err(io(&base))?;
+    check_traversable(&base)?;
     let tmp = base.join(format!("{key}.tmp-{}", std::process::id()));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
@@ -171,6 +172,25 @@ pub fn ensure_root(
     std::fs::rename(&tmp, &final_dir).map_err(io(&final_dir))?;
     tracing::info!(%key, packages = info.packages.len(), secs = info.duration.as_secs_f64(), "build root prepared");
     Ok((root, false))
+}
+
+/// Build sandboxes run as mapped ids: every ancestor of the roots directory must be
+/// searchable by "others", or mounting the root fails with a bare EACCES.
+fn check_traversable(dir: &Path) -> Result<(), BuildError> {
+    use std::os::unix::fs::PermissionsExt;
+    for a in dir.ancestors() {
+        if let Ok(m) = std::fs::metadata(a) {
+            if m.permissions().mode() & 0o001 == 0 {
+                return Err(BuildError::Root(format!(
+                    "{} is not searchable by the build sandbox (mode {:o}); build roots live below it: run `chmod o+x {}` or choose another state directory",
+                    a.display(),
+                    m.permissions().mode() & 0o7777,
+                    a.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Remove leftovers of interrupted root preparations (called at start).
