@@ -86,12 +86,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     })?;
     fs::set_permissions(&sock, fs::Permissions::from_mode(0o600)).map_err(io_state(&sock))?;
 
-    crate::build::roots::sweep(&state_dir);
+    let build_dir = crate::build::roots::choose_build_dir(&state_dir);
+    crate::build::roots::sweep(&build_dir);
     let store = Arc::new(store);
     let state = AppState {
         config: Arc::new(config.clone()),
         store: store.clone(),
         root_locks: Arc::default(),
+        build_dir,
         substituters: Arc::new(crate::cache::substitute::Substituters::new(
             config
                 .substituters

@@ -26,6 +26,8 @@ pub struct AppState {
     pub build_slots: Arc<crate::build::slots::BuildSlots>,
     /// Latest build log of each derivation.
     pub build_logs: Arc<crate::build::slots::BuildLogs>,
+    /// Where build roots (`roots/`) and work directories (`builds/`) live.
+    pub build_dir: std::path::PathBuf,
     /// Binary caches asked before building.
     pub substituters: Arc<crate::cache::substitute::Substituters>,
     /// Sandbox builds run since start (substitutions and cache hits do not count).

@@ -100,7 +100,7 @@ pub fn ensure_root(
     log: &mut Vec<u8>,
 ) -> Result<(PathBuf, bool), BuildError> {
     let key = root_key(drv);
-    let base = st.config.state.join("roots");
+    let base = st.build_dir.join("roots");
     let final_dir = base.join(&key);
     let root = final_dir.join("root");
     let lock = st.root_locks.lock_for(&key);
@@ -193,9 +193,27 @@ fn check_traversable(dir: &Path) -> Result<(), BuildError> {
     Ok(())
 }
 
+/// Where build roots and work directories live: below the state directory when the
+/// sandbox's mapped ids can reach it, else `/var/tmp/cryo-build-<uid>` (a root daemon
+/// whose state is under a 0700 home directory, e.g. `/root/.local/state/cryo`).
+pub fn choose_build_dir(state: &Path) -> std::path::PathBuf {
+    if check_traversable(state).is_ok() {
+        return state.to_path_buf();
+    }
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    let dir = std::path::PathBuf::from(format!("/var/tmp/cryo-build-{uid}"));
+    if std::fs::create_dir_all(&dir).is_ok() {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711));
+    }
+    tracing::info!(build_dir = %dir.display(), "the state directory is not reachable by build sandboxes; build roots live here");
+    dir
+}
+
 /// Remove leftovers of interrupted root preparations (called at start).
-pub fn sweep(state: &Path) {
-    let base = state.join("roots");
+pub fn sweep(build_dir: &Path) {
+    let base = build_dir.join("roots");
     let Ok(rd) = std::fs::read_dir(&base) else {
         return;
     };

@@ -210,10 +210,7 @@ pub fn realise(st: &AppState, id: &B3Digest, rebuild: bool) -> Result<BuildOutco
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let session = st.store.session();
     let snap = snapshot::get(st, &drv.snapshot.to_hex())?;
-    let work = st
-        .config
-        .state
-        .join("builds")
+    let work = st.build_dir.join("builds")
         .join(format!("{id}-{}", std::process::id()));
     if work.exists() {
         std::fs::remove_dir_all(&work).map_err(io(&work))?;
@@ -378,9 +375,7 @@ pub fn build_varied(
     let session = st.store.session();
     let snap = snapshot::get(st, &drv.snapshot.to_hex())?;
     let work =
-        st.config
-            .state
-            .join("builds")
+        st.build_dir.join("builds")
             .join(format!("{id}-{}-{}", v.name(), std::process::id()));
     if work.exists() {
         std::fs::remove_dir_all(&work).map_err(io(&work))?;
