@@ -1,6 +1,7 @@
 //! The host-side and scripted steps of root preparation that [`crate::root`] sequences:
 //! unpacking the Preinstall data, seeding the dpkg database, the shell snippets run inside
-//! the sandbox, cleaning up and reading the result back from `var/lib/dpkg/status`.
+//! the sandbox (including the final cleanup) and reading the result back from
+//! `var/lib/dpkg/status`.
 //! Nothing here executes package code on the host.
 
 use std::collections::BTreeMap;
@@ -30,18 +31,20 @@ fn write_file(path: &Path, data: &[u8], mode: u32) -> Result<(), RootError> {
         .map_err(|e| io(path, e))
 }
 
-/// Unpacks the Preinstall packages' data into `dest`, stores the Runscripts' `preinst` and
-/// `postinst` under `dest/script_dir`, creates the empty dpkg database and a
-/// `policy-rc.d` that forbids starting services. Returns a log of what was done.
+/// Unpacks the Preinstall packages' data into `dest` with `extract`, stores the
+/// Runscripts' `preinst` and `postinst` under `dest/script_dir`, creates the empty dpkg
+/// database and a `policy-rc.d` that forbids starting services. Returns a log of what was
+/// done.
 pub(crate) fn unpack(
     dest: &Path,
     pre: &[&DebFile],
     runscripts: &[String],
     script_dir: &str,
+    extract: &mut dyn FnMut(&DebFile) -> Result<(), RootError>,
 ) -> Result<Vec<u8>, RootError> {
     let mut log = Vec::new();
     for d in pre {
-        deb::extract_data(&d.path, dest, true)?;
+        extract(d)?;
         log.extend(format!("unpacked {} {}\n", d.name, d.version).bytes());
     }
     for name in runscripts {
@@ -87,9 +90,11 @@ pub(crate) fn runscripts_command(runscripts: &[String], script_dir: &str) -> Vec
     vec!["/bin/sh".into(), "-c".into(), script, "sh".into()]
 }
 
-/// `sh -c` checking that dpkg is clean and adding the build user with home
-/// `/nonexistent` (lines appended directly, as sbuild does, so no date is recorded).
-pub(crate) fn finish_command(name: &str, uid: u32, gid: u32) -> Vec<String> {
+/// `sh -c` checking that dpkg is clean, adding the build user with home `/nonexistent`
+/// (lines appended directly, as sbuild does, so no date is recorded) and removing the
+/// bootstrap's `temporary` files (absolute paths inside the root; done here rather than
+/// from the host, which an unprivileged daemon could not do).
+pub(crate) fn finish_command(name: &str, uid: u32, gid: u32, temporary: &[&str]) -> Vec<String> {
     let script = r#"set -eu
 audit=$(dpkg --audit)
 if [ -n "$audit" ]; then echo "$audit"; exit 1; fi
@@ -103,8 +108,10 @@ fi
 echo "$1:x:$2:$3:cryo build user:/nonexistent:/bin/sh" >> /etc/passwd
 if [ -e /etc/shadow ]; then echo "$1:!:::::::" >> /etc/shadow; fi
 echo "cryo: added build user $(getent passwd "$1")"
+shift 3
+rm -rf -- "$@"
 "#;
-    vec![
+    let mut argv: Vec<String> = vec![
         "/bin/sh".into(),
         "-c".into(),
         script.into(),
@@ -112,20 +119,9 @@ echo "cryo: added build user $(getent passwd "$1")"
         name.into(),
         uid.to_string(),
         gid.to_string(),
-    ]
-}
-
-/// Removes the bootstrap's temporary files (mount points of the `.deb`s, the stored
-/// scripts, `policy-rc.d`).
-pub(crate) fn cleanup(dest: &Path, deb_dir: &str, script_dir: &str) -> Result<(), RootError> {
-    for d in [deb_dir.trim_start_matches('/'), script_dir] {
-        let p = dest.join(d);
-        if p.exists() {
-            std::fs::remove_dir_all(&p).map_err(|e| io(&p, e))?;
-        }
-    }
-    let p = dest.join("usr/sbin/policy-rc.d");
-    std::fs::remove_file(&p).map_err(|e| io(&p, e))
+    ];
+    argv.extend(temporary.iter().map(|t| (*t).to_owned()));
+    argv
 }
 
 /// name → version of every package that dpkg lists as `install ok installed`.

@@ -1,13 +1,15 @@
 //! Reading `.deb` files on the host without running anything from them: the `control`
 //! paragraph, single members of `control.tar.*` (maintainer scripts for the bootstrap's
-//! Runscripts) and the extraction of `data.tar.*` into a directory (the Preinstall phase).
+//! Runscripts) and the extraction of `data.tar.*` into a directory (the Preinstall phase),
+//! either keeping the archive's owners (root) or as the current user, listing what each
+//! entry asked for so that the owners can be applied later inside a sandbox.
 //! A `.deb` is an `ar` archive (`debian-binary`, `control.tar.*`, `data.tar.*`); the
 //! members are read with the `ar` and `tar` crates and decompressed as streams.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use cryo_debian::deb822::{self, OwnedParagraph};
 
@@ -192,5 +194,109 @@ pub fn extract_data(path: &Path, dest: &Path, preserve_owners: bool) -> Result<(
             dest: dest.into(),
             source,
         })
+    })
+}
+
+/// What kind of inode an archive entry is, as far as fixing its owner and mode goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    Directory,
+    Symlink,
+    /// A hard link to the entry at this (normalised, relative) path.
+    HardLink(PathBuf),
+    /// Regular files and anything else.
+    Other,
+}
+
+/// One extracted entry of a `data.tar`: its path relative to the destination (`""` for the
+/// top directory `./`) and the owner and mode the archive gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataEntry {
+    pub path: PathBuf,
+    pub kind: EntryKind,
+    pub uid: u32,
+    pub gid: u32,
+    /// Permission bits including set-id and sticky bits (`mode & 0o7777`).
+    pub mode: u32,
+}
+
+/// `p` without `./`, or `None` if it is absolute or climbs out with `..`.
+fn relative(p: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::Normal(n) => out.push(n),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn entry_meta<R: Read>(e: &tar::Entry<'_, R>) -> std::io::Result<Option<DataEntry>> {
+    let h = e.header();
+    let Some(path) = relative(&e.path()?) else {
+        return Ok(None);
+    };
+    let kind = match h.entry_type() {
+        tar::EntryType::Directory => EntryKind::Directory,
+        tar::EntryType::Symlink => EntryKind::Symlink,
+        tar::EntryType::Link => match e.link_name()?.as_deref().and_then(relative) {
+            Some(target) => EntryKind::HardLink(target),
+            None => return Ok(None),
+        },
+        _ => EntryKind::Other,
+    };
+    let id = |v: u64| u32::try_from(v).map_err(std::io::Error::other);
+    Ok(Some(DataEntry {
+        path,
+        kind,
+        uid: id(h.uid()?)?,
+        gid: id(h.gid()?)?,
+        mode: h.mode()? & 0o7777,
+    }))
+}
+
+/// Unpacks `data.tar.*` of `path` into `dest` as the current user (no owners; modes and
+/// modification times kept) and returns every extracted entry with the owner and mode the
+/// archive asks for, in archive order (directories last, deepest first, as the `tar` crate
+/// unpacks them). This is `tar::Archive::unpack` written out, because that function does
+/// not say what it extracted. Entries outside `dest` are skipped, as `tar` does.
+pub fn extract_data_listing(path: &Path, dest: &Path) -> Result<Vec<DataEntry>, DebError> {
+    with_member(path, "data.tar", |r, _| {
+        let err = |source| DebError::Extract {
+            path: path.into(),
+            dest: dest.into(),
+            source,
+        };
+        let dest = dest.canonicalize().map_err(err)?;
+        let mut tar = tar::Archive::new(r);
+        tar.set_preserve_permissions(true);
+        tar.set_preserve_ownerships(false);
+        tar.set_preserve_mtime(true);
+        tar.set_overwrite(true);
+        tar.set_unpack_xattrs(false);
+        let mut out = Vec::new();
+        let mut dirs = Vec::new();
+        for entry in tar.entries().map_err(err)? {
+            let mut entry = entry.map_err(err)?;
+            if entry.header().entry_type() == tar::EntryType::Directory {
+                dirs.push(entry);
+                continue;
+            }
+            let meta = entry_meta(&entry).map_err(err)?;
+            if entry.unpack_in(&dest).map_err(err)? {
+                out.extend(meta);
+            }
+        }
+        // Parents before children would let a read-only directory block its own content.
+        dirs.sort_by(|a, b| b.path_bytes().cmp(&a.path_bytes()));
+        for mut entry in dirs {
+            let meta = entry_meta(&entry).map_err(err)?;
+            if entry.unpack_in(&dest).map_err(err)? {
+                out.extend(meta);
+            }
+        }
+        Ok(out)
     })
 }

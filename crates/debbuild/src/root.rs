@@ -3,7 +3,9 @@
 //! The procedure follows obs-build's `init_buildsystem` for Debian (see `docs/builder.md`):
 //! the Preinstall set's data is unpacked on the host (no package code runs there), the
 //! Runscripts' maintainer scripts and then `dpkg --install` of every package run inside a
-//! writable-root sandbox as uid 0, and the build user is added last.
+//! writable-root sandbox as uid 0, and the build user is added last. A root daemon unpacks
+//! with the archive's owners and shifts them into the sandbox's id range; an unprivileged
+//! one unpacks as itself and applies the recorded owners inside the first sandbox job.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +24,10 @@ pub const BUILD_USER_NAME: &str = "buildd";
 const DEB_DIR: &str = "/.cryo-debs";
 /// Inside the root, where the Runscripts' maintainer scripts wait to be run.
 const SCRIPT_DIR: &str = ".cryo-bootstrap";
+/// Under [`SCRIPT_DIR`], the lists of owners and modes an unprivileged unpack recorded.
+const OWNERSHIP_DIR: &str = "ownership";
+/// Forbids starting services while the root is installed (written by the Unpack phase).
+const POLICY_RC_D: &str = "/usr/sbin/policy-rc.d";
 /// Wall-clock limit of each installation phase.
 const PHASE_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -49,6 +55,9 @@ pub struct RootPlan {
 pub enum RootPhase {
     /// Host side: unpack the Preinstall data, create the dpkg database.
     Unpack,
+    /// Sandbox (unprivileged daemons only): apply the owners and modes recorded while
+    /// unpacking (see `manifest.rs`).
+    Ownership,
     /// Sandbox: the Runscripts' `preinst install` / `postinst configure`.
     Runscripts,
     /// Sandbox: `dpkg --install --force-depends` of the Preinstall set.
@@ -83,8 +92,6 @@ pub enum RootError {
     RelativeDest(PathBuf),
     #[error("the root directory {0} exists and is not empty")]
     DestNotEmpty(PathBuf),
-    #[error("preparing a root needs a root daemon (unprivileged roots are not supported yet)")]
-    NeedsRoot,
     #[error("the build user {uid}:{gid} must not be root")]
     RootBuildUser { uid: u32, gid: u32 },
     #[error("invalid package name {0:?}")]
@@ -114,6 +121,8 @@ pub enum RootError {
     },
     #[error("cannot shift the root into the sandbox's id range")]
     Ownership(#[from] crate::ownership::ShiftError),
+    #[error("cannot unpack as the daemon's user and record the owners")]
+    Manifest(#[from] crate::manifest::ManifestError),
     #[error("cannot resolve the sandbox id mapping")]
     IdMap(#[from] cryo_sandbox::IdMapError),
     #[error("sandbox failure in phase {phase:?}")]
@@ -143,8 +152,10 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RootError + '_ {
 }
 
 /// Builds a configured root in `dest` (missing or empty; never reused) from `plan`, running
-/// every maintainer script inside sandboxes started with `helper`. Needs root (see
-/// [`RootError::NeedsRoot`]). On error `dest` is left as it is, for inspection.
+/// every maintainer script inside sandboxes started with `helper`. Works as root and as an
+/// ordinary user with a subordinate id range (`docs/sandbox.md`); the root's files then
+/// belong to that range, see [`crate::remove_tree`]. On error `dest` is left as it is, for
+/// inspection.
 pub fn prepare_root(
     plan: &RootPlan,
     dest: &Path,
@@ -152,9 +163,7 @@ pub fn prepare_root(
 ) -> Result<RootInfo, RootError> {
     let started = Instant::now();
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return Err(RootError::NeedsRoot);
-    }
+    let unprivileged = unsafe { libc::geteuid() } != 0;
     let BuildUser { uid, gid } = plan.build_user;
     if uid == 0 || gid == 0 {
         return Err(RootError::RootBuildUser { uid, gid });
@@ -163,6 +172,8 @@ pub fn prepare_root(
         return Err(RootError::RelativeDest(dest.into()));
     }
     let (pre, rest) = check_plan(plan)?;
+    // Fails early (nothing written yet) if an unprivileged daemon has no subordinate range.
+    let map = IdMapping::default().resolve_for_current_process()?;
     match std::fs::read_dir(dest) {
         Ok(mut rd) => {
             if rd.next().is_some() {
@@ -177,9 +188,24 @@ pub fn prepare_root(
     let mut phases = Vec::new();
 
     let t = Instant::now();
-    let unpack_log = crate::bootstrap::unpack(dest, &pre, &plan.runscripts, SCRIPT_DIR)?;
-    let map = IdMapping::default().resolve_for_current_process()?;
-    crate::ownership::shift_tree(dest, &map)?;
+    let mut manifest = crate::manifest::Manifest::default();
+    let mut extract = |d: &DebFile| -> Result<(), RootError> {
+        if unprivileged {
+            manifest.unpack(&d.path, dest)?;
+        } else {
+            deb::extract_data(&d.path, dest, true)?;
+        }
+        Ok(())
+    };
+    let mut unpack_log =
+        crate::bootstrap::unpack(dest, &pre, &plan.runscripts, SCRIPT_DIR, &mut extract)?;
+    if unprivileged {
+        let fixup = manifest.fixup(&crate::manifest::scan(dest)?);
+        let lists = dest.join(SCRIPT_DIR).join(OWNERSHIP_DIR);
+        unpack_log.extend(fixup.write(&lists)?.bytes());
+    } else {
+        crate::ownership::shift_tree(dest, &map)?;
+    }
     phases.push(PhaseLog {
         phase: RootPhase::Unpack,
         log: unpack_log,
@@ -215,6 +241,11 @@ pub fn prepare_root(
         });
         Ok(())
     };
+    if unprivileged {
+        let lists = format!("/{SCRIPT_DIR}/{OWNERSHIP_DIR}");
+        let fixup = crate::manifest::fixup_command(&lists);
+        run(RootPhase::Ownership, fixup, &[], &mut phases)?;
+    }
     let scripts = crate::bootstrap::runscripts_command(&plan.runscripts, SCRIPT_DIR);
     run(RootPhase::Runscripts, scripts, &[], &mut phases)?;
     let dpkg_install = |extra: &str| {
@@ -233,10 +264,10 @@ pub fn prepare_root(
         &rest,
         &mut phases,
     )?;
-    let finish = crate::bootstrap::finish_command(BUILD_USER_NAME, uid, gid);
+    let temporary = [DEB_DIR, &format!("/{SCRIPT_DIR}"), POLICY_RC_D];
+    let finish = crate::bootstrap::finish_command(BUILD_USER_NAME, uid, gid, &temporary);
     run(RootPhase::Finish, finish, &[], &mut phases)?;
 
-    crate::bootstrap::cleanup(dest, DEB_DIR, SCRIPT_DIR)?;
     let packages = crate::bootstrap::installed_packages(dest)?;
     for d in pre.iter().chain(&rest) {
         let found = packages.get(&d.name);

@@ -1,10 +1,13 @@
 //! Input checking that needs no root: settings from the fixture prjconf, source packages
-//! checked against their .dsc, build paths, the clock policy and .deb reading.
+//! checked against their .dsc, build paths, the clock policy, .deb reading (also as an
+//! ordinary user) and the removal of trees that need no sandbox.
 
 mod common;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use cryo_debbuild::deb::EntryKind;
 use cryo_debbuild::{
     build_path, check_source, clock_env, deb, BuildKind, BuildSettings, ClockError, DebError,
     SourceError, SourceFiles,
@@ -140,6 +143,60 @@ fn debs_are_read_without_running_anything() {
         deb::read_control(missing),
         Err(DebError::Open { .. })
     ));
+}
+
+#[test]
+fn unprivileged_extraction_lists_what_the_archive_asks_for() {
+    use std::os::unix::fs::MetadataExt;
+    let pool = common::mirror().join("debian/pool/main");
+    let dest = tempfile::tempdir().unwrap();
+    let util_linux = pool.join("u/util-linux/util-linux_2.38.1-5+deb12u3_amd64.deb");
+    let base_files = pool.join("b/base-files/base-files_12.4+deb12u15_amd64.deb");
+    let mut entries = deb::extract_data_listing(&base_files, dest.path()).unwrap();
+    entries.extend(deb::extract_data_listing(&util_linux, dest.path()).unwrap());
+    let find = |p: &str| {
+        entries
+            .iter()
+            .find(|e| e.path == Path::new(p))
+            .unwrap_or_else(|| panic!("{p} not listed"))
+    };
+    let e = find("var/local");
+    assert_eq!(
+        (e.kind.clone(), e.uid, e.gid, e.mode),
+        (EntryKind::Directory, 0, 50, 0o2775)
+    );
+    assert_eq!((find("").uid, find("").mode), (0, 0o755));
+    assert_eq!(
+        (find("bin/su").kind.clone(), find("bin/su").mode),
+        (EntryKind::Other, 0o4755)
+    );
+    assert!(entries.iter().any(|e| matches!(e.kind, EntryKind::Symlink)));
+    // On disk everything belongs to the current user; the modes are the archive's.
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let md = std::fs::metadata(dest.path().join("var/local")).unwrap();
+    assert_eq!((md.uid(), md.mode() & 0o7777), (me, 0o2775));
+    let version = std::fs::read_to_string(dest.path().join("etc/debian_version")).unwrap();
+    assert_eq!(version, "12.15\n");
+}
+
+#[test]
+fn removing_missing_or_relative_trees() {
+    let helper = common::helper();
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    cryo_debbuild::remove_tree(&missing, dir.path(), &helper).unwrap();
+    assert!(matches!(
+        cryo_debbuild::remove_tree(Path::new("rel"), dir.path(), &helper),
+        Err(cryo_debbuild::CleanupError::Relative(_))
+    ));
+    // A tree of the daemon's own, with a read-only directory, needs no sandbox.
+    let tree = dir.path().join("t");
+    std::fs::create_dir_all(tree.join("ro/sub")).unwrap();
+    std::fs::write(tree.join("ro/sub/f"), "x").unwrap();
+    std::fs::set_permissions(tree.join("ro"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    cryo_debbuild::remove_tree(&tree, Path::new("/nonexistent"), &helper).unwrap();
+    assert!(!tree.exists());
 }
 
 #[test]

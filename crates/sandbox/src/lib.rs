@@ -1,5 +1,5 @@
 //! cryo-sandbox: cryo's Linux build sandbox. A job ([`SandboxSpec`]) runs one command in new
-//! user, mount, pid, network (loopback only), ipc and uts namespaces, on a private
+//! user, mount, pid, network (loopback only), ipc, uts and cgroup namespaces, on a private
 //! copy-on-write view of a shared read-only root (or a writable root), with a minimal
 //! `/dev`, a fresh `/proc`, tmpfs `/tmp`, extra bind mounts, an exact environment,
 //! `no_new_privs`, landlock write restrictions, rlimits, a wall-clock timeout and a capped

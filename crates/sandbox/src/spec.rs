@@ -118,6 +118,10 @@ pub struct Limits {
     pub max_file_size: Option<u64>,
     /// RLIMIT_NOFILE.
     pub max_open_files: Option<u64>,
+    /// RLIMIT_CORE in bytes. The default 0 means no core files in build directories and,
+    /// with a pipe `core_pattern`, tells the host's handler (systemd-coredump, apport) not
+    /// to store the dump; the build cannot raise it.
+    pub max_core_size: Option<u64>,
     /// Cap on the captured log (stdout and stderr interleaved).
     pub max_log_bytes: u64,
     pub on_log_limit: LogLimitAction,
@@ -130,6 +134,7 @@ impl Default for Limits {
             max_processes: Some(8192),
             max_file_size: Some(64 << 30),
             max_open_files: Some(8192),
+            max_core_size: Some(0),
             max_log_bytes: 64 << 20,
             on_log_limit: LogLimitAction::Truncate,
         }

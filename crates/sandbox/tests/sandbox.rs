@@ -339,3 +339,18 @@ fn writable_root_mode_writes_the_directory_itself() {
     let md = std::fs::metadata(dir.join("var/lib/x")).unwrap();
     assert_eq!(md.uid(), DEFAULT_ROOT_BASE);
 }
+
+#[test]
+fn host_cgroup_paths_are_hidden() {
+    if skip() {
+        return;
+    }
+    let out = sh("cat /proc/self/cgroup", 1000).run();
+    let text = log(&out);
+    assert!(out.success(), "{text}");
+    assert!(!text.is_empty());
+    // A new cgroup namespace rooted at the helper's cgroup: every path is `/`.
+    for line in text.lines() {
+        assert!(line.ends_with(":/"), "{text}");
+    }
+}

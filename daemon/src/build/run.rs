@@ -210,7 +210,9 @@ pub fn realise(st: &AppState, id: &B3Digest, rebuild: bool) -> Result<BuildOutco
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let session = st.store.session();
     let snap = snapshot::get(st, &drv.snapshot.to_hex())?;
-    let work = st.build_dir.join("builds")
+    let work = st
+        .build_dir
+        .join("builds")
         .join(format!("{id}-{}", std::process::id()));
     if work.exists() {
         std::fs::remove_dir_all(&work).map_err(io(&work))?;
@@ -375,7 +377,8 @@ pub fn build_varied(
     let session = st.store.session();
     let snap = snapshot::get(st, &drv.snapshot.to_hex())?;
     let work =
-        st.build_dir.join("builds")
+        st.build_dir
+            .join("builds")
             .join(format!("{id}-{}-{}", v.name(), std::process::id()));
     if work.exists() {
         std::fs::remove_dir_all(&work).map_err(io(&work))?;

@@ -32,7 +32,10 @@ pub fn is_root() -> bool {
 /// True (and says why) when the real-data tests cannot run.
 pub fn skip() -> bool {
     if !is_root() {
-        eprintln!("skipped: preparing build roots needs root (the CI runs as root)");
+        eprintln!(
+            "skipped: these tests run as root (the CI does); tests/unprivileged.rs covers \
+             ordinary users"
+        );
         return true;
     }
     false

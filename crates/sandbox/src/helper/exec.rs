@@ -132,6 +132,7 @@ fn setup(spec: &SandboxSpec, p: &Prepared) -> Result<(), HelperError> {
         (Resource::RLIMIT_NPROC, l.max_processes),
         (Resource::RLIMIT_FSIZE, l.max_file_size),
         (Resource::RLIMIT_NOFILE, l.max_open_files),
+        (Resource::RLIMIT_CORE, l.max_core_size),
     ] {
         if let Some(v) = v {
             let (_, hard) = getrlimit(res).ctx(|| format!("getrlimit {res:?}"))?;

@@ -1,6 +1,6 @@
 //! The helper process (`helper_main`): single-threaded, so it may fork and unshare freely.
 //! It reads the job spec on stdin, fixes ownership of the job's writable directories, clones
-//! a child into new user/mount/pid/net/ipc/uts namespaces, installs the id maps for it,
+//! a child into new user/mount/pid/net/ipc/uts/cgroup namespaces, installs the id maps for it,
 //! enforces the wall-clock limit (killing the pid namespace's init kills everything in it),
 //! and writes one [`HelperReport`] as JSON on stdout. The child is the namespace's init: see
 //! `init`. The command's log goes to the helper's stderr, which the library captures.
@@ -119,7 +119,9 @@ fn run_outer() -> Result<HelperReport, HelperError> {
         | libc::CLONE_NEWPID
         | libc::CLONE_NEWNET
         | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWUTS;
+        | libc::CLONE_NEWUTS
+        // Hides the host's cgroup paths (`/proc/self/cgroup` shows `/`).
+        | libc::CLONE_NEWCGROUP;
     // SAFETY: a fork-like clone (no new stack, no CLONE_VM) in a single-threaded process:
     // the child gets a private copy of the address space, as with fork(2).
     let ret = unsafe {
@@ -134,7 +136,7 @@ fn run_outer() -> Result<HelperReport, HelperError> {
     };
     if ret < 0 {
         return Err(HelperError::Sys {
-            what: "clone into new user/mount/pid/net/ipc/uts namespaces".into(),
+            what: "clone into new user/mount/pid/net/ipc/uts/cgroup namespaces".into(),
             source: Errno::last(),
         });
     }
