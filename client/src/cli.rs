@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands::build::BuildArgs;
 use crate::commands::cache::CacheCmd;
+use crate::commands::project::{CommitArgs, PackageCmd, ProjectCmd, PublishArgs};
 use crate::commands::resolve::{DrvCmd, ResolveArgs};
 use crate::commands::verify::{ReportCmd, VerifyArgs};
 use crate::commands::{
@@ -77,8 +78,58 @@ pub enum Command {
     /// The signed binary cache: keygen, keys.
     #[command(subcommand)]
     Cache(CacheCmd),
-    /// Print the latest build log of a derivation.
-    Log { derivation: String },
+    /// Print a build log: `cryo log DERIVATION` (its latest build), or `cryo log PROJECT
+    /// PACKAGE [-f]` (the package's current build, followed live with -f, or its last one).
+    Log {
+        /// DERIVATION, or PROJECT PACKAGE.
+        #[arg(required = true, num_args = 1..=2, value_name = "DERIVATION | PROJECT PACKAGE")]
+        target: Vec<String>,
+        /// Follow a running build's log until it ends.
+        #[arg(short, long)]
+        follow: bool,
+        /// Repository (default: the project's first).
+        #[arg(long)]
+        repository: Option<String>,
+        /// Architecture (default: the repository's first).
+        #[arg(long)]
+        arch: Option<String>,
+    },
+    /// Projects (OBS-style): create, repo-add, list, show, config, sync, delete.
+    #[command(subcommand)]
+    Project(ProjectCmd),
+    /// Packages of a project: add, log, remove.
+    #[command(subcommand)]
+    Package(PackageCmd),
+    /// Commit a new source revision of a package; only what changed is rebuilt.
+    Commit(CommitArgs),
+    /// Build results of a project: one row per package × repository × arch with state,
+    /// derivation and duration (--watch follows them until all are final).
+    Results {
+        project: String,
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Build a project's packages (or one) again and compare with the recorded outputs.
+    Rebuild {
+        project: String,
+        package: Option<String>,
+    },
+    /// Abort running and scheduled builds of a project (or one package).
+    Abort {
+        project: String,
+        package: Option<String>,
+    },
+    /// Publish a project's repositories as signed apt archives (a new generation, switched
+    /// atomically; served at /repos/PROJECT/REPOSITORY/ by `cryod --listen`), roll back
+    /// to the previous generation, or export a static copy.
+    Publish(PublishArgs),
+    /// Wait until a project's builds are done: exit 0 when all succeeded, 1 when any
+    /// failed, 2 on timeout (for CI pipelines).
+    Wait {
+        project: String,
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
+    },
     /// Derivations: show.
     #[command(subcommand)]
     Drv(DrvCmd),

@@ -15,6 +15,8 @@ pub mod config;
 pub mod drv;
 pub mod http;
 pub mod mirror;
+pub mod project;
+pub mod publish;
 pub mod server;
 pub mod state;
 pub mod verify;

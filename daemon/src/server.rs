@@ -119,7 +119,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             .map(|a| a.to_string())
             .unwrap_or_else(|_| "amd64".into()),
         shutdown: shutdown.clone(),
+        publish_manifests: Arc::default(),
+        scheduler: Arc::new(crate::project::scheduler::Scheduler::new(config.workers)),
     };
+    state.scheduler.start(state.clone());
     let app = http::router(state.clone());
     info!(socket = %sock.display(), state = %state_dir.display(), "cryod listening");
 

@@ -32,6 +32,10 @@ pub struct AppState {
     pub substituters: Arc<crate::cache::substitute::Substituters>,
     /// Sandbox builds run since start (substitutions and cache hits do not count).
     pub builds_run: Arc<std::sync::atomic::AtomicU64>,
+    /// Decoded manifests of published generations.
+    pub publish_manifests: Arc<crate::publish::manifest::ManifestCache>,
+    /// Projects' build queue, workers and events.
+    pub scheduler: Arc<crate::project::scheduler::Scheduler>,
     /// Cancelled to shut the daemon down gracefully.
     pub shutdown: CancellationToken,
 }

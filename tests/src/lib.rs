@@ -41,6 +41,16 @@ pub fn fixture_mirror() -> PathBuf {
 }
 
 /// A running `cryod` on a private state directory; killed on drop.
+/// One build directory for every test daemon: build roots are keyed by the hash of their
+/// closure, so daemons share them safely and the suite prepares each root once
+/// (`CRYO_E2E_BUILD_DIR` overrides; it survives between runs under `target/`).
+pub fn shared_build_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CRYO_E2E_BUILD_DIR") {
+        return PathBuf::from(d);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/cryo-e2e-build")
+}
+
 pub struct Daemon {
     pub state: tempfile::TempDir,
     child: Option<Child>,
@@ -95,6 +105,7 @@ impl Daemon {
             .arg(self.state.path())
             .args(&self.args)
             .env("CRYOD_LOG", "info")
+            .env("CRYOD_BUILD_DIR", shared_build_dir())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
@@ -259,8 +270,18 @@ impl HttpServer {
     /// A proxy to `upstream` that corrupts binary-cache blob bodies
     /// (`tests/support/tamper_proxy.py`).
     pub fn tamper_proxy(upstream: &str) -> Self {
+        Self::tamper_proxy_mode(upstream, "cache")
+    }
+
+    /// A proxy to `upstream` that tampers with `mode` (`cache` or `packages`; see
+    /// `tests/support/tamper_proxy.py`).
+    pub fn tamper_proxy_mode(upstream: &str, mode: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let args = vec![upstream.into(), dir.path().join("port").into_os_string()];
+        let args = vec![
+            upstream.into(),
+            dir.path().join("port").into_os_string(),
+            mode.into(),
+        ];
         Self::spawn("tamper_proxy.py", args, dir)
     }
 
@@ -320,4 +341,80 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A private apt root for the real `apt-get`: every directory and config file apt reads
+/// or writes is inside `dir`, and the system's apt.conf.d is not read.
+pub struct Apt {
+    pub dir: PathBuf,
+}
+
+impl Apt {
+    /// `source_line` is one sources.list line (e.g. `deb [signed-by=…] http://… bookworm main`).
+    pub fn new(dir: &Path, source_line: &str) -> Apt {
+        for d in [
+            "etc/apt.conf.d",
+            "etc/trusted.gpg.d",
+            "etc/preferences.d",
+            "lists/partial",
+            "cache/archives/partial",
+            "log",
+            "state",
+            "download",
+        ] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        std::fs::write(dir.join("state/status"), "").unwrap();
+        std::fs::write(dir.join("etc/sources.list"), format!("{source_line}\n")).unwrap();
+        let d = dir.display();
+        let conf = format!(
+            r#"Dir::Etc "{d}/etc/";
+Dir::Etc::parts "{d}/etc/apt.conf.d/";
+Dir::Etc::main "{d}/etc/apt.conf";
+Dir::Etc::sourcelist "{d}/etc/sources.list";
+Dir::Etc::sourceparts "-";
+Dir::Etc::trusted "{d}/etc/trusted.gpg";
+Dir::Etc::trustedparts "{d}/etc/trusted.gpg.d/";
+Dir::Etc::preferences "{d}/etc/preferences";
+Dir::Etc::preferencesparts "{d}/etc/preferences.d/";
+Dir::State "{d}/state/";
+Dir::State::lists "{d}/lists/";
+Dir::State::status "{d}/state/status";
+Dir::Cache "{d}/cache/";
+Dir::Log "{d}/log/";
+APT::Architecture "amd64";
+APT::Architectures {{ "amd64"; }};
+APT::Sandbox::User "root";
+Debug::NoLocking "1";
+Acquire::Languages "none";
+Acquire::http::Proxy "DIRECT";
+"#
+        );
+        std::fs::write(dir.join("apt.conf"), conf).unwrap();
+        Apt {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    pub fn run(&self, program: &str, args: &[&str]) -> Output {
+        Command::new(program)
+            .args(args)
+            .env("APT_CONFIG", self.dir.join("apt.conf"))
+            .env("LC_ALL", "C")
+            .env_remove("http_proxy")
+            .env_remove("HTTP_PROXY")
+            .current_dir(self.dir.join("download"))
+            .output()
+            .unwrap()
+    }
+}
+
+/// Status, stdout and stderr of a finished command, for assertion messages.
+pub fn output_text(o: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }

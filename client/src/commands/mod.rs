@@ -4,6 +4,7 @@ pub mod build;
 pub mod cache;
 pub mod daemon;
 pub mod mirror;
+pub mod project;
 pub mod resolve;
 pub mod snapshot;
 pub mod store;
@@ -24,7 +25,37 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Resolve(args) => resolve::run_resolve(&cli.global, args).await,
         Command::Drv(cmd) => resolve::run_drv(&cli.global, cmd).await,
         Command::Build(args) => build::run_build(&cli.global, args).await,
-        Command::Log { derivation } => build::run_log(&cli.global, derivation).await,
+        Command::Log {
+            target,
+            follow,
+            repository,
+            arch,
+        } => match project::log_target(&target)? {
+            project::LogTarget::Derivation(drv) => {
+                build::run_log(&cli.global, drv.to_string()).await
+            }
+            project::LogTarget::Package {
+                project: p,
+                package,
+            } => project::run_package_log(&cli.global, p, package, follow, repository, arch).await,
+        },
+        Command::Project(cmd) => project::run_project(&cli.global, cmd).await,
+        Command::Package(cmd) => project::run_package(&cli.global, cmd).await,
+        Command::Commit(a) => project::run_commit(&cli.global, a).await,
+        Command::Results { project: p, watch } => project::run_results(&cli.global, p, watch).await,
+        Command::Rebuild {
+            project: p,
+            package,
+        } => project::run_rebuild_abort(&cli.global, "rebuild", p, package).await,
+        Command::Abort {
+            project: p,
+            package,
+        } => project::run_rebuild_abort(&cli.global, "abort", p, package).await,
+        Command::Publish(a) => project::run_publish(&cli.global, a).await,
+        Command::Wait {
+            project: p,
+            timeout,
+        } => project::run_wait(&cli.global, p, timeout).await,
         Command::Verify(args) => verify::run_verify(&cli.global, args).await,
         Command::Report(cmd) => verify::run_report(&cli.global, cmd).await,
         Command::Cache(cmd) => cache::run(&cli.global, cmd).await,

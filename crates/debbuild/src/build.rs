@@ -7,9 +7,12 @@
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cryo_sandbox::{BindMount, ExitStatusKind, HelperCommand, Owner, RootFs, SandboxError};
+use cryo_sandbox::{
+    BindMount, ExitStatusKind, HelperCommand, JobObserver, Owner, RootFs, SandboxError,
+};
 
 use cryo_prjconf::Clock;
 
@@ -88,6 +91,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
 
 /// Runs the build described by `spec` with the sandbox helper `helper`. Blocking.
 pub fn build(spec: &BuildSpec, helper: &HelperCommand) -> Result<BuildResult, BuildError> {
+    build_observed(spec, helper, None)
+}
+
+/// [`build`], with `observer` seeing each job's kill handle and the log as it is written
+/// (for live log streaming and aborts).
+pub fn build_observed(
+    spec: &BuildSpec,
+    helper: &HelperCommand,
+    observer: Option<Arc<dyn JobObserver>>,
+) -> Result<BuildResult, BuildError> {
     let started = Instant::now();
     for p in [&spec.root_dir, &spec.work_dir] {
         if !p.is_absolute() {
@@ -142,14 +155,18 @@ pub fn build(spec: &BuildSpec, helper: &HelperCommand) -> Result<BuildResult, Bu
         }
     }
     let run = |argv: Vec<String>, env: BTreeMap<String, String>, cwd: &str, log: &mut Vec<u8>| {
-        log.extend(header(&argv, &env, cwd).bytes());
+        let head = header(&argv, &env, cwd);
+        if let Some(o) = &observer {
+            o.log(head.as_bytes());
+        }
+        log.extend(head.bytes());
         let mut job = job::spec(root.clone(), argv, env, cwd, user, s.umask);
         job.binds = binds.clone();
         job.landlock.write_root_view = false;
         job.landlock.extra_writable = vec![PathBuf::from(&parent)];
         job.limits.timeout = Some(s.timeout);
         job.limits.max_log_bytes = s.max_log_bytes;
-        let out = job::run(&job, helper)?;
+        let out = job::run_observed(&job, helper, observer.clone())?;
         log.extend_from_slice(&out.log);
         Ok::<JobLog, SandboxError>(out)
     };

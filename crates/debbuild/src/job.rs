@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cryo_sandbox::{
-    CommandSpec, ExitStatusKind, HelperCommand, RootFs, Sandbox, SandboxError, SandboxSpec,
+    CommandSpec, ExitStatusKind, HelperCommand, JobObserver, RootFs, Sandbox, SandboxError,
+    SandboxSpec,
 };
 
 /// `PATH` inside every job (the one sbuild and Debian's build daemons use).
@@ -45,7 +47,16 @@ pub(crate) fn spec(
 
 /// Runs `spec` to completion (blocking).
 pub(crate) fn run(spec: &SandboxSpec, helper: &HelperCommand) -> Result<JobLog, SandboxError> {
-    let out = Sandbox::spawn(spec, helper)?.wait()?;
+    run_observed(spec, helper, None)
+}
+
+/// Runs `spec` to completion (blocking), `observer` watching.
+pub(crate) fn run_observed(
+    spec: &SandboxSpec,
+    helper: &HelperCommand,
+    observer: Option<Arc<dyn JobObserver>>,
+) -> Result<JobLog, SandboxError> {
+    let out = Sandbox::spawn_observed(spec, helper, observer)?.wait()?;
     Ok(JobLog {
         exit: out.exit,
         log: out.log,

@@ -19,7 +19,7 @@ mod root;
 mod settings;
 mod source;
 
-pub use build::{build, BuildError, BuildOutput, BuildResult};
+pub use build::{build, build_observed, BuildError, BuildOutput, BuildResult};
 pub use cleanup::{remove_tree, CleanupError};
 pub use clock::{clock_env, find_libfaketime, ClockError};
 pub use deb::{DebError, DebFile};

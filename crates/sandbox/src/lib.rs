@@ -22,7 +22,8 @@ pub use idmap::{
 };
 pub use ownership::{shift_ownership, OwnershipError};
 pub use run::{
-    ExitStatusKind, HelperCommand, KillHandle, Outcome, RunningSandbox, Sandbox, SandboxError,
+    ExitStatusKind, HelperCommand, JobObserver, KillHandle, Outcome, RunningSandbox, Sandbox,
+    SandboxError,
 };
 pub use spec::{
     BindMount, CommandSpec, LandlockSpec, Limits, LogLimitAction, Owner, RootFs, SandboxSpec,

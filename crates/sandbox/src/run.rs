@@ -109,6 +109,16 @@ impl Sandbox {
         spec: &SandboxSpec,
         helper: &HelperCommand,
     ) -> Result<RunningSandbox, SandboxError> {
+        Self::spawn_observed(spec, helper, None)
+    }
+
+    /// Like [`Sandbox::spawn`], and `observer` sees the kill handle once the job started
+    /// and every chunk of the log (within the cap) as it is produced.
+    pub fn spawn_observed(
+        spec: &SandboxSpec,
+        helper: &HelperCommand,
+        observer: Option<Arc<dyn JobObserver>>,
+    ) -> Result<RunningSandbox, SandboxError> {
         spec.validate()?;
         let json = serde_json::to_vec(spec).map_err(|e| SandboxError::Io(e.into()))?;
         let started = Instant::now();
@@ -144,7 +154,11 @@ impl Sandbox {
         drop(stdin);
         let (cap, action) = (spec.limits.max_log_bytes, spec.limits.on_log_limit);
         let k2 = killer.clone();
-        let log_thread = std::thread::spawn(move || capture_log(stderr, cap, action, &k2));
+        if let Some(o) = &observer {
+            o.started(&killer);
+        }
+        let log_thread =
+            std::thread::spawn(move || capture_log(stderr, cap, action, &k2, observer.as_deref()));
         let running = RunningSandbox {
             child,
             killer,
@@ -161,6 +175,15 @@ impl Sandbox {
         }
         Ok(running)
     }
+}
+
+/// Watches a job while it runs (e.g. a daemon streaming a build log to a user, or offering
+/// to abort it). Called from the sandbox's log thread: keep it quick.
+pub trait JobObserver: Send + Sync {
+    /// The job started; `kill` cancels it.
+    fn started(&self, kill: &KillHandle);
+    /// A chunk of the job's log, in order.
+    fn log(&self, chunk: &[u8]);
 }
 
 #[repr(u8)]
@@ -297,6 +320,7 @@ fn capture_log(
     cap: u64,
     action: LogLimitAction,
     killer: &KillHandle,
+    observer: Option<&dyn JobObserver>,
 ) -> std::io::Result<(Vec<u8>, bool)> {
     let cap = usize::try_from(cap).unwrap_or(usize::MAX);
     let mut log = Vec::new();
@@ -311,6 +335,9 @@ fn capture_log(
         };
         let keep = n.min(cap.saturating_sub(log.len()));
         log.extend_from_slice(&buf[..keep]);
+        if let (Some(o), true) = (observer, keep > 0) {
+            o.log(&buf[..keep]);
+        }
         if keep < n {
             if dropped == 0 && action == LogLimitAction::Kill {
                 killer.kill_for(KillReason::OutputLimit);

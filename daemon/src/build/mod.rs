@@ -65,3 +65,27 @@ pub fn helper_command() -> Result<cryo_sandbox::HelperCommand, BuildError> {
         std::env::current_exe().map_err(|e| BuildError::Run(format!("locating cryod: {e}")))?;
     Ok(cryo_sandbox::HelperCommand::new(exe).arg(SANDBOX_HELPER_ARG))
 }
+
+/// Removes a build work directory or an unfinished root. As root this is
+/// `remove_dir_all`; an unprivileged daemon cannot unlink files the sandbox gave to
+/// subordinate ids, so `cryo_debbuild::remove_tree` removes them from inside a sandbox
+/// running on `tools_root` (any configured root, or `path` itself when it is a root).
+/// Failures are logged, never fatal: a leftover directory costs disk, not correctness.
+pub(crate) fn remove_work(path: &std::path::Path, tools_root: &std::path::Path) {
+    let res = helper_command()
+        .map_err(|e| e.to_string())
+        .and_then(|h| cryo_debbuild::remove_tree(path, tools_root, &h).map_err(|e| chain(&e)));
+    if let Err(e) = res {
+        tracing::warn!(path = %path.display(), error = %e, "could not remove build directory");
+    }
+}
+
+/// Any configured (ready) root under `build_dir`, to run cleanup jobs on.
+pub(crate) fn any_ready_root(build_dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(build_dir.join("roots"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("ready").exists() && p.join("root").is_dir())
+        .map(|p| p.join("root"))
+}

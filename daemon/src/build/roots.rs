@@ -112,7 +112,7 @@ pub fn ensure_root(
     check_traversable(&base)?;
     let tmp = base.join(format!("{key}.tmp-{}", std::process::id()));
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+        super::remove_work(&tmp, &tmp.join("root"));
     }
     let mut plan = RootPlan {
         preinstall: Vec::new(),
@@ -169,7 +169,14 @@ pub fn ensure_root(
         ),
     )
     .map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &final_dir).map_err(io(&final_dir))?;
+    if let Err(e) = std::fs::rename(&tmp, &final_dir) {
+        // Another daemon sharing this build directory finished the same root first.
+        if final_dir.join("ready").exists() {
+            super::remove_work(&tmp, &tmp.join("root"));
+            return Ok((root, true));
+        }
+        return Err(io(&final_dir)(e));
+    }
     tracing::info!(%key, packages = info.packages.len(), secs = info.duration.as_secs_f64(), "build root prepared");
     Ok((root, false))
 }
@@ -197,6 +204,17 @@ fn check_traversable(dir: &Path) -> Result<(), BuildError> {
 /// sandbox's mapped ids can reach it, else `/var/tmp/cryo-build-<uid>` (a root daemon
 /// whose state is under a 0700 home directory, e.g. `/root/.local/state/cryo`).
 pub fn choose_build_dir(state: &Path) -> std::path::PathBuf {
+    // An explicit choice (e.g. one directory shared by several daemons, as the test suite
+    // does to share build roots: roots are keyed by the hash of their closure).
+    if let Some(d) = std::env::var_os("CRYOD_BUILD_DIR").filter(|d| !d.is_empty()) {
+        let dir = std::path::PathBuf::from(d);
+        if std::fs::create_dir_all(&dir).is_ok() {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711));
+        }
+        // The sandbox wants absolute paths without `..`.
+        return std::fs::canonicalize(&dir).unwrap_or(dir);
+    }
     if check_traversable(state).is_ok() {
         return state.to_path_buf();
     }
@@ -218,8 +236,15 @@ pub fn sweep(build_dir: &Path) {
         return;
     };
     for e in rd.flatten() {
-        if e.file_name().to_string_lossy().contains(".tmp-") {
-            let _ = std::fs::remove_dir_all(e.path());
+        let name = e.file_name().to_string_lossy().into_owned();
+        // `<key>.tmp-<pid>`: only leftovers of daemons that are gone (a build directory
+        // may be shared by several daemons).
+        let alive = name
+            .rsplit_once(".tmp-")
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if name.contains(".tmp-") && !alive {
+            super::remove_work(&e.path(), &e.path().join("root"));
         }
     }
 }

@@ -3,12 +3,14 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use cryo_debbuild::{BuildKind, BuildSettings, BuildSpec, SourceFiles};
 use cryo_prjconf::{BuildPathTemplate, Clock};
+use cryo_sandbox::JobObserver;
 use cryo_store::derivation::Derivation;
 use cryo_store::realisation::{OutputRef, Realisation};
 use cryo_store::{B3Digest, ObjectKind, Session};
@@ -170,6 +172,16 @@ fn tail(log: &[u8], lines: usize) -> String {
 
 /// Build (or return the cached outputs of) derivation `id`. Blocking.
 pub fn realise(st: &AppState, id: &B3Digest, rebuild: bool) -> Result<BuildOutcome, BuildError> {
+    realise_observed(st, id, rebuild, None)
+}
+
+/// [`realise`], with `observer` watching the sandbox jobs (live log, abort).
+pub fn realise_observed(
+    st: &AppState,
+    id: &B3Digest,
+    rebuild: bool,
+    observer: Option<Arc<dyn JobObserver>>,
+) -> Result<BuildOutcome, BuildError> {
     let started = std::time::Instant::now();
     let drv = read_drv(st, id)?;
     let existing = st.store.realisation(id)?;
@@ -215,7 +227,10 @@ pub fn realise(st: &AppState, id: &B3Digest, rebuild: bool) -> Result<BuildOutco
         .join("builds")
         .join(format!("{id}-{}", std::process::id()));
     if work.exists() {
-        std::fs::remove_dir_all(&work).map_err(io(&work))?;
+        super::remove_work(
+            &work,
+            &super::any_ready_root(&st.build_dir).unwrap_or_default(),
+        );
     }
     let debs_dir = work.join("debs");
     let src_dir = work.join("src");
@@ -223,7 +238,7 @@ pub fn realise(st: &AppState, id: &B3Digest, rebuild: bool) -> Result<BuildOutco
         std::fs::create_dir_all(d).map_err(io(d))?;
     }
     let res = run_build(
-        st, id, &drv, &snap, &work, &debs_dir, &src_dir, &session, None,
+        st, id, &drv, &snap, &work, &debs_dir, &src_dir, &session, None, observer,
     )
     .and_then(|(result, root_cached, log)| {
         // Store the outputs before the work directory goes away.
@@ -245,7 +260,10 @@ pub fn realise(st: &AppState, id: &B3Digest, rebuild: bool) -> Result<BuildOutco
         }
         Ok((result, root_cached, log, outputs))
     });
-    let _ = std::fs::remove_dir_all(&work);
+    super::remove_work(
+        &work,
+        &super::any_ready_root(&st.build_dir).unwrap_or_default(),
+    );
     let (result, root_cached, log, outputs) = res?;
     let log_digest = st
         .store
@@ -381,7 +399,10 @@ pub fn build_varied(
             .join("builds")
             .join(format!("{id}-{}-{}", v.name(), std::process::id()));
     if work.exists() {
-        std::fs::remove_dir_all(&work).map_err(io(&work))?;
+        super::remove_work(
+            &work,
+            &super::any_ready_root(&st.build_dir).unwrap_or_default(),
+        );
     }
     let (debs_dir, src_dir) = (work.join("debs"), work.join("src"));
     for d in [&debs_dir, &src_dir] {
@@ -397,6 +418,7 @@ pub fn build_varied(
         &src_dir,
         &session,
         Some(v),
+        None,
     )
     .and_then(|(result, _, _)| {
         let mut files = BTreeMap::new();
@@ -407,7 +429,10 @@ pub fn build_varied(
         }
         Ok((result, files))
     });
-    let _ = std::fs::remove_dir_all(&work);
+    super::remove_work(
+        &work,
+        &super::any_ready_root(&st.build_dir).unwrap_or_default(),
+    );
     res
 }
 
@@ -424,14 +449,37 @@ fn run_build(
     src_dir: &Path,
     session: &Session,
     vary: Option<Variation>,
+    observer: Option<Arc<dyn JobObserver>>,
 ) -> Result<RunResult, BuildError> {
     let mut log = format!("cryo: building derivation {id}\n").into_bytes();
     // The closure, fetched on demand and verified.
     let mut debs: BTreeMap<String, PathBuf> = BTreeMap::new();
     for c in &drv.closure {
-        let pf = pool_file(st, snap, c)?;
-        let d = dod::ensure(st, snap, &pf, session)?;
-        let path = debs_dir.join(pf.file_name());
+        // Packages built by projects are not in the snapshot: they are known by SHA256.
+        let local = crate::mirror::sync::known_blake3(st, &c.sha256)?
+            .filter(|d| st.store.contains(d).unwrap_or(false));
+        let (d, file_name) = match local {
+            Some(d) => {
+                st.store.hold(session, &d)?;
+                (
+                    d,
+                    format!(
+                        "{}_{}_{}.deb",
+                        c.name,
+                        c.version.replace(':', "%3a"),
+                        c.arch
+                    ),
+                )
+            }
+            None => {
+                let pf = pool_file(st, snap, c)?;
+                (
+                    dod::ensure(st, snap, &pf, session)?,
+                    pf.file_name().to_string(),
+                )
+            }
+        };
+        let path = debs_dir.join(file_name);
         export(st, &d, &path)?;
         debs.insert(c.name.clone(), path);
     }
@@ -462,7 +510,7 @@ fn run_build(
         kind,
         work_dir: work.join("build"),
     };
-    let result = cryo_debbuild::build(&spec, &helper_command()?)
+    let result = cryo_debbuild::build_observed(&spec, &helper_command()?, observer)
         .map_err(|e| BuildError::Run(super::chain(&e)))?;
     log.extend_from_slice(&result.log);
     if result.log_truncated {

@@ -75,7 +75,7 @@ async fn drv(
 }
 
 /// Parse a single `bytes=a-b` / `bytes=a-` / `bytes=-n` range against `len`.
-fn range(h: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
+pub(crate) fn range(h: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
     let Some(v) = h.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
         return Ok(None);
     };

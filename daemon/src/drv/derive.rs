@@ -153,6 +153,21 @@ pub fn derive(
     session: &Session,
 ) -> Result<(Derivation, Closure, Resolved), DrvError> {
     let universe = st.universes.get(st, snap, arch)?;
+    derive_in(st, snap, &universe, pc, src, arch, build, session)
+}
+
+/// [`derive`] against a given universe (e.g. a snapshot plus packages built by projects).
+#[allow(clippy::too_many_arguments)]
+pub fn derive_in(
+    st: &AppState,
+    snap: &SnapshotInfo,
+    universe: &cryo_resolve::Universe,
+    pc: &ProjectConfig,
+    src: &ResolvedSource,
+    arch: &str,
+    build: &str,
+    session: &Session,
+) -> Result<(Derivation, Closure, Resolved), DrvError> {
     let mut req = ResolveRequest::new(&src.package, &pc.conf);
     req.build = build_kind(build)?;
     // A pinned clock is implemented with libfaketime taken from the snapshot. It is
@@ -161,7 +176,7 @@ pub fn derive(
     if pc.conf.cryo().clock != Clock::Real || universe.candidates("libfaketime").next().is_some() {
         req.builder_tools.push("libfaketime".into());
     }
-    let closure = resolve(&universe, &req).map_err(|e| DrvError::Unresolvable(e.to_string()))?;
+    let closure = resolve(universe, &req).map_err(|e| DrvError::Unresolvable(e.to_string()))?;
     let mut entries = Vec::new();
     let mut items = Vec::new();
     for (set, list) in [

@@ -8,11 +8,12 @@ mod build;
 mod cachekeys;
 mod error;
 mod mirror;
+mod project;
 pub mod resolve;
 mod snapshot;
 mod status;
 mod store;
-mod stream;
+pub(crate) mod stream;
 mod verify;
 
 use axum::Router;
@@ -64,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .merge(build::routes())
         .merge(verify::routes())
         .merge(cachekeys::routes())
+        .merge(project::routes())
+        .merge(crate::publish::serve::routes())
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -74,6 +77,7 @@ pub fn public_router(state: AppState) -> Router {
     Router::new()
         .merge(status::public_routes())
         .merge(crate::cache::serve::routes())
+        .merge(crate::publish::serve::routes())
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }

@@ -1,0 +1,539 @@
+//! `/api/v1/projects…`: projects, repositories, packages, commits, results, rebuild,
+//! abort, the event stream (NDJSON) and live build logs.
+
+use std::convert::Infallible;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::resolve::PrjconfText;
+use super::{ApiErr, Peer};
+use crate::drv::source::SourceSpec;
+use crate::project::model::{result_key, JobResult, Package, Project, ProjectName};
+use crate::project::ops::{self, CommitOutcome, CreateRequest, RepoRequest};
+use crate::project::{tables, ProjectError};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/projects", get(list).post(create))
+        .route("/api/v1/projects/{name}", get(show).delete(delete))
+        .route(
+            "/api/v1/projects/{name}/config",
+            get(config).put(set_config),
+        )
+        .route("/api/v1/projects/{name}/repositories", post(set_repository))
+        .route("/api/v1/projects/{name}/sync", post(sync))
+        .route("/api/v1/projects/{name}/packages", post(add_package))
+        .route(
+            "/api/v1/projects/{name}/packages/{pkg}",
+            get(package).delete(remove_package).post(commit),
+        )
+        .route("/api/v1/projects/{name}/packages/{pkg}/log", get(log))
+        .route("/api/v1/projects/{name}/results", get(results))
+        .route("/api/v1/projects/{name}/rebuild", post(rebuild))
+        .route("/api/v1/projects/{name}/abort", post(abort))
+        .route("/api/v1/projects/{name}/events", get(events))
+        .route("/api/v1/projects/{name}/publish-flag", put(set_publish))
+        .route("/api/v1/projects/{name}/publish", post(publish))
+        .route("/api/v1/projects/{name}/key", get(key))
+}
+
+impl From<ProjectError> for ApiErr {
+    fn from(e: ProjectError) -> Self {
+        match e {
+            ProjectError::Invalid(m) => ApiErr::bad_request(m),
+            ProjectError::NotFound(m) => ApiErr::not_found(m),
+            ProjectError::Conflict(m) => ApiErr {
+                status: StatusCode::CONFLICT,
+                code: "conflict",
+                message: m,
+            },
+            ProjectError::Drv(d) => d.into(),
+            ProjectError::Mirror(m) => m.into(),
+            ProjectError::Store(s) => s.into(),
+            ProjectError::Db(m) => ApiErr::internal(m),
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiErr> + Send + 'static,
+) -> Result<T, ApiErr> {
+    tokio::task::spawn_blocking(f).await?
+}
+
+fn pname(s: &str) -> Result<ProjectName, ApiErr> {
+    Ok(ProjectName::parse(s)?)
+}
+
+async fn list(State(st): State<AppState>) -> Result<Json<Vec<Project>>, ApiErr> {
+    Ok(Json(blocking(move || Ok(tables::projects(&st)?)).await?))
+}
+
+async fn create(
+    State(st): State<AppState>,
+    Json(req): Json<CreateRequest>,
+) -> Result<Json<Project>, ApiErr> {
+    Ok(Json(blocking(move || Ok(ops::create(&st, &req)?)).await?))
+}
+
+/// One package in `project show`.
+#[derive(Serialize)]
+struct PackageSummary {
+    name: String,
+    revisions: usize,
+    version: Option<String>,
+    rebuilds: u32,
+}
+
+#[derive(Serialize)]
+struct ProjectShow {
+    #[serde(flatten)]
+    project: Project,
+    packages: Vec<PackageSummary>,
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<ProjectShow>, ApiErr> {
+    Ok(Json(
+        blocking(move || {
+            let project = ops::get(&st, &name)?;
+            let packages = tables::packages(&st, &project.name)?
+                .into_iter()
+                .map(|p| PackageSummary {
+                    revisions: p.revisions.len(),
+                    version: p.latest().map(|r| r.version.clone()),
+                    name: p.name,
+                    rebuilds: p.rebuilds,
+                })
+                .collect();
+            Ok(ProjectShow { project, packages })
+        })
+        .await?,
+    ))
+}
+
+async fn delete(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiErr> {
+    let n = name.clone();
+    blocking(move || Ok(ops::delete(&st, &name)?)).await?;
+    Ok(Json(serde_json::json!({ "deleted": n })))
+}
+
+#[derive(Deserialize)]
+struct RepoQuery {
+    repository: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ConfigText {
+    repository: Option<String>,
+    name: String,
+    text: String,
+}
+
+async fn config(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<RepoQuery>,
+) -> Result<Json<ConfigText>, ApiErr> {
+    Ok(Json(
+        blocking(move || {
+            let (n, text) = ops::config_text(&st, &name, q.repository.as_deref())?;
+            Ok(ConfigText {
+                repository: q.repository,
+                name: n,
+                text,
+            })
+        })
+        .await?,
+    ))
+}
+
+async fn set_config(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<RepoQuery>,
+    Json(body): Json<PrjconfText>,
+) -> Result<Json<Project>, ApiErr> {
+    Ok(Json(
+        blocking(move || Ok(ops::set_config(&st, &name, q.repository.as_deref(), &body)?)).await?,
+    ))
+}
+
+async fn set_repository(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Json(body): Json<RepoRequest>,
+) -> Result<Json<Project>, ApiErr> {
+    Ok(Json(
+        blocking(move || Ok(ops::set_repository(&st, &name, &body)?)).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct SyncBody {
+    #[serde(default)]
+    allow_expired: bool,
+}
+
+async fn sync(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Json(body): Json<SyncBody>,
+) -> Result<Json<serde_json::Value>, ApiErr> {
+    let changed = blocking(move || Ok(ops::sync_project(&st, &name, body.allow_expired)?)).await?;
+    Ok(Json(serde_json::json!({ "changed_repositories": changed })))
+}
+
+#[derive(Deserialize)]
+struct CommitBody {
+    source: SourceSpec,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    message: String,
+}
+
+async fn add_package(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Path(name): Path<String>,
+    Json(body): Json<CommitBody>,
+) -> Result<Json<CommitOutcome>, ApiErr> {
+    let author = ops::user_name(peer.uid);
+    Ok(Json(
+        blocking(move || {
+            let msg = if body.message.is_empty() {
+                "initial revision".to_string()
+            } else {
+                body.message
+            };
+            Ok(ops::commit(
+                &st,
+                &name,
+                body.name.as_deref(),
+                &body.source,
+                &author,
+                &msg,
+                true,
+            )?)
+        })
+        .await?,
+    ))
+}
+
+async fn commit(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Path((name, pkg)): Path<(String, String)>,
+    Json(body): Json<CommitBody>,
+) -> Result<Json<CommitOutcome>, ApiErr> {
+    let author = ops::user_name(peer.uid);
+    Ok(Json(
+        blocking(move || {
+            Ok(ops::commit(
+                &st,
+                &name,
+                Some(&pkg),
+                &body.source,
+                &author,
+                &body.message,
+                false,
+            )?)
+        })
+        .await?,
+    ))
+}
+
+async fn package(
+    State(st): State<AppState>,
+    Path((name, pkg)): Path<(String, String)>,
+) -> Result<Json<Package>, ApiErr> {
+    Ok(Json(
+        blocking(move || {
+            let p = pname(&name)?;
+            tables::package(&st, &p, &pkg)?
+                .ok_or_else(|| ApiErr::not_found(format!("no package {pkg} in {name}")))
+        })
+        .await?,
+    ))
+}
+
+async fn remove_package(
+    State(st): State<AppState>,
+    Path((name, pkg)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiErr> {
+    let n = pkg.clone();
+    blocking(move || Ok(ops::remove_package(&st, &name, &pkg)?)).await?;
+    Ok(Json(serde_json::json!({ "removed": n })))
+}
+
+async fn results(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<JobResult>>, ApiErr> {
+    Ok(Json(
+        blocking(move || {
+            let p = ops::get(&st, &name)?;
+            let mut rows = tables::results(&st, &p.name)?;
+            for r in &mut rows {
+                for o in &mut r.outputs {
+                    o.control = None;
+                }
+            }
+            Ok(rows)
+        })
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct PackageBody {
+    #[serde(default)]
+    package: Option<String>,
+}
+
+async fn rebuild(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Json(body): Json<PackageBody>,
+) -> Result<Json<serde_json::Value>, ApiErr> {
+    let n = blocking(move || {
+        let p = ops::get(&st, &name)?;
+        if let Some(pkg) = &body.package {
+            let mut pk = tables::package(&st, &p.name, pkg)?
+                .ok_or_else(|| ApiErr::not_found(format!("no package {pkg} in {name}")))?;
+            pk.rebuilds += 1;
+            tables::put_package(&st, &pk)?;
+        } else {
+            for mut pk in tables::packages(&st, &p.name)? {
+                pk.rebuilds += 1;
+                tables::put_package(&st, &pk)?;
+            }
+        }
+        Ok(st
+            .scheduler
+            .rebuild(&st, &p.name, body.package.as_deref())?)
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "scheduled": n })))
+}
+
+async fn abort(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Json(body): Json<PackageBody>,
+) -> Result<Json<serde_json::Value>, ApiErr> {
+    let n = blocking(move || {
+        let p = ops::get(&st, &name)?;
+        Ok(st.scheduler.abort(&st, &p.name, body.package.as_deref())?)
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "aborted": n })))
+}
+
+#[derive(Deserialize)]
+struct PublishFlag {
+    publish: bool,
+}
+
+async fn set_publish(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Json(body): Json<PublishFlag>,
+) -> Result<Json<Project>, ApiErr> {
+    Ok(Json(
+        blocking(move || {
+            let mut p = ops::get(&st, &name)?;
+            p.publish = body.publish;
+            tables::put_project(&st, &p)?;
+            Ok(p)
+        })
+        .await?,
+    ))
+}
+
+/// NDJSON: one [`crate::project::scheduler::Event`] per line, for this project, until the
+/// client goes away. A `{"heartbeat":…}` line every 15 s keeps proxies and clients awake.
+async fn events(State(st): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiErr> {
+    let p = pname(&name)?;
+    let rx = st.scheduler.subscribe();
+    let stream = futures_util::stream::unfold((rx, p), |(mut rx, p)| async move {
+        loop {
+            let ev = tokio::time::timeout(std::time::Duration::from_secs(15), rx.recv()).await;
+            let line = match ev {
+                Err(_) => serde_json::json!({ "heartbeat": true }).to_string(),
+                Ok(Ok(e)) if e.project == p => serde_json::to_string(&e).expect("serializable"),
+                Ok(Ok(_)) => continue,
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(n))) => {
+                    serde_json::json!({ "lagged": n }).to_string()
+                }
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return None,
+            };
+            return Some((Ok::<Bytes, Infallible>(Bytes::from(line + "\n")), (rx, p)));
+        }
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct LogQuery {
+    repository: Option<String>,
+    arch: Option<String>,
+    #[serde(default)]
+    follow: bool,
+}
+
+/// The build log of a package: live (following it with `follow=true`) while it builds,
+/// else the stored log of its last build.
+async fn log(
+    State(st): State<AppState>,
+    Path((name, pkg)): Path<(String, String)>,
+    Query(q): Query<LogQuery>,
+) -> Result<Response, ApiErr> {
+    let st2 = st.clone();
+    let (key, row) = blocking(move || {
+        let p = ops::get(&st2, &name)?;
+        let repo = match &q.repository {
+            Some(r) => r.clone(),
+            None => p
+                .repositories
+                .first()
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+        };
+        let arch = q.arch.clone().unwrap_or_else(|| {
+            p.repositories
+                .iter()
+                .find(|r| r.name == repo)
+                .and_then(|r| r.arches.first().cloned())
+                .unwrap_or_else(|| st2.host_arch.clone())
+        });
+        let key = result_key(&p.name, &repo, &arch, &pkg);
+        let row = tables::result(&st2, &key)?.ok_or_else(|| {
+            ApiErr::not_found(format!("no result for {pkg} in {name} ({repo}/{arch})"))
+        })?;
+        Ok((key, row))
+    })
+    .await?;
+    let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+    if let Some(run) = st.scheduler.running(&key) {
+        if q.follow {
+            let rx = run.log.subscribe();
+            let stream = futures_util::stream::unfold(
+                (rx, run, 0usize, false),
+                |(mut rx, run, pos, done)| async move {
+                    if done {
+                        return None;
+                    }
+                    loop {
+                        let (chunk, finished) = run.log.read_from(pos);
+                        if !chunk.is_empty() {
+                            let n = pos + chunk.len();
+                            return Some((
+                                Ok::<Bytes, Infallible>(Bytes::from(chunk)),
+                                (rx, run, n, false),
+                            ));
+                        }
+                        if finished {
+                            return None;
+                        }
+                        if rx.changed().await.is_err() {
+                            let (chunk, _) = run.log.read_from(pos);
+                            return Some((Ok(Bytes::from(chunk)), (rx, run, pos, true)));
+                        }
+                    }
+                },
+            );
+            return Ok((text, Body::from_stream(stream)).into_response());
+        }
+        let (bytes, _) = run.log.read_from(0);
+        return Ok((text, bytes).into_response());
+    }
+    let digest = row
+        .log
+        .or_else(|| row.derivation.and_then(|d| st.build_logs.get(&d)))
+        .ok_or_else(|| {
+            ApiErr::not_found(format!(
+                "{} has no build log yet (state {})",
+                row.package,
+                row.state.as_str()
+            ))
+        })?;
+    let bytes = blocking(move || Ok(st.store.read(&digest)?)).await?;
+    Ok((text, bytes).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct PublishBody {
+    #[serde(default)]
+    repository: Option<String>,
+    #[serde(default)]
+    rollback: bool,
+    #[serde(default)]
+    export: Option<std::path::PathBuf>,
+}
+
+impl From<crate::publish::PublishError> for ApiErr {
+    fn from(e: crate::publish::PublishError) -> Self {
+        use crate::publish::PublishError as E;
+        match e {
+            E::Invalid(m) => ApiErr::bad_request(m),
+            E::NotFound(m) => ApiErr::not_found(m),
+            E::Project(p) => p.into(),
+            E::Mirror(m) => m.into(),
+            E::Store(s) => s.into(),
+            other => ApiErr::internal(crate::build::chain(&other)),
+        }
+    }
+}
+
+/// `cryo publish PROJECT [--repository R] [--rollback] [--export DIR]`.
+async fn publish(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Json(body): Json<PublishBody>,
+) -> Result<Json<serde_json::Value>, ApiErr> {
+    use crate::publish::generation as p;
+    let v = blocking(move || {
+        let repo = body.repository.as_deref();
+        if let Some(dir) = &body.export {
+            return Ok(serde_json::to_value(p::export(&st, &name, repo, dir)?).expect("json"));
+        }
+        let out = if body.rollback {
+            p::rollback(&st, &name, repo)?
+        } else {
+            p::publish(&st, &name, repo)?
+        };
+        Ok(serde_json::to_value(out).expect("json"))
+    })
+    .await?;
+    Ok(Json(v))
+}
+
+/// `cryo project key PROJECT`: the armored public key (created on first use).
+async fn key(State(st): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiErr> {
+    let text = blocking(move || {
+        let p = ops::get(&st, &name)?;
+        let k = crate::publish::keys::load_or_create(&st, &p.name)?;
+        k.public_armored()
+            .map_err(|e| ApiErr::internal(format!("exporting the key: {e}")))
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/pgp-keys")], text).into_response())
+}

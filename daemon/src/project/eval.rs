@@ -1,0 +1,428 @@
+//! Evaluation: from a project's packages (latest revisions), repositories and the
+//! packages already built, decide each result row's state and derivation.
+//!
+//! Per repository × architecture, the packages are ordered by their local build
+//! dependencies (a package depends on another of the project when one of its
+//! `Build-Depends*` names is among the other's `Binary:` list). Packages in a cycle are
+//! `unresolvable` with the cycle named. A package whose local dependencies are not all
+//! built is `blocked` (naming them). Otherwise it is resolved against the snapshot plus
+//! the `.deb`s built by its transitive local dependencies and by the repository's path
+//! projects (which win over the snapshot's packages of the same name, as in OBS): the
+//! resulting derivation id decides. Same id as the row's → nothing to do (content
+//! addressing replaces OBS's rebuild heuristics, and an unchanged output of a dependency
+//! gives the dependent the same id, which stops the cascade). Already realised →
+//! `cached`. Otherwise `scheduled`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cryo_debian::deb822;
+use cryo_debian::index::BinaryPackage;
+use cryo_resolve::Candidate;
+use cryo_store::B3Digest;
+
+use super::model::{JobResult, Project, ProjectName, Repository, State};
+use super::{tables, ProjectError};
+use crate::drv::derive;
+use crate::drv::source::{self, ResolvedSource, SourceSpec};
+use crate::drv::DrvError;
+use crate::mirror::snapshot;
+use crate::state::AppState;
+
+/// Priority of packages built in the project itself (the snapshot's archives have 500).
+const LOCAL_PRIORITY: i32 = 1000;
+/// Priority of the first path project (the next ones get one less each).
+const PATH_PRIORITY: i32 = 900;
+
+/// The local build-dependency graph: package → local packages it build-depends on.
+fn local_graph(srcs: &BTreeMap<String, ResolvedSource>) -> BTreeMap<String, BTreeSet<String>> {
+    let mut producer: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, s) in srcs {
+        for b in &s.package.binaries {
+            producer.insert(b.as_str(), name.as_str());
+        }
+    }
+    srcs.iter()
+        .map(|(name, s)| {
+            let p = &s.package;
+            let deps = [
+                &p.build_depends,
+                &p.build_depends_arch,
+                &p.build_depends_indep,
+            ]
+            .into_iter()
+            .flat_map(|r| r.0.iter())
+            .flat_map(|alts| alts.0.iter())
+            .filter_map(|rel| producer.get(rel.name.as_str()))
+            .filter(|d| **d != name.as_str())
+            .map(|d| d.to_string())
+            .collect();
+            (name.clone(), deps)
+        })
+        .collect()
+}
+
+/// Kahn's algorithm: the build order, and the packages left in (or behind) a cycle.
+fn order(graph: &BTreeMap<String, BTreeSet<String>>) -> (Vec<String>, BTreeSet<String>) {
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut out = Vec::new();
+    loop {
+        let ready: Vec<String> = graph
+            .iter()
+            .filter(|(n, deps)| !done.contains(*n) && deps.iter().all(|d| done.contains(d)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        for n in ready {
+            done.insert(n.clone());
+            out.push(n);
+        }
+    }
+    let left = graph
+        .keys()
+        .filter(|n| !done.contains(*n))
+        .cloned()
+        .collect();
+    (out, left)
+}
+
+/// One cycle through `start` among `left`, for the message (`a → b → a`).
+fn describe_cycle(
+    graph: &BTreeMap<String, BTreeSet<String>>,
+    left: &BTreeSet<String>,
+    start: &str,
+) -> String {
+    let mut path = vec![start.to_string()];
+    let mut cur = start.to_string();
+    for _ in 0..=left.len() {
+        let Some(next) = graph[&cur].iter().find(|d| left.contains(*d)) else {
+            break;
+        };
+        if let Some(i) = path.iter().position(|p| p == next) {
+            let mut cyc = path[i..].to_vec();
+            cyc.push(next.clone());
+            return cyc.join(" → ");
+        }
+        path.push(next.clone());
+        cur = next.clone();
+    }
+    path.join(" → ")
+}
+
+/// `.deb` outputs of a result as resolver candidates.
+fn candidates(r: &JobResult, origin: &str, priority: i32) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for f in r.outputs.iter().filter(|f| f.name.ends_with(".deb")) {
+        let Some(control) = &f.control else { continue };
+        let text = format!(
+            "{}\nFilename: pool/{}\nSize: {}\nSHA256: {}\n",
+            control.trim_end(),
+            f.name,
+            f.size,
+            f.sha256
+        );
+        for p in deb822::paragraphs(&text).flatten() {
+            match BinaryPackage::from_paragraph(&p) {
+                Ok(pkg) => out.push(Candidate {
+                    pkg,
+                    origin: origin.to_string(),
+                    priority,
+                }),
+                Err(e) => {
+                    tracing::warn!(file = %f.name, error = %e, "built .deb has an unusable control paragraph")
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The repository of a path project that serves `repo` (same name, else its first).
+fn path_repo<'a>(p: &'a Project, repo: &str) -> Option<&'a Repository> {
+    p.repositories
+        .iter()
+        .find(|r| r.name == repo)
+        .or_else(|| p.repositories.first())
+}
+
+fn prjconf_text(st: &AppState, r: &Repository) -> Result<String, ProjectError> {
+    let b = st.store.read(&r.prjconf)?;
+    String::from_utf8(b).map_err(|_| ProjectError::Invalid("the prjconf is not UTF-8".into()))
+}
+
+/// Re-evaluate every row of `project`; returns the rows to write and the keys to delete.
+pub fn evaluate(
+    st: &AppState,
+    project: &Project,
+    current: &BTreeMap<String, JobResult>,
+) -> Result<(Vec<JobResult>, Vec<String>), ProjectError> {
+    let packages = tables::packages(st, &project.name)?;
+    let session = st.store.session();
+    let mut rows = Vec::new();
+    let mut keep = BTreeSet::new();
+    for repo in &project.repositories {
+        let snap = snapshot::get(st, &repo.snapshot.to_hex())?;
+        let text = prjconf_text(st, repo)?;
+        // Sources once per repository (they do not depend on the architecture).
+        let mut srcs = BTreeMap::new();
+        let mut bad: BTreeMap<String, String> = BTreeMap::new();
+        let mut revs: BTreeMap<String, u32> = BTreeMap::new();
+        for p in &packages {
+            let Some(rev) = p.latest() else { continue };
+            revs.insert(p.name.clone(), rev.rev);
+            let spec = SourceSpec::Dsc {
+                dsc: rev.dsc.clone(),
+                files: rev.files.clone(),
+            };
+            match source::resolve(st, &snap, &spec, &session) {
+                Ok(s) => {
+                    srcs.insert(p.name.clone(), s);
+                }
+                Err(e) => {
+                    bad.insert(p.name.clone(), e.to_string());
+                }
+            }
+        }
+        let graph = local_graph(&srcs);
+        let (ordered, cyclic) = order(&graph);
+        for arch in &repo.arches {
+            let pc = derive::parse_prjconf(st, &repo.prjconf_name, &text, arch, &session)?;
+            let mut path_extras = Vec::new();
+            for (i, q) in repo.path.iter().enumerate() {
+                let Some(qp) = tables::project(st, q)? else {
+                    continue;
+                };
+                let Some(qr) = path_repo(&qp, &repo.name) else {
+                    continue;
+                };
+                for r in tables::results(st, q)? {
+                    if r.repository == qr.name && &r.arch == arch && r.state.is_success() {
+                        path_extras.extend(candidates(
+                            &r,
+                            &format!("project:{q}"),
+                            PATH_PRIORITY - i as i32,
+                        ));
+                    }
+                }
+            }
+            let mut now: BTreeMap<String, JobResult> = BTreeMap::new();
+            let row = |pkg: &str, state: State, reason: Option<String>, drv: Option<B3Digest>| {
+                let key = super::model::result_key(&project.name, &repo.name, arch, pkg);
+                let old = current.get(&key);
+                JobResult {
+                    project: project.name.clone(),
+                    repository: repo.name.clone(),
+                    arch: arch.clone(),
+                    package: pkg.to_string(),
+                    state,
+                    reason,
+                    derivation: drv,
+                    revision: revs.get(pkg).copied().unwrap_or(0),
+                    duration_secs: None,
+                    finished: None,
+                    outputs: Vec::new(),
+                    log: None,
+                    force: false,
+                    previous: None,
+                    seq: old.map(|o| o.seq).unwrap_or(0),
+                }
+            };
+            for (name, e) in &bad {
+                now.insert(
+                    name.clone(),
+                    row(name, State::Unresolvable, Some(e.clone()), None),
+                );
+            }
+            for name in &cyclic {
+                let msg = format!(
+                    "dependency cycle: {}",
+                    describe_cycle(&graph, &cyclic, name)
+                );
+                now.insert(
+                    name.clone(),
+                    row(name, State::Unresolvable, Some(msg), None),
+                );
+            }
+            for name in &ordered {
+                let key = super::model::result_key(&project.name, &repo.name, arch, name);
+                let old = current.get(&key);
+                // Local dependencies must be built first.
+                let deps = &graph[name];
+                let waiting: Vec<String> = deps
+                    .iter()
+                    .filter(|d| !now.get(*d).is_some_and(|r| r.state.is_success()))
+                    .map(|d| {
+                        let st = now.get(d).map(|r| r.state.as_str()).unwrap_or("missing");
+                        format!("{d} ({st})")
+                    })
+                    .collect();
+                // A dependency that failed (or cannot resolve) provides nothing: like OBS,
+                // the dependent is unresolvable until that changes.
+                let broken: Vec<String> = deps
+                    .iter()
+                    .filter(|d| {
+                        now.get(*d)
+                            .is_some_and(|r| r.state.is_final() && !r.state.is_success())
+                    })
+                    .map(|d| format!("{d} ({})", now[d].state.as_str()))
+                    .collect();
+                if !broken.is_empty() {
+                    let reason = format!(
+                        "build dependencies from the project are not available: {}",
+                        broken.join(", ")
+                    );
+                    now.insert(
+                        name.clone(),
+                        row(name, State::Unresolvable, Some(reason), None),
+                    );
+                    continue;
+                }
+                if !waiting.is_empty() {
+                    let reason = format!("waiting for {}", waiting.join(", "));
+                    let mut r = row(name, State::Blocked, Some(reason), None);
+                    match old {
+                        Some(o) if o.state == State::Building => {
+                            // Its build is stopped (the inputs are about to change).
+                            r.derivation = o.derivation;
+                        }
+                        Some(o)
+                            if o.state.is_success()
+                                || (o.state == State::Blocked && o.previous.is_some()) =>
+                        {
+                            // Keep the last success: the dependency's rebuild may leave
+                            // this derivation unchanged.
+                            r.derivation = o.derivation;
+                            r.outputs = o.outputs.clone();
+                            r.log = o.log;
+                            r.duration_secs = o.duration_secs;
+                            r.finished = o.finished;
+                            r.previous = if o.state == State::Blocked {
+                                o.previous
+                            } else {
+                                Some(o.state)
+                            };
+                        }
+                        _ => {}
+                    }
+                    now.insert(name.clone(), r);
+                    continue;
+                }
+                let mut extras = Vec::new();
+                let mut seen = BTreeSet::new();
+                let mut stack: Vec<&String> = deps.iter().collect();
+                while let Some(d) = stack.pop() {
+                    if seen.insert(d.clone()) {
+                        extras.extend(candidates(
+                            &now[d],
+                            &format!("project:{}", project.name),
+                            LOCAL_PRIORITY,
+                        ));
+                        stack.extend(graph[d].iter());
+                    }
+                }
+                extras.extend(path_extras.iter().cloned());
+                let src = &srcs[name];
+                let derived = st
+                    .universes
+                    .get_with(st, &snap, arch, &extras)
+                    .and_then(|u| {
+                        derive::derive_in(st, &snap, &u, &pc, src, arch, "full", &session)
+                    });
+                let r = match derived {
+                    Err(DrvError::Unresolvable(m)) | Err(DrvError::Invalid(m)) => {
+                        row(name, State::Unresolvable, Some(m), None)
+                    }
+                    Err(e) => return Err(e.into()),
+                    Ok((_, _, resolved)) => {
+                        let id = resolved.derivation;
+                        match old {
+                            Some(o)
+                                if o.derivation == Some(id)
+                                    && (!matches!(
+                                        o.state,
+                                        State::Blocked | State::Unresolvable
+                                    ) || (o.state == State::Blocked
+                                        && o.previous.is_some())) =>
+                            {
+                                let mut o = o.clone();
+                                if let Some(prev) = o.previous.take() {
+                                    o.state = prev;
+                                    o.reason = None;
+                                }
+                                o.revision = revs.get(name.as_str()).copied().unwrap_or(o.revision);
+                                o
+                            }
+                            _ => match st.store.realisation(&id)? {
+                                Some(real) => {
+                                    let mut r = row(name, State::Cached, None, Some(id));
+                                    r.outputs = super::outputs::built_files(st, &real)?;
+                                    r.log = st.build_logs.get(&id);
+                                    r.finished = Some(st.clock.now());
+                                    r
+                                }
+                                None => row(name, State::Scheduled, None, Some(id)),
+                            },
+                        }
+                    }
+                };
+                now.insert(name.clone(), r);
+            }
+            for (_, r) in now {
+                keep.insert(r.key());
+                rows.push(r);
+            }
+        }
+    }
+    let delete = current
+        .keys()
+        .filter(|k| !keep.contains(*k))
+        .cloned()
+        .collect();
+    // Only rows that changed are written (and announced).
+    let rows = rows
+        .into_iter()
+        .filter(|r| current.get(&r.key()) != Some(r))
+        .collect();
+    Ok((rows, delete))
+}
+
+/// Projects whose repositories have `name` in their path.
+pub fn dependents(st: &AppState, name: &ProjectName) -> Result<Vec<ProjectName>, ProjectError> {
+    Ok(tables::projects(st)?
+        .into_iter()
+        .filter(|p| p.repositories.iter().any(|r| r.path.contains(name)))
+        .map(|p| p.name)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(edges: &[(&str, &[&str])]) -> BTreeMap<String, BTreeSet<String>> {
+        edges
+            .iter()
+            .map(|(n, d)| (n.to_string(), d.iter().map(|s| s.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn orders_dependencies_first_and_finds_cycles() {
+        let graph = g(&[
+            ("app", &["lib"]),
+            ("lib", &[]),
+            ("x", &["y"]),
+            ("y", &["x"]),
+            ("z", &["x"]),
+        ]);
+        let (ordered, left) = order(&graph);
+        assert_eq!(ordered, vec!["lib", "app"]);
+        assert_eq!(
+            left.iter().cloned().collect::<Vec<_>>(),
+            vec!["x", "y", "z"]
+        );
+        assert_eq!(describe_cycle(&graph, &left, "z"), "x → y → x");
+        assert_eq!(describe_cycle(&graph, &left, "x"), "x → y → x");
+    }
+}

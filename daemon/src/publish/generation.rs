@@ -1,0 +1,494 @@
+//! Making a generation: project results → `cryo-aptrepo` tree → blobs + manifest →
+//! atomic switch. Also rollback and static export.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use cryo_aptrepo::build::build_repository_with_sources;
+use cryo_aptrepo::deb::{scan_deb_bytes, ScannedDeb};
+use cryo_aptrepo::hash::FileHashes;
+use cryo_aptrepo::sources::{SourceFileInput, SourceInput};
+use cryo_aptrepo::{FileSource, PackageInput, RepoSpec};
+use cryo_store::{B3Digest, ObjectKind};
+
+use super::manifest::{self, Entry, Generation, Manifest, Publication};
+use super::{io, keys, PublishError, KEEP_GENERATIONS};
+use crate::mirror::snapshot;
+use crate::project::model::{Project, ProjectName, Repository};
+use crate::project::{ops, tables};
+use crate::state::AppState;
+
+/// What `cryo publish` answers per repository.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublishOutcome {
+    pub project: String,
+    pub repository: String,
+    pub generation: Option<u64>,
+    /// False when the content equals the current generation (nothing new published).
+    pub new: bool,
+    pub packages: usize,
+    pub sources: usize,
+    pub codename: String,
+    pub fingerprint: String,
+    /// Where `cryod --listen` serves it.
+    pub path: String,
+    pub generations: Vec<Generation>,
+}
+
+fn root(project: &ProjectName, repo: &str, n: u64) -> String {
+    format!("publish/{project}/{repo}/{n}")
+}
+
+fn read_all(st: &AppState, d: &B3Digest) -> Result<Vec<u8>, PublishError> {
+    Ok(st.store.read(d)?)
+}
+
+struct Inputs {
+    debs: Vec<(B3Digest, PackageInput)>,
+    sources: Vec<(B3Digest, BTreeMap<String, B3Digest>, SourceInput)>,
+    /// Identity of the content (pool files), to skip publishing an unchanged repository.
+    content: B3Digest,
+}
+
+fn inputs(st: &AppState, p: &Project, repo: &Repository) -> Result<Inputs, PublishError> {
+    let mut debs = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut built_pkgs = std::collections::BTreeSet::new();
+    for r in tables::results(st, &p.name)? {
+        if r.repository != repo.name || !r.state.is_success() {
+            continue;
+        }
+        built_pkgs.insert(r.package.clone());
+        for o in r.outputs.iter().filter(|o| o.name.ends_with(".deb")) {
+            if !seen.insert(o.blake3) {
+                continue; // an Architecture: all package built for several arches
+            }
+            let bytes = read_all(st, &o.blake3)?;
+            let deb: ScannedDeb = scan_deb_bytes(&bytes)
+                .map_err(|e| PublishError::Repo(format!("{}: {e}", o.name)))?;
+            debs.push((
+                o.blake3,
+                PackageInput {
+                    deb,
+                    component: "main".parse().expect("valid component"),
+                },
+            ));
+        }
+    }
+    let mut sources = Vec::new();
+    for pkg in tables::packages(st, &p.name)? {
+        let Some(rev) = pkg.latest() else { continue };
+        if !built_pkgs.contains(&pkg.name) {
+            continue;
+        }
+        let dsc_d = rev.files[&rev.dsc];
+        let mut files = Vec::new();
+        let mut digests = BTreeMap::new();
+        for (name, d) in rev.files.iter().filter(|(n, _)| **n != rev.dsc) {
+            let bytes = read_all(st, d)?;
+            files.push(SourceFileInput {
+                name: name.clone(),
+                hashes: FileHashes::of_bytes(&bytes),
+            });
+            digests.insert(name.clone(), *d);
+        }
+        sources.push((
+            dsc_d,
+            digests,
+            SourceInput {
+                component: "main".parse().expect("valid component"),
+                dsc: read_all(st, &dsc_d)?,
+                files,
+            },
+        ));
+    }
+    let mut ident = Vec::new();
+    for (d, _) in &debs {
+        ident.extend_from_slice(d.as_bytes());
+    }
+    ident.push(b'|');
+    for (d, files, _) in &sources {
+        ident.extend_from_slice(d.as_bytes());
+        for f in files.values() {
+            ident.extend_from_slice(f.as_bytes());
+        }
+    }
+    let content = B3Digest::of(&ident);
+    Ok(Inputs {
+        debs,
+        sources,
+        content,
+    })
+}
+
+fn codename(st: &AppState, repo: &Repository) -> Result<String, PublishError> {
+    let snap = snapshot::get(st, &repo.snapshot.to_hex())?;
+    Ok(snap
+        .record
+        .archives
+        .first()
+        .map(|a| a.codename.clone().unwrap_or_else(|| a.suite.clone()))
+        .unwrap_or_else(|| repo.name.clone()))
+}
+
+/// Publish one repository of a project (a new generation unless nothing changed).
+pub fn publish_repo(
+    st: &AppState,
+    p: &Project,
+    repo: &Repository,
+) -> Result<PublishOutcome, PublishError> {
+    let key = keys::load_or_create(st, &p.name)?;
+    let mut publication = manifest::get(st, &p.name, &repo.name)?;
+    let ins = inputs(st, p, repo)?;
+    let code = codename(st, repo)?;
+    let outcome = |publication: &Publication, new: bool| PublishOutcome {
+        project: p.name.to_string(),
+        repository: repo.name.clone(),
+        generation: publication.current,
+        new,
+        packages: ins.debs.len(),
+        sources: ins.sources.len(),
+        codename: code.clone(),
+        fingerprint: key.fingerprint(),
+        path: format!("/repos/{}/{}/", p.name, repo.name),
+        generations: publication.generations.clone(),
+    };
+    if let Some(g) = publication.current_generation() {
+        if g.content == Some(ins.content) {
+            return Ok(outcome(&publication, false));
+        }
+    }
+    // The same content is kept in another generation (e.g. after a rollback): switch to
+    // it instead of signing a copy.
+    if let Some(g) = publication
+        .generations
+        .iter()
+        .rev()
+        .find(|g| g.content == Some(ins.content))
+    {
+        publication.current = Some(g.number);
+        manifest::put(st, &p.name, &repo.name, &publication)?;
+        tracing::info!(project = %p.name, repository = %repo.name, generation = g.number, "switched to a kept generation");
+        return Ok(outcome(&publication, false));
+    }
+    let mut spec = RepoSpec::new(
+        "cryo",
+        p.name.as_str(),
+        code.parse()
+            .map_err(|e| PublishError::Repo(format!("codename {code:?}: {e}")))?,
+        repo.arches
+            .iter()
+            .map(|a| {
+                a.parse()
+                    .map_err(|e| PublishError::Repo(format!("architecture {a:?}: {e}")))
+            })
+            .collect::<Result<_, _>>()?,
+        st.clock.now(),
+    );
+    if !p.description.is_empty() {
+        spec.description = Some(p.description.clone());
+    }
+    let pkgs: Vec<PackageInput> = ins.debs.iter().map(|(_, i)| i.clone()).collect();
+    let srcs: Vec<SourceInput> = ins.sources.iter().map(|(_, _, s)| s.clone()).collect();
+    let tree = build_repository_with_sources(&spec, &pkgs, &srcs, &key)
+        .map_err(|e| PublishError::Repo(crate::build::chain(&e)))?;
+    let session = st.store.session();
+    let mut files = BTreeMap::new();
+    let size_of = |d: &B3Digest| -> Result<u64, PublishError> {
+        Ok(st.store.meta(d)?.map(|m| m.size).unwrap_or(0))
+    };
+    for (path, src) in &tree.files {
+        let entry = match src {
+            FileSource::Generated(bytes) => {
+                let s = st
+                    .store
+                    .put_bytes(bytes, ObjectKind::Blob, &[], Some(&session))?;
+                Entry {
+                    blake3: s.digest,
+                    size: s.size,
+                }
+            }
+            FileSource::Package(i) => Entry {
+                blake3: ins.debs[*i].0,
+                size: size_of(&ins.debs[*i].0)?,
+            },
+            FileSource::SourceDsc(i) => Entry {
+                blake3: ins.sources[*i].0,
+                size: size_of(&ins.sources[*i].0)?,
+            },
+            FileSource::SourceFile { source, file } => {
+                let name = &ins.sources[*source].2.files[*file].name;
+                let d = ins.sources[*source].1[name];
+                Entry {
+                    blake3: d,
+                    size: size_of(&d)?,
+                }
+            }
+            FileSource::Alias(_) => continue,
+        };
+        files.insert(path.clone(), entry);
+    }
+    for (path, src) in &tree.files {
+        if let FileSource::Alias(target) = src {
+            let e = files
+                .get(target)
+                .cloned()
+                .ok_or_else(|| PublishError::Repo(format!("{path} aliases missing {target}")))?;
+            files.insert(path.clone(), e);
+        }
+    }
+    let m = Manifest {
+        project: p.name.to_string(),
+        repository: repo.name.clone(),
+        codename: code.clone(),
+        files,
+    };
+    let refs: Vec<B3Digest> = m.files.values().map(|e| e.blake3).collect();
+    let stored = st.store.put_bytes(
+        &serde_json::to_vec(&m).expect("serializable"),
+        ObjectKind::Blob,
+        &refs,
+        Some(&session),
+    )?;
+    let n = publication
+        .generations
+        .last()
+        .map(|g| g.number + 1)
+        .unwrap_or(1);
+    st.store
+        .add_root(&root(&p.name, &repo.name, n), &stored.digest)?;
+    publication.generations.push(Generation {
+        number: n,
+        manifest: stored.digest,
+        created: spec.date,
+        packages: ins.debs.len(),
+        sources: ins.sources.len(),
+        content: Some(ins.content),
+    });
+    publication.current = Some(n);
+    let mut dropped = Vec::new();
+    while publication.generations.len() > KEEP_GENERATIONS {
+        dropped.push(publication.generations.remove(0).number);
+    }
+    manifest::put(st, &p.name, &repo.name, &publication)?;
+    for d in dropped {
+        st.store.remove_root(&root(&p.name, &repo.name, d))?;
+    }
+    tracing::info!(project = %p.name, repository = %repo.name, generation = n, packages = ins.debs.len(), "published");
+    Ok(outcome(&publication, true))
+}
+
+fn repos<'a>(p: &'a Project, repo: Option<&str>) -> Result<Vec<&'a Repository>, PublishError> {
+    match repo {
+        Some(r) => Ok(vec![p
+            .repositories
+            .iter()
+            .find(|x| x.name == r)
+            .ok_or_else(|| {
+                PublishError::NotFound(format!("project {} has no repository {r:?}", p.name))
+            })?]),
+        None => Ok(p.repositories.iter().collect()),
+    }
+}
+
+/// `cryo publish PROJECT [--repository R]`.
+pub fn publish(
+    st: &AppState,
+    project: &str,
+    repo: Option<&str>,
+) -> Result<Vec<PublishOutcome>, PublishError> {
+    let p = ops::get(st, project)?;
+    repos(&p, repo)?
+        .into_iter()
+        .map(|r| publish_repo(st, &p, r))
+        .collect()
+}
+
+/// `cryo publish PROJECT --rollback`: serve the generation before the current one.
+pub fn rollback(
+    st: &AppState,
+    project: &str,
+    repo: Option<&str>,
+) -> Result<Vec<PublishOutcome>, PublishError> {
+    let p = ops::get(st, project)?;
+    let key = keys::load_or_create(st, &p.name)?;
+    let mut out = Vec::new();
+    for r in repos(&p, repo)? {
+        let mut publication = manifest::get(st, &p.name, &r.name)?;
+        let cur = publication.current.ok_or_else(|| {
+            PublishError::NotFound(format!("{}/{} was never published", p.name, r.name))
+        })?;
+        let prev = publication
+            .generations
+            .iter()
+            .rev()
+            .find(|g| g.number < cur)
+            .ok_or_else(|| {
+                PublishError::NotFound(format!(
+                    "{}/{}: no generation older than {cur} is kept",
+                    p.name, r.name
+                ))
+            })?
+            .clone();
+        publication.current = Some(prev.number);
+        manifest::put(st, &p.name, &r.name, &publication)?;
+        tracing::info!(project = %p.name, repository = %r.name, generation = prev.number, "rolled back");
+        out.push(PublishOutcome {
+            project: p.name.to_string(),
+            repository: r.name.clone(),
+            generation: Some(prev.number),
+            new: false,
+            packages: prev.packages,
+            sources: prev.sources,
+            codename: codename(st, r)?,
+            fingerprint: key.fingerprint(),
+            path: format!("/repos/{}/{}/", p.name, r.name),
+            generations: publication.generations.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// What `--export` did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportOutcome {
+    pub dir: String,
+    pub generation: u64,
+    pub files: usize,
+    /// Files hard-linked (to an identical file of the previous export or of this one).
+    pub linked: usize,
+    pub written: usize,
+}
+
+const EXPORT_MARK: &str = ".cryo-export";
+
+/// Write the current generation of `repo` to `dir` as a static tree for another web
+/// server. The new tree is assembled next to `dir` (hard links to unchanged files of the
+/// previous export, and between identical files) and swapped in by renames.
+pub fn export(
+    st: &AppState,
+    project: &str,
+    repo: Option<&str>,
+    dir: &Path,
+) -> Result<ExportOutcome, PublishError> {
+    let p = ops::get(st, project)?;
+    let r = repos(&p, repo)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| PublishError::NotFound(format!("project {} has no repository", p.name)))?;
+    let publication = manifest::get(st, &p.name, &r.name)?;
+    let g = publication
+        .current_generation()
+        .ok_or_else(|| {
+            PublishError::NotFound(format!(
+                "{}/{} was never published: run `cryo publish {}` first",
+                p.name, r.name, p.name
+            ))
+        })?
+        .clone();
+    let m = st.publish_manifests.get(st, &g.manifest)?;
+    if !dir.is_absolute() {
+        return Err(PublishError::Invalid(format!(
+            "export directory {} must be absolute",
+            dir.display()
+        )));
+    }
+    if dir.exists()
+        && !dir.join(EXPORT_MARK).exists()
+        && std::fs::read_dir(dir).map_err(io(dir))?.next().is_some()
+    {
+        return Err(PublishError::Invalid(format!(
+            "{} exists, is not empty and is not a cryo export: refusing to replace it",
+            dir.display()
+        )));
+    }
+    let parent = dir
+        .parent()
+        .ok_or_else(|| PublishError::Invalid("export to /?".into()))?;
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let new = parent.join(format!(".{base}.new-{}", std::process::id()));
+    if new.exists() {
+        std::fs::remove_dir_all(&new).map_err(io(&new))?;
+    }
+    let (mut linked, mut written) = (0, 0);
+    let mut first: BTreeMap<B3Digest, std::path::PathBuf> = BTreeMap::new();
+    for (path, e) in &m.files {
+        if path
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..")
+        {
+            return Err(PublishError::Invalid(format!(
+                "unsafe path {path:?} in manifest"
+            )));
+        }
+        let dest = new.join(path);
+        let d = dest.parent().expect("has parent");
+        std::fs::create_dir_all(d).map_err(io(d))?;
+        if let Some(src) = first.get(&e.blake3) {
+            std::fs::hard_link(src, &dest).map_err(io(&dest))?;
+            linked += 1;
+            continue;
+        }
+        let old = dir.join(path);
+        let reuse = std::fs::metadata(&old).is_ok_and(|md| md.len() == e.size)
+            && std::fs::read(&old).is_ok_and(|b| B3Digest::of(&b) == e.blake3);
+        if reuse && std::fs::hard_link(&old, &dest).is_ok() {
+            linked += 1;
+        } else {
+            let mut r = st.store.open_blob(&e.blake3)?;
+            let mut f = std::fs::File::create(&dest).map_err(io(&dest))?;
+            std::io::copy(&mut r, &mut f).map_err(io(&dest))?;
+            written += 1;
+        }
+        first.insert(e.blake3, dest);
+    }
+    std::fs::write(
+        new.join(EXPORT_MARK),
+        format!("{} {} generation {}\n", p.name, r.name, g.number),
+    )
+    .map_err(io(&new))?;
+    let old = parent.join(format!(".{base}.old-{}", std::process::id()));
+    if dir.exists() {
+        std::fs::rename(dir, &old).map_err(io(dir))?;
+    }
+    std::fs::rename(&new, dir).map_err(io(dir))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(io(&old))?;
+    }
+    Ok(ExportOutcome {
+        dir: dir.display().to_string(),
+        generation: g.number,
+        files: m.files.len(),
+        linked,
+        written,
+    })
+}
+
+/// Publish the repositories of `project` whose rows are all final, if the project has
+/// the publish flag (called after evaluations and finished builds). Errors are logged.
+pub fn auto_publish(st: &AppState, name: &ProjectName) {
+    let Ok(Some(p)) = tables::project(st, name) else {
+        return;
+    };
+    if !p.publish {
+        return;
+    }
+    let Ok(rows) = tables::results(st, name) else {
+        return;
+    };
+    for repo in &p.repositories {
+        let mine: Vec<_> = rows.iter().filter(|r| r.repository == repo.name).collect();
+        if mine.is_empty() || mine.iter().any(|r| !r.state.is_final()) {
+            continue;
+        }
+        if let Err(e) = publish_repo(st, &p, repo) {
+            tracing::warn!(project = %name, repository = %repo.name, error = %e, "auto-publish failed");
+        }
+    }
+}

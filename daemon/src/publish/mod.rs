@@ -1,0 +1,54 @@
+//! Publishing project repositories as signed apt archives, projected from the store.
+//!
+//! A publish builds the whole archive of one project repository with `cryo-aptrepo`
+//! (indices, by-hash, Release, InRelease, Release.gpg; pool entries point at build
+//! outputs and source files already in the store), stores every generated file as a blob
+//! and records a **generation**: a manifest (path → blob) stored as a blob that
+//! references everything it lists, rooted as `publish/<project>/<repo>/<n>`. Switching
+//! to it is one redb write of the repository's publication record, so readers (each
+//! request resolves its path in one generation) never see a mix. The last
+//! [`KEEP_GENERATIONS`] stay (rollback; by-hash files of older generations keep being
+//! served for clients holding an older InRelease). Nothing is copied: `/repos/…` streams
+//! store blobs; `--export` writes a static copy with hard links between identical files.
+
+pub mod generation;
+pub mod keys;
+pub mod manifest;
+pub mod serve;
+
+/// Generations kept per repository (the current one included).
+pub const KEEP_GENERATIONS: usize = 5;
+
+/// Errors of publishing.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("publication database: {0}")]
+    Db(String),
+    #[error("signing key {path}: {message}")]
+    Key { path: String, message: String },
+    #[error("building the repository: {0}")]
+    Repo(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
+    #[error(transparent)]
+    Mirror(#[from] crate::mirror::MirrorError),
+    #[error(transparent)]
+    Store(#[from] cryo_store::StoreError),
+}
+
+pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> PublishError + '_ {
+    move |source| PublishError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
