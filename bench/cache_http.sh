@@ -36,6 +36,11 @@ unset CRYO_SOCKET CRYOD_LISTEN
 cryod_pid=
 nginx_pid=
 cleanup() {
+  local rc=$?
+  if [ "$rc" -ne 0 ] && [ -s "$work/cryod.log" ]; then
+    echo "failed (exit $rc); cryod log tail:" >&2
+    tail -20 "$work/cryod.log" >&2
+  fi
   if [ -n "$cryod_pid" ]; then
     "$bin/cryo" --no-autostart daemon stop >/dev/null 2>&1 || kill "$cryod_pid" 2>/dev/null || true
     wait "$cryod_pid" 2>/dev/null || true

@@ -9,6 +9,7 @@ use crate::commands::build::BuildArgs;
 use crate::commands::cache::CacheCmd;
 use crate::commands::project::{CommitArgs, PackageCmd, ProjectCmd, PublishArgs};
 use crate::commands::resolve::{DrvCmd, ResolveArgs};
+use crate::commands::team::{GroupCmd, RequestCmd, RoleCmd, TokenCmd, UserCmd};
 use crate::commands::verify::{ReportCmd, VerifyArgs};
 use crate::commands::{
     daemon::DaemonCmd, mirror::MirrorCmd, snapshot::SnapshotCmd, store::StoreCmd,
@@ -119,6 +120,29 @@ pub enum Command {
         project: String,
         package: Option<String>,
     },
+    /// Security patch: add patches to a package's source (debian/patches + series for
+    /// 3.0 (quilt), applied directly for 1.0), add a changelog entry with the CVE ids and a
+    /// new version, commit it as a new revision. A patch that does not apply fails with
+    /// the failing hunk.
+    Patch(crate::commands::patch::PatchArgs),
+    /// Users (admins): add, list.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Groups (admins): add, member add, list.
+    #[command(subcommand)]
+    Group(GroupCmd),
+    /// API tokens: create (printed once), revoke, list.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Project roles (maintainer, bugowner, reviewer, reader) for users and @groups.
+    #[command(subcommand)]
+    Role(RoleCmd),
+    /// The append-only audit log: who changed what (one project, or all for admins).
+    Audit { project: Option<String> },
+    /// Submit requests between projects (staging → prod): submit, list, show, accept,
+    /// decline, revoke, review.
+    #[command(subcommand)]
+    Request(RequestCmd),
     /// Publish a project's repositories as signed apt archives (a new generation, switched
     /// atomically; served at /repos/PROJECT/REPOSITORY/ by `cryod --listen`), roll back
     /// to the previous generation, or export a static copy.

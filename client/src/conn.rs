@@ -21,6 +21,8 @@ pub type Body = BoxBody<Bytes, std::io::Error>;
 #[derive(Clone, Debug)]
 pub struct Conn {
     socket: PathBuf,
+    /// Bearer token (`CRYO_TOKEN`): act as that token's user.
+    token: Option<String>,
 }
 
 /// An empty body.
@@ -42,15 +44,17 @@ impl Conn {
     pub fn new(socket: &Path) -> Self {
         Self {
             socket: socket.to_path_buf(),
+            token: std::env::var("CRYO_TOKEN").ok().filter(|t| !t.is_empty()),
         }
     }
 
     /// Whether a daemon answers on the socket.
     pub async fn alive(&self) -> bool {
+        // Any HTTP answer means a daemon is there (a refused token answers 401 here, and
+        // the real request then reports why).
         self.request(Method::GET, "/api/v1/status", empty())
             .await
-            .map(|r| r.status().is_success())
-            .unwrap_or(false)
+            .is_ok()
     }
 
     /// Send one request on a fresh connection.
@@ -83,13 +87,15 @@ impl Conn {
                 tracing::debug!("connection to cryod ended: {e}");
             }
         });
-        let req = Request::builder()
+        let mut req = Request::builder()
             .method(method)
             .uri(format!("http://cryod{path}"))
             .header("host", "cryod")
-            .header("content-type", content_type)
-            .body(body)
-            .context("building request")?;
+            .header("content-type", content_type);
+        if let Some(t) = &self.token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = req.body(body).context("building request")?;
         sender
             .send_request(req)
             .await

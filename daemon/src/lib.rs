@@ -8,6 +8,7 @@
 //! The binary (`src/bin/cryod.rs`) only parses flags, sets up logging and calls
 //! [`server::run`].
 
+pub mod auth;
 pub mod build;
 pub mod cache;
 pub mod clock;
@@ -17,6 +18,7 @@ pub mod http;
 pub mod mirror;
 pub mod project;
 pub mod publish;
+pub mod request;
 pub mod server;
 pub mod state;
 pub mod verify;

@@ -448,3 +448,67 @@ pub fn check(st: &AppState, id: &B3Digest, vary: &[String]) -> Result<VerifyOutc
         summary,
     })
 }
+
+/// Compare two builds' `.deb`s by name (`ours` e.g. a target project's, `theirs` the
+/// source project's), store the report like `cryo verify` does and return it.
+pub fn compare_builds(
+    st: &AppState,
+    title: &str,
+    version: &str,
+    snapshot: &str,
+    ours: &std::collections::BTreeMap<String, B3Digest>,
+    theirs: &std::collections::BTreeMap<String, B3Digest>,
+) -> Result<VerifyOutcome, String> {
+    let mut binaries = Vec::new();
+    for (name, d) in ours.iter().filter(|(n, _)| split_deb_name(n).is_some()) {
+        let (pkg, ver, arch) = split_deb_name(name).expect("filtered");
+        let pid = PackageId {
+            package: pkg.to_string(),
+            version: ver.to_string(),
+            architecture: arch.to_string(),
+        };
+        let report = match theirs.get(name) {
+            None => inconclusive(pid, None, format!("the other build has no {name}")),
+            Some(t) => match (st.store.read(d), st.store.read(t)) {
+                (Ok(a), Ok(b)) => match compare_debs(&a, &b, &Limits::default()) {
+                    Ok(cmp) => BinaryReport::from_comparison(pid, None, cmp),
+                    Err(e) => inconclusive(pid, None, format!("cannot compare: {e}")),
+                },
+                (Err(e), _) | (_, Err(e)) => inconclusive(pid, None, e.to_string()),
+            },
+        };
+        binaries.push(report);
+    }
+    let report = Report::new(vec![SourceReport {
+        source: title.to_string(),
+        version: version.to_string(),
+        binaries,
+    }]);
+    let json = cryo_compare::report::render_json(&report);
+    let stored = st
+        .store
+        .put_bytes(json.as_bytes(), ObjectKind::Record, &[], None)
+        .map_err(|e| e.to_string())?;
+    st.store
+        .add_root(&format!("report/{}", stored.digest), &stored.digest)
+        .map_err(|e| e.to_string())?;
+    let code = exit_code(&report);
+    let summary = report.summary();
+    save(
+        st,
+        &ReportInfo {
+            id: stored.digest,
+            created: st.clock.now(),
+            snapshot: snapshot.to_string(),
+            sources: vec![title.to_string()],
+            summary: summary.total.line(),
+            exit_code: code,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(VerifyOutcome {
+        report: stored.digest,
+        exit_code: code,
+        summary,
+    })
+}

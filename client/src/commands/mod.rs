@@ -4,10 +4,12 @@ pub mod build;
 pub mod cache;
 pub mod daemon;
 pub mod mirror;
+pub mod patch;
 pub mod project;
 pub mod resolve;
 pub mod snapshot;
 pub mod store;
+pub mod team;
 pub mod verify;
 
 use std::process::ExitCode;
@@ -51,6 +53,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             project: p,
             package,
         } => project::run_rebuild_abort(&cli.global, "abort", p, package).await,
+        Command::Patch(a) => patch::run_patch(&cli.global, a).await,
+        Command::User(c) => team::run_user(&cli.global, c).await,
+        Command::Group(c) => team::run_group(&cli.global, c).await,
+        Command::Token(c) => team::run_token(&cli.global, c).await,
+        Command::Role(c) => team::run_role(&cli.global, c).await,
+        Command::Audit { project: p } => team::run_audit(&cli.global, p).await,
+        Command::Request(c) => team::run_request(&cli.global, c).await,
         Command::Publish(a) => project::run_publish(&cli.global, a).await,
         Command::Wait {
             project: p,

@@ -76,6 +76,9 @@ pub enum ProjectCmd {
         /// Publish repositories automatically after their builds finish.
         #[arg(long)]
         publish: bool,
+        /// Reading the project needs a role (default: public).
+        #[arg(long)]
+        private: bool,
     },
     /// Add (or replace) a repository of a project.
     RepoAdd {
@@ -113,6 +116,12 @@ pub enum ProjectCmd {
         /// Write it to FILE instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Make a project private (reading needs a role) or public.
+    SetPrivate {
+        name: String,
+        #[arg(action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+        private: bool,
     },
     /// Turn automatic publishing after builds on or off.
     SetPublish {
@@ -155,6 +164,9 @@ pub enum PackageCmd {
     Log { project: String, package: String },
     /// Remove a package (aborting its builds).
     Remove { project: String, package: String },
+    /// What the package's latest revision changes, as a unified diff of the unpacked
+    /// sources (against the snapshot's source by default).
+    Diff(super::patch::DiffArgs),
 }
 
 /// `cryo commit`.
@@ -182,11 +194,13 @@ pub async fn run_project(g: &Global, cmd: ProjectCmd) -> Result<ExitCode> {
             repo,
             description,
             publish,
+            private,
         } => {
             let mut body = repo.body()?;
             body["name"] = json!(name);
             body["description"] = json!(description);
             body["publish"] = json!(publish);
+            body["private"] = json!(private);
             let pb = output::spinner(g, "creating project");
             let r: Result<Value> = conn
                 .json(Method::POST, "/api/v1/projects", Some(&body))
@@ -321,6 +335,16 @@ pub async fn run_project(g: &Global, cmd: ProjectCmd) -> Result<ExitCode> {
                 None => std::io::stdout().write_all(&bytes)?,
             }
         }
+        ProjectCmd::SetPrivate { name, private } => {
+            let r: Value = conn
+                .json(
+                    Method::PUT,
+                    &format!("/api/v1/projects/{name}/private"),
+                    Some(&json!({"private": private})),
+                )
+                .await?;
+            print_project(g, &r);
+        }
         ProjectCmd::SetPublish { name, enabled } => {
             let r: Value = conn
                 .json(
@@ -366,6 +390,15 @@ fn print_project(g: &Global, p: &Value) {
             "no"
         }
     );
+    let private = p["private"].as_bool() == Some(true);
+    println!("access   {}", if private { "private" } else { "public" });
+    for g in p["roles"].as_array().into_iter().flatten() {
+        println!(
+            "role     {} {}",
+            g["subject"].as_str().unwrap_or(""),
+            g["role"].as_str().unwrap_or("")
+        );
+    }
     for r in p["repositories"].as_array().into_iter().flatten() {
         let list = |k: &str| {
             r[k].as_array()
@@ -437,6 +470,7 @@ pub async fn run_package(g: &Global, cmd: PackageCmd) -> Result<ExitCode> {
                 }
             }
         }
+        PackageCmd::Diff(a) => return super::patch::run_diff(g, a).await,
         PackageCmd::Remove { project, package } => {
             let r: Value = conn
                 .json(
@@ -608,7 +642,20 @@ async fn wait(
             pb.set_message(format!("{pending} of {} pending", rows.len()));
         }
         if pending == 0 {
-            break;
+            // A project with automatic publishing is done once its publish ran.
+            let s: Value = conn
+                .json(
+                    Method::GET,
+                    &format!("/api/v1/projects/{project}/status"),
+                    None::<&()>,
+                )
+                .await?;
+            if s["publish_pending"].as_bool() != Some(true) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            rows = results(conn, project).await?;
+            continue;
         }
         let left = match deadline {
             Some(d) => match d.checked_duration_since(Instant::now()) {
@@ -688,6 +735,16 @@ pub async fn run_results(g: &Global, project: String, watch: bool) -> Result<Exi
         print_results(&rows);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Wait for a project's builds on an open connection (`--wait` of other commands).
+pub async fn wait_for(
+    g: &Global,
+    conn: &Conn,
+    project: &str,
+    timeout: Option<u64>,
+) -> Result<ExitCode> {
+    wait(g, conn, project, timeout, false).await
 }
 
 pub async fn run_wait(g: &Global, project: String, timeout: Option<u64>) -> Result<ExitCode> {

@@ -48,7 +48,7 @@ async fn upload(conn: &Conn, path: &Path) -> Result<PutResponse> {
 }
 
 /// Upload a `.dsc` and the files it lists; returns the source spec.
-async fn dsc_spec(conn: &Conn, dsc: &Path) -> Result<Value> {
+pub async fn dsc_spec(conn: &Conn, dsc: &Path) -> Result<Value> {
     let text =
         std::fs::read_to_string(dsc).with_context(|| format!("reading {}", dsc.display()))?;
     let name = dsc

@@ -192,6 +192,33 @@ pub fn build_observed(
     if first.exit != ExitStatusKind::Exited(0) {
         return Ok(result(first.exit, log, first.truncated, None, Vec::new()));
     }
+    if let Some(suffix) = &s.release_suffix {
+        // OBS-DCH-RELEASE: the release number becomes a version suffix through a generated
+        // changelog entry, dated like the previous one (so SOURCE_DATE_EPOCH is kept).
+        let script = r#"set -eu
+src=$(dpkg-parsechangelog -S Source); ver=$(dpkg-parsechangelog -S Version)
+dist=$(dpkg-parsechangelog -S Distribution); urg=$(dpkg-parsechangelog -S Urgency)
+maint=$(dpkg-parsechangelog -S Maintainer); date=$(dpkg-parsechangelog -S Date)
+{ printf '%s (%s%s) %s; urgency=%s\n\n  * Rebuild with release suffix %s (cryo).\n\n -- %s  %s\n\n' \
+    "$src" "$ver" "$CRYO_RELEASE_SUFFIX" "$dist" "$urg" "$CRYO_RELEASE_SUFFIX" "$maint" "$date"
+  cat debian/changelog; } > debian/changelog.cryo-new
+mv debian/changelog.cryo-new debian/changelog
+echo "cryo: version is now $(dpkg-parsechangelog -S Version)"
+"#;
+        let mut env = base_env.clone();
+        env.insert("CRYO_RELEASE_SUFFIX".into(), suffix.clone());
+        let argv = ["/bin/sh", "-c", script].map(str::to_owned).to_vec();
+        let dch = run(argv, env, &build_dir, &mut log)?;
+        if dch.exit != ExitStatusKind::Exited(0) {
+            return Ok(result(
+                dch.exit,
+                log,
+                first.truncated || dch.truncated,
+                None,
+                Vec::new(),
+            ));
+        }
+    }
     let leaf = build_dir.rsplit('/').next().unwrap_or_default();
     let sde = changelog_date(&out.join(leaf).join("debian/changelog"))?;
     let mut env = base_env;

@@ -43,6 +43,9 @@ pub struct BuildSettings {
     pub deb_build_options: Option<String>,
     pub deb_build_profiles: Option<String>,
     /// Cap on the kept build log (the sandbox drops the rest and says so).
+    /// A version suffix added through a generated changelog entry before the build
+    /// (OBS's `OBS-DCH-RELEASE`; from the prjconf's release pattern and counters).
+    pub release_suffix: Option<String>,
     pub max_log_bytes: u64,
 }
 
@@ -79,6 +82,7 @@ impl BuildSettings {
             deb_build_options: non_empty(deb_build_options),
             deb_build_profiles: non_empty(deb_build_profiles),
             max_log_bytes: DEFAULT_MAX_LOG_BYTES,
+            release_suffix: None,
         }
     }
 }

@@ -154,6 +154,7 @@ fn settings(drv: &Derivation) -> Result<(BuildSettings, BuildKind), BuildError> 
             .map_err(|_| BuildError::Invalid("bad CRYO_UMASK".into()))?,
         deb_build_options: opt("DEB_BUILD_OPTIONS"),
         deb_build_profiles: opt("DEB_BUILD_PROFILES"),
+        release_suffix: opt("CRYO_RELEASE_SUFFIX"),
         ..BuildSettings::default()
     };
     let kind = match env("CRYO_BUILD_KIND").as_str() {

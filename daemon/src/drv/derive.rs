@@ -153,7 +153,16 @@ pub fn derive(
     session: &Session,
 ) -> Result<(Derivation, Closure, Resolved), DrvError> {
     let universe = st.universes.get(st, snap, arch)?;
-    derive_in(st, snap, &universe, pc, src, arch, build, session)
+    derive_in(st, snap, &universe, pc, src, arch, build, None, session)
+}
+
+/// OBS's release counters of a package in a project: `<CI_CNT>` (commits) and `<B_CNT>`
+/// (rebuilds). With a `Cryo-ReleasePattern`, the rendered suffix becomes a derivation
+/// input (`CRYO_RELEASE_SUFFIX`): the counters are explicit inputs, builds stay pure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReleaseCounters {
+    pub ci_cnt: u64,
+    pub b_cnt: u64,
 }
 
 /// [`derive`] against a given universe (e.g. a snapshot plus packages built by projects).
@@ -166,6 +175,7 @@ pub fn derive_in(
     src: &ResolvedSource,
     arch: &str,
     build: &str,
+    counters: Option<ReleaseCounters>,
     session: &Session,
 ) -> Result<(Derivation, Closure, Resolved), DrvError> {
     let mut req = ResolveRequest::new(&src.package, &pc.conf);
@@ -219,7 +229,13 @@ pub fn derive_in(
             files: src.files.clone(),
         },
         closure: entries,
-        env: environment(&pc.conf, src, build),
+        env: {
+            let mut env = environment(&pc.conf, src, build);
+            if let (Some(p), Some(c)) = (&pc.conf.cryo().release_pattern, counters) {
+                env.insert("CRYO_RELEASE_SUFFIX".into(), p.render(c.ci_cnt, c.b_cnt));
+            }
+            env
+        },
     };
     let mut refs: Vec<B3Digest> = src.files.values().copied().collect();
     refs.push(pc.normalized);

@@ -4,11 +4,13 @@
 //! an explicit status plus a JSON `{code, message}` body; internal details are logged,
 //! and messages stay useful (they name the digest, path or field at fault).
 
+mod auth;
 mod build;
 mod cachekeys;
 mod error;
 mod mirror;
 mod project;
+mod request;
 pub mod resolve;
 mod snapshot;
 mod status;
@@ -66,18 +68,32 @@ pub fn router(state: AppState) -> Router {
         .merge(verify::routes())
         .merge(cachekeys::routes())
         .merge(project::routes())
+        .merge(auth::routes())
+        .merge(request::routes())
         .merge(crate::publish::serve::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::middleware::identify,
+        ))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }
 
-/// What the TCP listener serves: only endpoints meant for other machines (status now;
-/// the binary cache and repositories later). Administration stays on the unix socket.
+/// What the TCP listener serves: the binary cache, published repositories, and the
+/// project, request, user and token API for clients with bearer tokens (every write
+/// needs one). Store, mirror and daemon administration stay on the unix socket.
 pub fn public_router(state: AppState) -> Router {
     Router::new()
         .merge(status::public_routes())
         .merge(crate::cache::serve::routes())
         .merge(crate::publish::serve::routes())
+        .merge(project::routes())
+        .merge(auth::routes())
+        .merge(request::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::middleware::identify,
+        ))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }

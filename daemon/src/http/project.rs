@@ -4,15 +4,16 @@
 use std::convert::Infallible;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::resolve::PrjconfText;
-use super::{ApiErr, Peer};
+use super::ApiErr;
+use crate::auth::Principal;
 use crate::drv::source::SourceSpec;
 use crate::project::model::{result_key, JobResult, Package, Project, ProjectName};
 use crate::project::ops::{self, CommitOutcome, CreateRequest, RepoRequest};
@@ -36,10 +37,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/projects/{name}/packages/{pkg}/log", get(log))
         .route("/api/v1/projects/{name}/results", get(results))
+        .route("/api/v1/projects/{name}/status", get(status))
         .route("/api/v1/projects/{name}/rebuild", post(rebuild))
         .route("/api/v1/projects/{name}/abort", post(abort))
         .route("/api/v1/projects/{name}/events", get(events))
         .route("/api/v1/projects/{name}/publish-flag", put(set_publish))
+        .route("/api/v1/projects/{name}/private", put(set_private))
         .route("/api/v1/projects/{name}/publish", post(publish))
         .route("/api/v1/projects/{name}/key", get(key))
 }
@@ -72,15 +75,44 @@ fn pname(s: &str) -> Result<ProjectName, ApiErr> {
     Ok(ProjectName::parse(s)?)
 }
 
-async fn list(State(st): State<AppState>) -> Result<Json<Vec<Project>>, ApiErr> {
-    Ok(Json(blocking(move || Ok(tables::projects(&st)?)).await?))
+async fn list(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+) -> Result<Json<Vec<Project>>, ApiErr> {
+    Ok(Json(
+        blocking(move || {
+            Ok(tables::projects(&st)?
+                .into_iter()
+                .filter(|p| crate::auth::require(&st, &who, p, crate::auth::Role::Reader).is_ok())
+                .collect())
+        })
+        .await?,
+    ))
 }
 
 async fn create(
     State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
     Json(req): Json<CreateRequest>,
 ) -> Result<Json<Project>, ApiErr> {
-    Ok(Json(blocking(move || Ok(ops::create(&st, &req)?)).await?))
+    Ok(Json(
+        blocking(move || {
+            let p = ops::create(&st, &req)?;
+            crate::auth::audit::record(
+                &st,
+                who.name(),
+                "project create",
+                Some(p.name.as_str()),
+                p.repositories
+                    .iter()
+                    .map(|r| format!("{} snapshot {}", r.name, r.snapshot))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            Ok(p)
+        })
+        .await?,
+    ))
 }
 
 /// One package in `project show`.
@@ -207,11 +239,11 @@ struct CommitBody {
 
 async fn add_package(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
+    Extension(who): Extension<Principal>,
     Path(name): Path<String>,
     Json(body): Json<CommitBody>,
 ) -> Result<Json<CommitOutcome>, ApiErr> {
-    let author = ops::user_name(peer.uid);
+    let author = who.name().to_string();
     Ok(Json(
         blocking(move || {
             let msg = if body.message.is_empty() {
@@ -235,11 +267,11 @@ async fn add_package(
 
 async fn commit(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
+    Extension(who): Extension<Principal>,
     Path((name, pkg)): Path<(String, String)>,
     Json(body): Json<CommitBody>,
 ) -> Result<Json<CommitOutcome>, ApiErr> {
-    let author = ops::user_name(peer.uid);
+    let author = who.name().to_string();
     Ok(Json(
         blocking(move || {
             Ok(ops::commit(
@@ -536,4 +568,37 @@ async fn key(State(st): State<AppState>, Path(name): Path<String>) -> Result<Res
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, "application/pgp-keys")], text).into_response())
+}
+
+/// Scheduler-side state of a project that is not in its result rows.
+async fn status(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiErr> {
+    let p = pname(&name)?;
+    Ok(Json(serde_json::json!({
+        "project": name,
+        "publish_pending": st.scheduler.publish_pending(&p),
+    })))
+}
+
+#[derive(Deserialize)]
+struct PrivateFlag {
+    private: bool,
+}
+
+async fn set_private(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Json(body): Json<PrivateFlag>,
+) -> Result<Json<Project>, ApiErr> {
+    Ok(Json(
+        blocking(move || {
+            let mut p = ops::get(&st, &name)?;
+            p.private = body.private;
+            tables::put_project(&st, &p)?;
+            Ok(p)
+        })
+        .await?,
+    ))
 }

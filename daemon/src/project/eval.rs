@@ -168,6 +168,10 @@ pub fn evaluate(
         let mut srcs = BTreeMap::new();
         let mut bad: BTreeMap<String, String> = BTreeMap::new();
         let mut revs: BTreeMap<String, u32> = BTreeMap::new();
+        let rebuilds: BTreeMap<String, u32> = packages
+            .iter()
+            .map(|p| (p.name.clone(), p.rebuilds))
+            .collect();
         for p in &packages {
             let Some(rev) = p.latest() else { continue };
             revs.insert(p.name.clone(), rev.rev);
@@ -327,7 +331,21 @@ pub fn evaluate(
                     .universes
                     .get_with(st, &snap, arch, &extras)
                     .and_then(|u| {
-                        derive::derive_in(st, &snap, &u, &pc, src, arch, "full", &session)
+                        let counters = derive::ReleaseCounters {
+                            ci_cnt: u64::from(revs.get(name.as_str()).copied().unwrap_or(0)),
+                            b_cnt: u64::from(rebuilds.get(name.as_str()).copied().unwrap_or(0)),
+                        };
+                        derive::derive_in(
+                            st,
+                            &snap,
+                            &u,
+                            &pc,
+                            src,
+                            arch,
+                            "full",
+                            Some(counters),
+                            &session,
+                        )
                     });
                 let r = match derived {
                     Err(DrvError::Unresolvable(m)) | Err(DrvError::Invalid(m)) => {

@@ -99,6 +99,12 @@ pub struct Project {
     #[serde(default)]
     pub publish: bool,
     pub created: i64,
+    /// Reading needs a role (else the project is public).
+    #[serde(default)]
+    pub private: bool,
+    /// OBS roles given to users and `@groups`.
+    #[serde(default)]
+    pub roles: Vec<crate::auth::RoleGrant>,
 }
 
 /// One source revision of a package: an exact source package in the store.

@@ -43,6 +43,8 @@ pub struct CreateRequest {
     pub description: String,
     #[serde(default)]
     pub publish: bool,
+    #[serde(default)]
+    pub private: bool,
     #[serde(flatten)]
     pub repo: RepoRequest,
 }
@@ -161,6 +163,8 @@ pub fn create(st: &AppState, req: &CreateRequest) -> Result<Project, ProjectErro
         repositories: vec![repo],
         publish: req.publish,
         created: st.clock.now(),
+        private: req.private,
+        roles: Vec::new(),
     };
     tables::put_project(st, &p)?;
     st.scheduler.evaluate_now(st, &p.name);

@@ -117,6 +117,9 @@ pub struct Scheduler {
     seq: AtomicU64,
     last_project: Mutex<Option<ProjectName>>,
     workers: usize,
+    /// Projects with the publish flag whose results changed and whose automatic publish
+    /// has not run yet (`cryo wait` waits for it too).
+    pending_publish: Mutex<BTreeSet<ProjectName>>,
 }
 
 impl Scheduler {
@@ -130,6 +133,7 @@ impl Scheduler {
             seq: AtomicU64::new(0),
             last_project: Mutex::new(None),
             workers: workers.max(1),
+            pending_publish: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -141,6 +145,14 @@ impl Scheduler {
     pub fn mark_dirty(&self, project: &ProjectName) {
         self.dirty.lock().expect("dirty").insert(project.clone());
         self.wake.notify_one();
+    }
+
+    /// Whether an automatic publish of `project` is still to run.
+    pub fn publish_pending(&self, project: &ProjectName) -> bool {
+        self.pending_publish
+            .lock()
+            .expect("pending")
+            .contains(project)
     }
 
     /// The running build of a result row, if any.
@@ -228,7 +240,7 @@ impl Scheduler {
         project: &ProjectName,
         package: Option<&str>,
     ) -> Result<usize, ProjectError> {
-        self.update_rows(st, project, package, |r, run| {
+        let n = self.update_rows(st, project, package, |r, run| {
             if r.derivation.is_none() || r.state == State::Blocked || run.is_some() {
                 return false;
             }
@@ -236,7 +248,10 @@ impl Scheduler {
             r.force = true;
             r.reason = None;
             true
-        })
+        })?;
+        // A release pattern with <B_CNT> makes the rebuild a new derivation.
+        self.evaluate_now(st, project);
+        Ok(n)
     }
 
     /// `cryo abort`: kill running builds, drop scheduled ones.
@@ -246,9 +261,11 @@ impl Scheduler {
         project: &ProjectName,
         package: Option<&str>,
     ) -> Result<usize, ProjectError> {
-        self.update_rows(st, project, package, |r, run| match (r.state, run) {
+        let killed = std::sync::atomic::AtomicUsize::new(0);
+        let n = self.update_rows(st, project, package, |r, run| match (r.state, run) {
             (State::Building, Some(run)) => {
                 run.abort();
+                killed.fetch_add(1, Ordering::SeqCst);
                 false
             }
             (State::Scheduled, _) => {
@@ -257,7 +274,10 @@ impl Scheduler {
                 true
             }
             _ => false,
-        })
+        })?;
+        // Dependents of aborted rows are no longer blocked: they become unresolvable.
+        self.evaluate_now(st, project);
+        Ok(n + killed.load(Ordering::SeqCst))
     }
 
     /// Start the dispatcher (after recovering rows a killed daemon left `building`).
@@ -457,6 +477,12 @@ impl Scheduler {
                     r.reason = Some(crate::build::chain(&e));
                 }
             }
+            if tables::project(st, &r.project)?.is_some_and(|p| p.publish) {
+                self.pending_publish
+                    .lock()
+                    .expect("pending")
+                    .insert(r.project.clone());
+            }
             tracing::info!(project = %r.project, package = %r.package, state = r.state.as_str(), "build finished");
             self.write(st, vec![r], &[])?;
             Ok(())
@@ -481,6 +507,10 @@ impl Scheduler {
             Ok(()) => {
                 self.wake.notify_one();
                 crate::publish::generation::auto_publish(st, project);
+                self.pending_publish
+                    .lock()
+                    .expect("pending")
+                    .remove(project);
             }
             Err(e) => {
                 tracing::warn!(%project, error = %e, "evaluation failed");

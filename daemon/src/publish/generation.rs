@@ -162,15 +162,16 @@ pub fn publish_repo(
     }
     // The same content is kept in another generation (e.g. after a rollback): switch to
     // it instead of signing a copy.
-    if let Some(g) = publication
+    let kept = publication
         .generations
         .iter()
         .rev()
         .find(|g| g.content == Some(ins.content))
-    {
-        publication.current = Some(g.number);
+        .map(|g| g.number);
+    if let Some(n) = kept {
+        publication.switch_to(n, st.clock.now());
         manifest::put(st, &p.name, &repo.name, &publication)?;
-        tracing::info!(project = %p.name, repository = %repo.name, generation = g.number, "switched to a kept generation");
+        tracing::info!(project = %p.name, repository = %repo.name, generation = n, "switched to a kept generation");
         return Ok(outcome(&publication, false));
     }
     let mut spec = RepoSpec::new(
@@ -267,7 +268,7 @@ pub fn publish_repo(
         sources: ins.sources.len(),
         content: Some(ins.content),
     });
-    publication.current = Some(n);
+    publication.switch_to(n, st.clock.now());
     let mut dropped = Vec::new();
     while publication.generations.len() > KEEP_GENERATIONS {
         dropped.push(publication.generations.remove(0).number);
@@ -332,7 +333,7 @@ pub fn rollback(
                 ))
             })?
             .clone();
-        publication.current = Some(prev.number);
+        publication.switch_to(prev.number, st.clock.now());
         manifest::put(st, &p.name, &r.name, &publication)?;
         tracing::info!(project = %p.name, repository = %r.name, generation = prev.number, "rolled back");
         out.push(PublishOutcome {

@@ -47,8 +47,7 @@ pub fn load_or_create(st: &AppState, project: &ProjectName) -> Result<SigningKey
     let dir = p.parent().expect("key path has a parent");
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io(dir))?;
-    let key = SigningKey::generate(&format!("cryo project {project}"), st.clock.now())
-        .map_err(|e| key_err(&p, e))?;
+    let key = SigningKey::generate(project.as_str(), st.clock.now()).map_err(|e| key_err(&p, e))?;
     let text = key.to_armored_secret().map_err(|e| key_err(&p, e))?;
     // Written to a temp file (0600 from the start) and renamed: never a partial key.
     let tmp = dir.join(format!(".{project}.asc.tmp-{}", std::process::id()));

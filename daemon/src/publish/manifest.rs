@@ -51,9 +51,20 @@ pub struct Publication {
     pub current: Option<u64>,
     /// Kept generations, oldest first.
     pub generations: Vec<Generation>,
+    /// When `current` was last switched (unix seconds, strictly increasing): the
+    /// `Last-Modified` of every file served, so `If-Modified-Since` never hides a switch
+    /// (not even a rollback to an older generation).
+    #[serde(default)]
+    pub switched: i64,
 }
 
 impl Publication {
+    /// Make generation `n` current.
+    pub fn switch_to(&mut self, n: u64, now: i64) {
+        self.current = Some(n);
+        self.switched = now.max(self.switched + 1);
+    }
+
     pub fn current_generation(&self) -> Option<&Generation> {
         let c = self.current?;
         self.generations.iter().find(|g| g.number == c)

@@ -45,7 +45,7 @@ fn lookup(st: &AppState, project: &str, repo: &str, path: &str) -> Result<(Entry
     let publication = manifest::get(st, &pn, repo).map_err(|e| ApiErr::internal(e.to_string()))?;
     let missing = || ApiErr::not_found(format!("/repos/{project}/{repo}/{path}: no such file"));
     let cur = publication.current_generation().ok_or_else(missing)?;
-    let mut order = vec![cur.clone()];
+    let mut order = vec![(cur.clone(), publication.switched)];
     if path.contains("/by-hash/") {
         order.extend(
             publication
@@ -53,16 +53,16 @@ fn lookup(st: &AppState, project: &str, repo: &str, path: &str) -> Result<(Entry
                 .iter()
                 .rev()
                 .filter(|g| g.number != cur.number)
-                .cloned(),
+                .map(|g| (g.clone(), g.created)),
         );
     }
-    for g in order {
+    for (g, modified) in order {
         let m = st
             .publish_manifests
             .get(st, &g.manifest)
             .map_err(|e| ApiErr::internal(e.to_string()))?;
         if let Some(e) = m.files.get(path) {
-            return Ok((e.clone(), g.created));
+            return Ok((e.clone(), modified));
         }
     }
     Err(missing())

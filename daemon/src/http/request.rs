@@ -1,0 +1,154 @@
+//! `/api/v1/requests…`: submit, list, show (with the build comparison), accept, decline,
+//! revoke, review. Permissions are checked in `crate::request`.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::ApiErr;
+use crate::auth::{require, Principal, Role};
+use crate::project::ops;
+use crate::request::{self, Comparison, ReqState, Request};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/requests", get(list).post(submit))
+        .route("/api/v1/requests/{id}", get(show))
+        .route("/api/v1/requests/{id}/{action}", post(act))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiErr> + Send + 'static,
+) -> Result<T, ApiErr> {
+    tokio::task::spawn_blocking(f).await?
+}
+
+#[derive(Deserialize)]
+struct Submit {
+    source_project: String,
+    package: String,
+    target_project: String,
+    #[serde(default)]
+    message: String,
+}
+
+async fn submit(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Json(b): Json<Submit>,
+) -> Result<Json<Request>, ApiErr> {
+    Ok(Json(
+        blocking(move || {
+            request::submit(
+                &st,
+                &who,
+                &b.source_project,
+                &b.package,
+                &b.target_project,
+                &b.message,
+            )
+        })
+        .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    project: Option<String>,
+    state: Option<String>,
+}
+
+/// Requests the caller may read (both projects readable).
+fn readable(st: &AppState, who: &Principal, r: &Request) -> bool {
+    [&r.source_project, &r.target_project]
+        .iter()
+        .all(|p| ops::get(st, p).is_ok_and(|p| require(st, who, &p, Role::Reader).is_ok()))
+}
+
+async fn list(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<Request>>, ApiErr> {
+    Ok(Json(
+        blocking(move || {
+            let state = q.state.as_deref().map(ReqState::parse).transpose()?;
+            Ok(request::list(&st)?
+                .into_iter()
+                .filter(|r| {
+                    q.project
+                        .as_ref()
+                        .is_none_or(|p| *p == r.source_project || *p == r.target_project)
+                })
+                .filter(|r| state.is_none_or(|s| s == r.state))
+                .filter(|r| readable(&st, &who, r))
+                .collect())
+        })
+        .await?,
+    ))
+}
+
+#[derive(Serialize)]
+struct Shown {
+    #[serde(flatten)]
+    request: Request,
+    comparison: Vec<Comparison>,
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<u64>,
+) -> Result<Json<Shown>, ApiErr> {
+    Ok(Json(
+        blocking(move || {
+            let mut r = request::get(&st, id)?;
+            if !readable(&st, &who, &r) {
+                return Err(crate::auth::forbidden(format!(
+                    "{} may not read request {id}",
+                    who.name()
+                )));
+            }
+            let comparison = request::compare(&st, &mut r)?;
+            Ok(Shown {
+                request: r,
+                comparison,
+            })
+        })
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct Act {
+    #[serde(default)]
+    message: String,
+    /// For `review`: accept (true) or decline.
+    #[serde(default)]
+    accept: Option<bool>,
+}
+
+async fn act(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path((id, action)): Path<(u64, String)>,
+    Json(b): Json<Act>,
+) -> Result<Json<Request>, ApiErr> {
+    Ok(Json(
+        blocking(move || match action.as_str() {
+            "review" => {
+                let accept = b
+                    .accept
+                    .ok_or_else(|| ApiErr::bad_request("review needs accept: true|false"))?;
+                request::review(&st, &who, id, accept, &b.message)
+            }
+            "accept" | "decline" | "revoke" => request::decide(&st, &who, id, &action, &b.message),
+            other => Err(ApiErr::not_found(format!(
+                "no request action {other:?}: accept, decline, revoke, review"
+            ))),
+        })
+        .await?,
+    ))
+}
