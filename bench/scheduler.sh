@@ -10,7 +10,8 @@
 # Per-add latencies (first vs last 20) and the dispatch gap of phase A (a build finishes
 # → the next one starts, from the daemon log) show whether the cost grows with N.
 # Usage: bench/scheduler.sh [N]   (N default 200; root; release binaries;
-#        CRYOD_WORKERS default 2; CRYO_BIN=DIR skips `cargo build` and uses DIR/cryo)
+#        CRYOD_WORKERS default 2; CRYO_BIN=DIR skips `cargo build` and uses DIR/cryo;
+#        SCHED_KEEP=DIR keeps the raw timings, results and daemon log there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-200}
@@ -27,7 +28,15 @@ fi
 work=$(mktemp -d)
 chmod 0755 "$work"   # build sandboxes (mapped ids) must traverse to the state dir
 export CRYO_STATE=$work/state CRYOD_NOW=1795564800 CRYOD_WORKERS=$workers
-trap '$bin/cryo daemon stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+cleanup() {
+  "$bin/cryo" daemon stop >/dev/null 2>&1 || true
+  if [ -n "${SCHED_KEEP:-}" ]; then  # raw data for a closer look
+    mkdir -p "$SCHED_KEEP"
+    cp "$work"/*.adds "$work"/*.json "$work"/*.t "$work/state/cryod.log" "$SCHED_KEEP/" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 now() { date +%s.%N; }
 cryo() { "$bin/cryo" "$@"; }
 
@@ -76,6 +85,20 @@ EOF
 names=()
 for i in $(seq 1 "$n"); do names+=("$(printf 'cryobench-%04d' "$i")"); done
 for p in cryobench-warmup "${names[@]}"; do make_tree "$p"; done
+
+# The client packs each tree with dpkg-source -b before uploading: its cost is in every
+# add's latency but is not the scheduler's.
+mkdir "$work/pack"
+(
+  cd "$work/pack"
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    a=$(now)
+    SOURCE_DATE_EPOCH=1672653600 dpkg-source -b "$work/src/cryobench-warmup" >/dev/null 2>&1
+    b=$(now)
+    echo "$a $b"
+    rm -f ./*
+  done
+) >"$work/pack.t"
 
 cryo mirror add bookworm "file://$mirror/debian" --suite bookworm --keyring "$keyring" >/dev/null
 cryo mirror add security "file://$mirror/debian-security" --suite bookworm-security --keyring "$keyring" >/dev/null
@@ -130,6 +153,14 @@ def adds(p):
 def mean(xs):
     return sum(xs) / len(xs) if xs else float("nan")
 
+def fit(ys):
+    """Least squares y = a + b·i, i = packages already in the project; returns (a, b)."""
+    xs = range(len(ys))
+    mx, my = mean(xs), mean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.0
+    return my - b * mx, b
+
 cold, cached = rows("bench-cold"), rows("bench-cached")
 assert len(cold) == n and len(cached) == n, (len(cold), len(cached))
 assert all(r["state"] == "succeeded" for r in cold.values()), "cold rows not all succeeded"
@@ -179,8 +210,12 @@ for f in sorted(finished.values()):
 print(f"N = {n} packages, {workers} workers\n")
 print("| measure | value |\n|---|---|")
 print(f"| warm-up (build root + 1 build), excluded | {wb - wa:.1f} s (root prepared in {root_secs or float('nan'):.1f} s, row {warm_row['duration_secs']:.1f} s) |")
+pack = [float(b) - float(a) for a, b in (l.split() for l in open(f"{work}/pack.t"))]
+print(f"| client-side `dpkg-source -b` of one tree (part of every add, not the scheduler's) | {mean(pack) * 1000:.0f} ms |")
 print(f"| A: {n} adds (commit throughput) | {A['adds']:.1f} s ({n / A['adds']:.1f} commits/s) |")
 print(f"| A: add latency, first {k} / last {k} | {mean(A['lat'][:k])*1000:.0f} / {mean(A['lat'][-k:])*1000:.0f} ms |")
+a0, a1 = fit(A['lat'])
+print(f"| A: add latency fit (i = packages already in the project) | {a0*1000:.0f} ms + {a1*1000:.2f} ms × i |")
 print(f"| A: T_A (first add → wait returns) | {A['t']:.1f} s (after the last add: {A['wait']:.1f} s) |")
 print(f"| A: D = sum of duration_secs | {D:.1f} s (per build: mean {mean(durs):.2f} s; first {k} {mean(durs[:k]):.2f} s, last {k} {mean(durs[-k:]):.2f} s) |")
 print(f"| A: overhead per package (T_A − D/{workers}) / N | {(A['t'] - D / workers) / n * 1000:.0f} ms |")
@@ -188,6 +223,8 @@ if gaps:
     print(f"| A: dispatch gap (build finished → next started), first {k} / last {k} / mean | {mean(gaps[:k])*1000:.0f} / {mean(gaps[-k:])*1000:.0f} / {mean(gaps)*1000:.0f} ms |")
 print(f"| B: {n} adds, all cached | {B['adds']:.1f} s ({n / B['adds']:.1f} commits/s) |")
 print(f"| B: add latency, first {k} / last {k} | {mean(B['lat'][:k])*1000:.0f} / {mean(B['lat'][-k:])*1000:.0f} ms |")
+b0, b1 = fit(B['lat'])
+print(f"| B: add latency fit (i = packages already in the project) | {b0*1000:.0f} ms + {b1*1000:.2f} ms × i |")
 print(f"| B: T_B (first add → wait returns) | {B['t']:.1f} s |")
 print(f"| B: T_B / N (commit → cached result) | {B['t'] / n * 1000:.0f} ms |")
 EOF

@@ -49,6 +49,10 @@ pub struct RawConfig {
     pub cache_priority: Option<u32>,
     /// Binary caches asked before building (TOML only).
     pub substituters: Option<Vec<SubstituterConfig>>,
+    /// Mode of the unix socket, octal (default `0600`: only the daemon's user). `0666`
+    /// lets other local users connect; they act as the cryo user that lists their uid
+    /// (`cryo user add NAME --uid N`) or as anonymous readers (TOML only).
+    pub socket_mode: Option<String>,
 }
 
 /// One substituter: its base URL and the public keys (`NAME:BASE64`) trusted to sign
@@ -71,6 +75,8 @@ pub struct Config {
     pub cache_name: String,
     pub cache_priority: u32,
     pub substituters: Vec<SubstituterConfig>,
+    /// Permission bits of the unix socket.
+    pub socket_mode: u32,
     /// The file the first layer came from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -140,6 +146,7 @@ impl RawConfig {
             cache_name: over.cache_name.or(self.cache_name),
             cache_priority: over.cache_priority.or(self.cache_priority),
             substituters: over.substituters.or(self.substituters),
+            socket_mode: over.socket_mode.or(self.socket_mode),
         }
     }
 
@@ -174,6 +181,21 @@ impl RawConfig {
                 message: "at least one worker is needed".into(),
             });
         }
+        let socket_mode = match &self.socket_mode {
+            None => 0o600,
+            Some(m) => match u32::from_str_radix(m.trim_start_matches("0o"), 8) {
+                Ok(v) if v <= 0o777 && v & 0o600 == 0o600 => v,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "socket_mode",
+                        value: m.clone(),
+                        message:
+                            "an octal mode like \"0660\" that keeps 0600 for the daemon's user"
+                                .into(),
+                    })
+                }
+            },
+        };
         let substituters = self.substituters.unwrap_or_default();
         for s in &substituters {
             if !(s.url.starts_with("http://") || s.url.starts_with("https://")) {
@@ -197,6 +219,7 @@ impl RawConfig {
             socket,
             listen,
             workers,
+            socket_mode,
             log: self.log.unwrap_or_else(|| "info".into()),
             cache_name: self.cache_name.unwrap_or_else(|| "cryo".into()),
             cache_priority: self.cache_priority.unwrap_or(40),

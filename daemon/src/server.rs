@@ -84,7 +84,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         addr: sock.display().to_string(),
         source,
     })?;
-    fs::set_permissions(&sock, fs::Permissions::from_mode(0o600)).map_err(io_state(&sock))?;
+    fs::set_permissions(&sock, fs::Permissions::from_mode(config.socket_mode))
+        .map_err(io_state(&sock))?;
 
     let build_dir = crate::build::roots::choose_build_dir(&state_dir);
     crate::build::roots::sweep(&build_dir);

@@ -419,7 +419,21 @@ pub fn check(st: &AppState, id: &B3Digest, vary: &[String]) -> Result<VerifyOutc
             binaries,
         });
     }
-    let report = Report::new(sources);
+    store_report(
+        st,
+        Report::new(sources),
+        drv.snapshot.to_hex(),
+        vec![format!("check {id}")],
+    )
+}
+
+/// Store a report (rooted as `report/<id>`, listed by `cryo report list`).
+fn store_report(
+    st: &AppState,
+    report: Report,
+    snapshot: String,
+    sources: Vec<String>,
+) -> Result<VerifyOutcome, String> {
     let json = cryo_compare::report::render_json(&report);
     let stored = st
         .store
@@ -435,8 +449,8 @@ pub fn check(st: &AppState, id: &B3Digest, vary: &[String]) -> Result<VerifyOutc
         &ReportInfo {
             id: stored.digest,
             created: st.clock.now(),
-            snapshot: drv.snapshot.to_hex(),
-            sources: vec![format!("check {id}")],
+            snapshot,
+            sources,
             summary: summary.total.line(),
             exit_code: code,
         },
@@ -484,31 +498,5 @@ pub fn compare_builds(
         version: version.to_string(),
         binaries,
     }]);
-    let json = cryo_compare::report::render_json(&report);
-    let stored = st
-        .store
-        .put_bytes(json.as_bytes(), ObjectKind::Record, &[], None)
-        .map_err(|e| e.to_string())?;
-    st.store
-        .add_root(&format!("report/{}", stored.digest), &stored.digest)
-        .map_err(|e| e.to_string())?;
-    let code = exit_code(&report);
-    let summary = report.summary();
-    save(
-        st,
-        &ReportInfo {
-            id: stored.digest,
-            created: st.clock.now(),
-            snapshot: snapshot.to_string(),
-            sources: vec![title.to_string()],
-            summary: summary.total.line(),
-            exit_code: code,
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(VerifyOutcome {
-        report: stored.digest,
-        exit_code: code,
-        summary,
-    })
+    store_report(st, report, snapshot.to_string(), vec![title.to_string()])
 }

@@ -73,3 +73,35 @@ fn invalid_config_is_refused_with_the_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("listen"));
 }
+
+#[test]
+fn socket_mode_is_octal_and_keeps_the_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |mode: &str| {
+        let cfg = dir.path().join("m.toml");
+        std::fs::write(&cfg, format!("socket_mode = \"{mode}\"\n")).unwrap();
+        cryod()
+            .args(["--check-config", "--config"])
+            .arg(&cfg)
+            .arg("--state")
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let ok = check("0660");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(v["socket_mode"], 0o660);
+    for bad in ["0400", "999", "rw-rw----"] {
+        let o = check(bad);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("socket_mode"),
+            "{bad}"
+        );
+    }
+}

@@ -418,3 +418,39 @@ pub fn output_text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// `file://` URL of a local path.
+pub fn file_url(p: &Path) -> String {
+    format!("file://{}", p.canonicalize().unwrap().display())
+}
+
+impl Daemon {
+    /// Register the fixture's archives as mirrors `bookworm` and `security`.
+    pub fn add_fixture_mirrors(&self) {
+        let m = fixture_mirror();
+        for (name, dir, suite) in [
+            ("bookworm", "debian", "bookworm"),
+            ("security", "debian-security", "bookworm-security"),
+        ] {
+            self.ok(&[
+                "mirror",
+                "add",
+                name,
+                &file_url(&m.join(dir)),
+                "--suite",
+                suite,
+                "--keyring",
+                keyring().to_str().unwrap(),
+            ]);
+        }
+    }
+
+    /// Register both fixture archives and sync them into one snapshot; its id.
+    pub fn fixture_snapshot(&self) -> String {
+        self.add_fixture_mirrors();
+        self.json(&["mirror", "sync", "bookworm", "security"])["snapshot"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}

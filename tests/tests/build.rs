@@ -120,6 +120,55 @@ fn build_base_files_identical_cached_rebuild_and_failure() {
     let log = d.ok(&["log", &drv]);
     assert!(log.contains("dpkg-buildpackage"), "{log}");
 
+    // --check: rebuild with deliberate variations (as reprotest does) and compare each
+    // .deb with the recorded one; one section per variation in the stored report.
+    let o = d.cryo(&[
+        "--json",
+        "build",
+        "--check",
+        &drv,
+        "--vary",
+        "umask,hostname,build-path",
+    ]);
+    let check: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let code = o.status.code();
+    assert!(code == Some(0) || code == Some(1), "{check}");
+    let report: serde_json::Value = serde_json::from_str(&d.ok(&[
+        "report",
+        "show",
+        check["report"].as_str().unwrap(),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let sections: Vec<&str> = report["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            "base-files [vary umask]",
+            "base-files [vary hostname]",
+            "base-files [vary build-path]"
+        ],
+        "{report}"
+    );
+    for s in report["sources"].as_array().unwrap() {
+        let b = &s["binaries"][0];
+        assert_eq!(b["package"], "base-files", "{s}");
+        let class = b["classification"]["kind"].as_str().unwrap_or("");
+        assert!(
+            !class.is_empty() && class != "build-failed" && class != "inconclusive",
+            "{s}"
+        );
+    }
+    let bad = d.cryo(&["build", "--check", &drv, "--vary", "moon-phase"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("hostname"));
+
     // A failing build: status, exit 1, the log tail, no outputs; the daemon survives.
     let src = tempfile::tempdir().unwrap();
     let tree = src.path().join("broken");

@@ -2,34 +2,7 @@
 
 use std::process::Command;
 
-use cryo_tests::{fixture_mirror, free_port, keyring, Daemon, HttpServer};
-
-fn file_url(p: &std::path::Path) -> String {
-    format!("file://{}", p.canonicalize().unwrap().display())
-}
-
-fn snapshot(d: &Daemon) -> String {
-    let m = fixture_mirror();
-    for (name, dir, suite) in [
-        ("bookworm", "debian", "bookworm"),
-        ("security", "debian-security", "bookworm-security"),
-    ] {
-        d.ok(&[
-            "mirror",
-            "add",
-            name,
-            &file_url(&m.join(dir)),
-            "--suite",
-            suite,
-            "--keyring",
-            keyring().to_str().unwrap(),
-        ]);
-    }
-    d.json(&["mirror", "sync", "bookworm", "security"])["snapshot"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
+use cryo_tests::{fixture_mirror, free_port, Daemon, HttpServer};
 
 fn build(d: &Daemon, snap: &str) -> serde_json::Value {
     let pc = fixture_mirror().join("debian-12.prjconf");
@@ -59,7 +32,7 @@ fn substitute_from_a_trusted_cache_and_refuse_bad_ones() {
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&secret).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
-    let snap = snapshot(&a);
+    let snap = a.fixture_snapshot();
     let built = build(&a, &snap);
     assert_eq!(built["status"], "built");
     let drv = built["derivation"].as_str().unwrap().to_string();
@@ -109,7 +82,7 @@ fn substitute_from_a_trusted_cache_and_refuse_bad_ones() {
     // B trusts A: gets the outputs without building.
     let trusting = format!("[[substituters]]\nurl = \"{base}\"\ntrusted_keys = [\"{key}\"]\n");
     let b = Daemon::start_with(&[NOW], &[], Some(&trusting));
-    assert_eq!(snapshot(&b), snap);
+    assert_eq!(b.fixture_snapshot(), snap);
     let got = build(&b, &snap);
     assert_eq!(got["status"], "substituted", "{got}");
     assert_eq!(got["derivation"], drv.as_str());
@@ -136,7 +109,7 @@ fn substitute_from_a_trusted_cache_and_refuse_bad_ones() {
         proxy.port
     );
     let c = Daemon::start_with(&[NOW], &[], Some(&cfg));
-    snapshot(&c);
+    c.fixture_snapshot();
     let own = build(&c, &snap);
     assert_eq!(own["status"], "built", "{own}");
     assert_eq!(

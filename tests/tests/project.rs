@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cryo_tests::{fixture_mirror, keyring, Daemon};
+use cryo_tests::{fixture_mirror, Daemon};
 use serde_json::Value;
 
 /// The tests share build roots (see `shared_build_dir`); run them one after the other
@@ -16,34 +16,6 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn file_url(p: &Path) -> String {
-    format!("file://{}", p.canonicalize().unwrap().display())
-}
-
-/// Register and sync the fixture mirrors; returns the snapshot id.
-fn snapshot(d: &Daemon) -> String {
-    let m = fixture_mirror();
-    for (name, dir, suite) in [
-        ("bookworm", "debian", "bookworm"),
-        ("security", "debian-security", "bookworm-security"),
-    ] {
-        d.ok(&[
-            "mirror",
-            "add",
-            name,
-            &file_url(&m.join(dir)),
-            "--suite",
-            suite,
-            "--keyring",
-            keyring().to_str().unwrap(),
-        ]);
-    }
-    d.json(&["mirror", "sync", "bookworm", "security"])["snapshot"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 fn prjconf() -> String {
@@ -145,7 +117,7 @@ fn app_tree(dir: &Path) {
 fn fixture_packages_build_in_parallel_and_identical_commits_schedule_nothing() {
     let _serial = serial();
     let d = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800"), ("CRYOD_WORKERS", "2")]);
-    let snap = snapshot(&d);
+    let snap = d.fixture_snapshot();
     let p = "eol:12:staging";
     d.ok(&[
         "project",
@@ -206,7 +178,7 @@ fn fixture_packages_build_in_parallel_and_identical_commits_schedule_nothing() {
 fn local_dependencies_build_first_and_cascade_only_on_changed_inputs() {
     let _serial = serial();
     let d = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800"), ("CRYOD_WORKERS", "2")]);
-    let snap = snapshot(&d);
+    let snap = d.fixture_snapshot();
     let p = "eol:12:local";
     d.ok(&[
         "project",
@@ -352,7 +324,7 @@ fn local_dependencies_build_first_and_cascade_only_on_changed_inputs() {
 fn kill_9_during_a_build_and_a_commit_loses_nothing() {
     let _serial = serial();
     let mut d = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800"), ("CRYOD_WORKERS", "2")]);
-    let snap = snapshot(&d);
+    let snap = d.fixture_snapshot();
     let p = "eol:12:crash";
     d.ok(&[
         "project",

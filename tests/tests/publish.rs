@@ -8,12 +8,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use cryo_tests::{fixture_mirror, free_port, keyring, output_text, Apt, Daemon, HttpServer};
+use cryo_tests::{fixture_mirror, free_port, output_text, Apt, Daemon, HttpServer};
 use sha2::{Digest, Sha256};
-
-fn file_url(p: &Path) -> String {
-    format!("file://{}", p.canonicalize().unwrap().display())
-}
 
 /// A tiny native package built with debhelper (shares base-files' build root).
 fn tree(dir: &Path, version: &str) {
@@ -99,25 +95,7 @@ fn published_repository_serves_real_apt_atomically() {
     let addr = format!("127.0.0.1:{port}");
     let d = Daemon::start_with(&[("CRYOD_NOW", "1795564800")], &["--listen", &addr], None);
     let m = fixture_mirror();
-    for (name, dir, suite) in [
-        ("bookworm", "debian", "bookworm"),
-        ("security", "debian-security", "bookworm-security"),
-    ] {
-        d.ok(&[
-            "mirror",
-            "add",
-            name,
-            &file_url(&m.join(dir)),
-            "--suite",
-            suite,
-            "--keyring",
-            keyring().to_str().unwrap(),
-        ]);
-    }
-    let snap = d.json(&["mirror", "sync", "bookworm", "security"])["snapshot"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let snap = d.fixture_snapshot();
     let p = "eol:12:prod";
     let prjconf = m.join("debian-12.prjconf");
     d.ok(&[

@@ -9,12 +9,8 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use cryo_tests::{fixture_mirror, free_port, keyring, output_text, Apt, Daemon};
+use cryo_tests::{file_url, fixture_mirror, free_port, keyring, output_text, Apt, Daemon};
 use serde_json::Value;
-
-fn file_url(p: &Path) -> String {
-    format!("file://{}", p.canonicalize().unwrap().display())
-}
 
 /// Run `cryo` as the holder of `token`.
 fn as_user(d: &Daemon, token: &str, args: &[&str]) -> Output {
@@ -92,25 +88,7 @@ fn staging_to_prod_security_patch_with_roles_requests_and_identical_binaries() {
         None,
     );
     let m = fixture_mirror();
-    for (name, dir, suite) in [
-        ("bookworm", "debian", "bookworm"),
-        ("security", "debian-security", "bookworm-security"),
-    ] {
-        d.ok(&[
-            "mirror",
-            "add",
-            name,
-            &file_url(&m.join(dir)),
-            "--suite",
-            suite,
-            "--keyring",
-            keyring().to_str().unwrap(),
-        ]);
-    }
-    let snap = d.json(&["mirror", "sync", "bookworm", "security"])["snapshot"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let snap = d.fixture_snapshot();
     let prjconf = m.join("debian-12.prjconf");
     let pc = prjconf.to_str().unwrap();
     let (staging, prod) = ("eol:12:staging", "eol:12:prod");

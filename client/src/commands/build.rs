@@ -33,8 +33,8 @@ pub struct BuildArgs {
     /// variation changes anything, 1 when one does, 2 on failures.
     #[arg(long, value_name = "DERIVATION", conflicts_with_all = ["snapshot", "prjconf", "source", "drv", "rebuild", "out"])]
     pub check: Option<String>,
-    /// Variations for --check, comma-separated: build-path, time, umask, locale (default
-    /// all).
+    /// Variations for --check, comma-separated: build-path, time, umask, locale,
+    /// hostname (default all).
     #[arg(long, value_delimiter = ',', requires = "check")]
     pub vary: Vec<String>,
     /// Architecture (Debian name; default: the daemon's).
@@ -80,12 +80,16 @@ pub async fn run_build(g: &Global, a: BuildArgs) -> Result<ExitCode> {
             })
         }
     };
-    let pb = output::spinner(g, "building");
-    let r: Result<Value> = conn.json(Method::POST, "/api/v1/build", Some(&body)).await;
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
-    let r = r?;
+    let r = if g.json {
+        let pb = output::spinner(g, "building");
+        let r: Result<Value> = conn.json(Method::POST, "/api/v1/build", Some(&body)).await;
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+        }
+        r?
+    } else {
+        build_streaming(&conn, body, a.rebuild).await?
+    };
     if let Some(dir) = &a.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for o in r["outputs"].as_array().into_iter().flatten() {
@@ -168,4 +172,47 @@ pub async fn run_log(g: &Global, drv: String) -> Result<ExitCode> {
     use std::io::Write;
     std::io::stdout().write_all(&bytes)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Build while streaming the build log to stderr: resolve first (to know the derivation),
+/// start the build, and follow `/api/v1/drv/<id>/log?follow=true` while it runs.
+async fn build_streaming(conn: &crate::conn::Conn, body: Value, rebuild: bool) -> Result<Value> {
+    use http_body_util::BodyExt;
+    use std::io::Write;
+    let id = match body["derivation"].as_str() {
+        Some(d) => d.to_string(),
+        None => {
+            let r: Value = conn
+                .json(Method::POST, "/api/v1/resolve", Some(&body))
+                .await?;
+            r["derivation"].as_str().unwrap_or_default().to_string()
+        }
+    };
+    let c2 = conn.clone();
+    let req = json!({"derivation": id, "rebuild": rebuild});
+    let mut task = tokio::spawn(async move {
+        c2.json::<Value>(Method::POST, "/api/v1/build", Some(&req))
+            .await
+    });
+    let path = format!("/api/v1/drv/{id}/log?follow=true");
+    loop {
+        tokio::select! {
+            r = &mut task => return r?,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+        }
+        let Ok(resp) = conn.request(Method::GET, &path, crate::conn::empty()).await else {
+            continue;
+        };
+        if !resp.status().is_success() {
+            continue; // not running (yet, or cached / substituted)
+        }
+        let mut b = resp.into_body();
+        let mut err = std::io::stderr();
+        while let Some(Ok(f)) = b.frame().await {
+            if let Some(d) = f.data_ref() {
+                let _ = err.write_all(d);
+            }
+        }
+        return task.await?;
+    }
 }

@@ -166,6 +166,9 @@ pub fn build_observed(
         job.landlock.extra_writable = vec![PathBuf::from(&parent)];
         job.limits.timeout = Some(s.timeout);
         job.limits.max_log_bytes = s.max_log_bytes;
+        if let Some(h) = &s.hostname {
+            job.hostname = h.clone();
+        }
         let out = job::run_observed(&job, helper, observer.clone())?;
         log.extend_from_slice(&out.log);
         Ok::<JobLog, SandboxError>(out)

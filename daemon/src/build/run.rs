@@ -335,11 +335,19 @@ pub enum Variation {
     Umask,
     /// `LANG`/`LC_ALL=C` instead of `C.UTF-8`.
     Locale,
+    /// Another hostname inside the sandbox (`cryo-varied-host` instead of `cryo-build`).
+    Hostname,
 }
 
 impl Variation {
     /// Every supported variation.
-    pub const ALL: [Variation; 4] = [Self::BuildPath, Self::Time, Self::Umask, Self::Locale];
+    pub const ALL: [Variation; 5] = [
+        Self::BuildPath,
+        Self::Time,
+        Self::Umask,
+        Self::Locale,
+        Self::Hostname,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -347,6 +355,7 @@ impl Variation {
             Self::Time => "time",
             Self::Umask => "umask",
             Self::Locale => "locale",
+            Self::Hostname => "hostname",
         }
     }
 
@@ -378,6 +387,7 @@ impl Variation {
             }
             Self::Umask => s.umask = 0o002,
             Self::Locale => s.locale = "C".into(),
+            Self::Hostname => s.hostname = Some("cryo-varied-host".into()),
         }
         Ok(())
     }

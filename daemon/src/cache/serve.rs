@@ -1,7 +1,7 @@
 //! The cache's HTTP side (served on `cryod --listen`): `GET /cache/info`,
 //! `GET /cache/drv/<id>`, `GET|HEAD /cache/blob/<blake3>` (zstd on the wire, Range).
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,111 @@ use crate::state::AppState;
 
 /// Largest blob served (it is compressed in memory so that ranges are stable).
 const MAX_SERVED: u64 = 1 << 30;
+
+/// Compressed bodies kept in memory, most recently used first, up to this many bytes:
+/// concurrent and repeated downloads of a blob share one compression (and one copy).
+const ENCODED_CACHE_BYTES: usize = 512 << 20;
+
+/// The serving side's memory: compressed bodies, the per-blob compression locks (one
+/// compression per blob at a time: 16 clients asking for the same blob wait for one), and
+/// the set of public blobs (build outputs), refreshed when a digest is not in it.
+/// A compressed body: digest, zstd bytes, content size.
+type Encoded = (B3Digest, std::sync::Arc<Vec<u8>>, u64);
+
+#[derive(Default)]
+struct BlobCache {
+    encoded: std::sync::Mutex<Vec<Encoded>>,
+    inflight:
+        std::sync::Mutex<std::collections::HashMap<B3Digest, std::sync::Arc<std::sync::Mutex<()>>>>,
+    public: std::sync::Mutex<std::collections::HashSet<B3Digest>>,
+}
+
+fn cache() -> &'static BlobCache {
+    static C: std::sync::OnceLock<BlobCache> = std::sync::OnceLock::new();
+    C.get_or_init(BlobCache::default)
+}
+
+impl BlobCache {
+    fn is_public(&self, st: &AppState, d: &B3Digest) -> Result<bool, ApiErr> {
+        if self.public.lock().expect("public").contains(d) {
+            return Ok(true);
+        }
+        // Only build outputs are public, not everything in the store. Realisations are
+        // immutable, so the set only grows: rescan when a digest is not known yet.
+        let set: std::collections::HashSet<B3Digest> = st
+            .store
+            .index()
+            .realisations()
+            .map_err(|e| ApiErr::internal(e.to_string()))?
+            .iter()
+            .flat_map(|r| r.outputs.values().map(|o| o.digest))
+            .collect();
+        let found = set.contains(d);
+        *self.public.lock().expect("public") = set;
+        Ok(found)
+    }
+
+    fn lookup(&self, d: &B3Digest) -> Option<(std::sync::Arc<Vec<u8>>, u64)> {
+        let mut e = self.encoded.lock().expect("encoded");
+        let i = e.iter().position(|(k, _, _)| k == d)?;
+        let item = e.remove(i);
+        let out = (item.1.clone(), item.2);
+        e.insert(0, item);
+        Some(out)
+    }
+
+    fn remember(&self, d: B3Digest, body: std::sync::Arc<Vec<u8>>, size: u64) {
+        let mut e = self.encoded.lock().expect("encoded");
+        e.retain(|(k, _, _)| *k != d);
+        e.insert(0, (d, body, size));
+        let mut total = 0;
+        e.retain(|(_, b, _)| {
+            total += b.len();
+            total <= ENCODED_CACHE_BYTES
+        });
+    }
+
+    /// The zstd body of `d` and its content size: from memory, or compressed once.
+    fn encoded(
+        &self,
+        st: &AppState,
+        d: &B3Digest,
+    ) -> Result<(std::sync::Arc<Vec<u8>>, u64), ApiErr> {
+        if let Some(hit) = self.lookup(d) {
+            return Ok(hit);
+        }
+        let lock = self
+            .inflight
+            .lock()
+            .expect("inflight")
+            .entry(*d)
+            .or_default()
+            .clone();
+        let _g = lock.lock().expect("blob lock");
+        if let Some(hit) = self.lookup(d) {
+            return Ok(hit);
+        }
+        let meta = st
+            .store
+            .meta(d)?
+            .ok_or_else(|| ApiErr::not_found(format!("blob {d} not found")))?;
+        if meta.size > MAX_SERVED {
+            return Err(ApiErr::bad_request(format!(
+                "blob {d} is larger than {MAX_SERVED} bytes"
+            )));
+        }
+        // Streamed from the store (verified while read) straight into the encoder.
+        let mut r = st.store.open_blob(d)?;
+        let mut enc = zstd::stream::Encoder::new(Vec::new(), 3)
+            .map_err(|e| ApiErr::internal(e.to_string()))?;
+        let size = std::io::copy(&mut r, &mut enc)
+            .map_err(|e| ApiErr::internal(format!("reading blob {d}: {e}")))?;
+        let body = std::sync::Arc::new(enc.finish().map_err(|e| ApiErr::internal(e.to_string()))?);
+        self.remember(*d, body.clone(), size);
+        self.inflight.lock().expect("inflight").remove(d);
+        Ok((body, size))
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -108,33 +213,14 @@ async fn blob(
     Path(d): Path<String>,
 ) -> Result<Response, ApiErr> {
     let d = digest(&d)?;
-    let (size, encoded) = tokio::task::spawn_blocking(move || -> Result<(u64, Vec<u8>), ApiErr> {
-        // Only build outputs are public, not everything in the store.
-        let public = st
-            .store
-            .index()
-            .realisations()
-            .map_err(|e| ApiErr::internal(e.to_string()))?
-            .iter()
-            .any(|r| r.outputs.values().any(|o| o.digest == d));
-        if !public {
+    let (encoded, size) = tokio::task::spawn_blocking(move || {
+        let c = cache();
+        if !c.is_public(&st, &d)? {
             return Err(ApiErr::not_found(format!(
                 "blob {d} is not a build output of this cache"
             )));
         }
-        let meta = st
-            .store
-            .meta(&d)?
-            .ok_or_else(|| ApiErr::not_found(format!("blob {d} not found")))?;
-        if meta.size > MAX_SERVED {
-            return Err(ApiErr::bad_request(format!(
-                "blob {d} is larger than {MAX_SERVED} bytes"
-            )));
-        }
-        let content = st.store.read(&d)?;
-        let encoded =
-            zstd::bulk::compress(&content, 3).map_err(|e| ApiErr::internal(e.to_string()))?;
-        Ok((content.len() as u64, encoded))
+        c.encoded(&st, &d)
     })
     .await??;
     let len = encoded.len() as u64;
@@ -146,12 +232,12 @@ async fn blob(
         .header("x-cryo-blake3", d.to_hex())
         .header("x-cryo-size", size.to_string());
     let (status, body) = match range(&headers, len) {
-        Ok(None) => (StatusCode::OK, encoded),
+        Ok(None) => (StatusCode::OK, Bytes::from_owner(ArcBody(encoded.clone()))),
         Ok(Some((a, b))) => {
             resp = resp.header(header::CONTENT_RANGE, format!("bytes {a}-{b}/{len}"));
             (
                 StatusCode::PARTIAL_CONTENT,
-                encoded[a as usize..=b as usize].to_vec(),
+                Bytes::copy_from_slice(&encoded[a as usize..=b as usize]),
             )
         }
         Err(()) => {
@@ -172,4 +258,13 @@ async fn blob(
         .header(header::CONTENT_LENGTH, body_len.to_string())
         .body(body)
         .map_err(|e| ApiErr::internal(e.to_string()))
+}
+
+/// A shared compressed body handed to the response without copying.
+struct ArcBody(std::sync::Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for ArcBody {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }

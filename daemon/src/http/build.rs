@@ -75,14 +75,43 @@ async fn build(
                 )))
             }
         }
-        Ok(run::realise(&st, &id, req.rebuild)?)
+        let live = st.scheduler.register_live(id);
+        let out = run::realise_observed(&st, &id, req.rebuild, Some(live.observer()));
+        st.scheduler.unregister_live(&live);
+        Ok(out?)
     })
     .await??;
     Ok(Json(out))
 }
 
-async fn log(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiErr> {
+#[derive(Deserialize)]
+struct LogQuery {
+    #[serde(default)]
+    follow: bool,
+}
+
+/// The latest build log of a derivation; with `follow=true`, the log of its running
+/// build, streamed to the end (404 `not_running` when none runs).
+async fn log(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<LogQuery>,
+) -> Result<Response, ApiErr> {
     let id = digest(&id)?;
+    if let Some(run) = st.scheduler.live(&id) {
+        let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+        if q.follow {
+            return Ok((text, crate::project::scheduler::follow_body(run)).into_response());
+        }
+        return Ok((text, run.log.read_from(0).0).into_response());
+    }
+    if q.follow {
+        return Err(ApiErr {
+            status: axum::http::StatusCode::NOT_FOUND,
+            code: "not_running",
+            message: format!("no build of {id} is running"),
+        });
+    }
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiErr> {
         let d = st
             .build_logs

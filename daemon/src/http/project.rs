@@ -41,8 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/projects/{name}/rebuild", post(rebuild))
         .route("/api/v1/projects/{name}/abort", post(abort))
         .route("/api/v1/projects/{name}/events", get(events))
-        .route("/api/v1/projects/{name}/publish-flag", put(set_publish))
-        .route("/api/v1/projects/{name}/private", put(set_private))
+        .route("/api/v1/projects/{name}/publish-flag", put(set_flags))
+        .route("/api/v1/projects/{name}/private", put(set_flags))
         .route("/api/v1/projects/{name}/publish", post(publish))
         .route("/api/v1/projects/{name}/key", get(key))
 }
@@ -375,27 +375,6 @@ async fn abort(
     Ok(Json(serde_json::json!({ "aborted": n })))
 }
 
-#[derive(Deserialize)]
-struct PublishFlag {
-    publish: bool,
-}
-
-async fn set_publish(
-    State(st): State<AppState>,
-    Path(name): Path<String>,
-    Json(body): Json<PublishFlag>,
-) -> Result<Json<Project>, ApiErr> {
-    Ok(Json(
-        blocking(move || {
-            let mut p = ops::get(&st, &name)?;
-            p.publish = body.publish;
-            tables::put_project(&st, &p)?;
-            Ok(p)
-        })
-        .await?,
-    ))
-}
-
 /// NDJSON: one [`crate::project::scheduler::Event`] per line, for this project, until the
 /// client goes away. A `{"heartbeat":…}` line every 15 s keeps proxies and clients awake.
 async fn events(State(st): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiErr> {
@@ -466,33 +445,7 @@ async fn log(
     let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
     if let Some(run) = st.scheduler.running(&key) {
         if q.follow {
-            let rx = run.log.subscribe();
-            let stream = futures_util::stream::unfold(
-                (rx, run, 0usize, false),
-                |(mut rx, run, pos, done)| async move {
-                    if done {
-                        return None;
-                    }
-                    loop {
-                        let (chunk, finished) = run.log.read_from(pos);
-                        if !chunk.is_empty() {
-                            let n = pos + chunk.len();
-                            return Some((
-                                Ok::<Bytes, Infallible>(Bytes::from(chunk)),
-                                (rx, run, n, false),
-                            ));
-                        }
-                        if finished {
-                            return None;
-                        }
-                        if rx.changed().await.is_err() {
-                            let (chunk, _) = run.log.read_from(pos);
-                            return Some((Ok(Bytes::from(chunk)), (rx, run, pos, true)));
-                        }
-                    }
-                },
-            );
-            return Ok((text, Body::from_stream(stream)).into_response());
+            return Ok((text, crate::project::scheduler::follow_body(run)).into_response());
         }
         let (bytes, _) = run.log.read_from(0);
         return Ok((text, bytes).into_response());
@@ -582,20 +535,29 @@ async fn status(
     })))
 }
 
+/// `PUT …/publish-flag` and `PUT …/private`: a project's flags (absent ones unchanged).
 #[derive(Deserialize)]
-struct PrivateFlag {
-    private: bool,
+struct Flags {
+    #[serde(default)]
+    publish: Option<bool>,
+    #[serde(default)]
+    private: Option<bool>,
 }
 
-async fn set_private(
+async fn set_flags(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Json(body): Json<PrivateFlag>,
+    Json(body): Json<Flags>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
         blocking(move || {
             let mut p = ops::get(&st, &name)?;
-            p.private = body.private;
+            if let Some(v) = body.publish {
+                p.publish = v;
+            }
+            if let Some(v) = body.private {
+                p.private = v;
+            }
             tables::put_project(&st, &p)?;
             Ok(p)
         })

@@ -80,6 +80,25 @@ pub struct Running {
 }
 
 impl Running {
+    pub(crate) fn new(drv: B3Digest) -> Self {
+        Self {
+            drv,
+            kill: Mutex::new(None),
+            aborted: AtomicBool::new(false),
+            log: LiveLog::new(),
+        }
+    }
+
+    /// The observer that feeds this build's live log and kill handle.
+    pub(crate) fn observer(self: &Arc<Self>) -> Arc<dyn JobObserver> {
+        Arc::new(Observer(self.clone()))
+    }
+
+    /// The build is over: followers see the end of the log.
+    pub(crate) fn finish(&self) {
+        self.log.finish();
+    }
+
     fn abort(&self) {
         self.aborted.store(true, Ordering::SeqCst);
         if let Some(k) = &*self.kill.lock().expect("kill") {
@@ -120,6 +139,9 @@ pub struct Scheduler {
     /// Projects with the publish flag whose results changed and whose automatic publish
     /// has not run yet (`cryo wait` waits for it too).
     pending_publish: Mutex<BTreeSet<ProjectName>>,
+    /// Running builds by derivation (project builds and one-off `cryo build`s), for
+    /// `cryo log DERIVATION -f` and `cryo build`'s streamed log.
+    live: Mutex<BTreeMap<B3Digest, Arc<Running>>>,
 }
 
 impl Scheduler {
@@ -134,6 +156,7 @@ impl Scheduler {
             last_project: Mutex::new(None),
             workers: workers.max(1),
             pending_publish: Mutex::new(BTreeSet::new()),
+            live: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -145,6 +168,26 @@ impl Scheduler {
     pub fn mark_dirty(&self, project: &ProjectName) {
         self.dirty.lock().expect("dirty").insert(project.clone());
         self.wake.notify_one();
+    }
+
+    /// Register a running build of `drv` (its live log); `unregister_live` when done.
+    pub fn register_live(&self, drv: B3Digest) -> Arc<Running> {
+        let run = Arc::new(Running::new(drv));
+        self.live.lock().expect("live").insert(drv, run.clone());
+        run
+    }
+
+    pub fn unregister_live(&self, run: &Arc<Running>) {
+        run.finish();
+        let mut m = self.live.lock().expect("live");
+        if m.get(&run.drv).is_some_and(|x| Arc::ptr_eq(x, run)) {
+            m.remove(&run.drv);
+        }
+    }
+
+    /// The running build of a derivation, if any.
+    pub fn live(&self, drv: &B3Digest) -> Option<Arc<Running>> {
+        self.live.lock().expect("live").get(drv).cloned()
     }
 
     /// Whether an automatic publish of `project` is still to run.
@@ -392,12 +435,8 @@ impl Scheduler {
         };
         row.state = State::Building;
         row.reason = None;
-        let run = Arc::new(Running {
-            drv,
-            kill: Mutex::new(None),
-            aborted: AtomicBool::new(false),
-            log: LiveLog::new(),
-        });
+        let run = Arc::new(Running::new(drv));
+        self.live.lock().expect("live").insert(drv, run.clone());
         self.running
             .lock()
             .expect("running")
@@ -411,13 +450,8 @@ impl Scheduler {
         let started = std::time::Instant::now();
         tracing::info!(project = %row.project, package = %row.package, %drv, "build started");
         let rebuild = row.force && st.store.realisation(&drv).ok().flatten().is_some();
-        let outcome = crate::build::run::realise_observed(
-            st,
-            &drv,
-            rebuild,
-            Some(Arc::new(Observer(run.clone())) as Arc<dyn JobObserver>),
-        );
-        run.log.finish();
+        let outcome = crate::build::run::realise_observed(st, &drv, rebuild, Some(run.observer()));
+        self.unregister_live(&run);
         let res = (|| -> Result<(), ProjectError> {
             let _g = self.lock.lock().expect("lock");
             let key = row.key();
@@ -518,4 +552,33 @@ impl Scheduler {
             }
         }
     }
+}
+
+/// A response body that follows a running build's log to its end.
+pub fn follow_body(run: Arc<Running>) -> axum::body::Body {
+    let rx = run.log.subscribe();
+    let stream = futures_util::stream::unfold(
+        (rx, run, 0usize, false),
+        |(mut rx, run, pos, done)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                let (chunk, finished) = run.log.read_from(pos);
+                if !chunk.is_empty() {
+                    let n = pos + chunk.len();
+                    let item = Ok::<_, std::convert::Infallible>(bytes::Bytes::from(chunk));
+                    return Some((item, (rx, run, n, false)));
+                }
+                if finished {
+                    return None;
+                }
+                if rx.changed().await.is_err() {
+                    let (chunk, _) = run.log.read_from(pos);
+                    return Some((Ok(bytes::Bytes::from(chunk)), (rx, run, pos, true)));
+                }
+            }
+        },
+    );
+    axum::body::Body::from_stream(stream)
 }
