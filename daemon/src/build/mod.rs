@@ -59,10 +59,14 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 /// The sandbox helper: `cryod` re-executes itself with this argument.
 pub const SANDBOX_HELPER_ARG: &str = "__sandbox-helper";
 
-/// How to start the sandbox helper (this very executable).
+/// How to start the sandbox helper (this very executable). `/proc/self/exe` is executed,
+/// not the path it names: after an upgrade replaced the file, that path is the new binary
+/// (or gone, ` (deleted)`), while the magic link still reaches this running image.
 pub fn helper_command() -> Result<cryo_sandbox::HelperCommand, BuildError> {
-    let exe =
-        std::env::current_exe().map_err(|e| BuildError::Run(format!("locating cryod: {e}")))?;
+    let exe = std::path::PathBuf::from("/proc/self/exe");
+    if !exe.exists() {
+        return Err(BuildError::Run("locating cryod: /proc is not mounted".into()));
+    }
     Ok(cryo_sandbox::HelperCommand::new(exe).arg(SANDBOX_HELPER_ARG))
 }
 
