@@ -65,7 +65,9 @@ pub const SANDBOX_HELPER_ARG: &str = "__sandbox-helper";
 pub fn helper_command() -> Result<cryo_sandbox::HelperCommand, BuildError> {
     let exe = std::path::PathBuf::from("/proc/self/exe");
     if !exe.exists() {
-        return Err(BuildError::Run("locating cryod: /proc is not mounted".into()));
+        return Err(BuildError::Run(
+            "locating cryod: /proc is not mounted".into(),
+        ));
     }
     Ok(cryo_sandbox::HelperCommand::new(exe).arg(SANDBOX_HELPER_ARG))
 }

@@ -118,6 +118,25 @@ pub fn generate(state: &Path, name: &str) -> Result<NamedKey, CacheError> {
 }
 
 /// Every signing key of this daemon, by name.
+/// The signing keys, loaded once and again only when the key directory changes (`cryo
+/// cache keygen` adds a file, which changes the directory's mtime).
+pub fn load_cached(state: &Path) -> Result<std::sync::Arc<Vec<NamedKey>>, CacheError> {
+    type Cached = Option<(Option<std::time::SystemTime>, std::sync::Arc<Vec<NamedKey>>)>;
+    static CACHE: std::sync::Mutex<Cached> = std::sync::Mutex::new(None);
+    let mtime = std::fs::metadata(dir(state))
+        .and_then(|m| m.modified())
+        .ok();
+    let mut c = CACHE.lock().expect("key cache");
+    if let Some((t, keys)) = &*c {
+        if *t == mtime && mtime.is_some() {
+            return Ok(keys.clone());
+        }
+    }
+    let keys = std::sync::Arc::new(load_all(state)?);
+    *c = Some((mtime, keys.clone()));
+    Ok(keys)
+}
+
 pub fn load_all(state: &Path) -> Result<Vec<NamedKey>, CacheError> {
     let d = dir(state);
     let mut out = Vec::new();

@@ -145,7 +145,7 @@ fn digest(s: &str) -> Result<B3Digest, ApiErr> {
 
 async fn info(State(st): State<AppState>) -> Result<Json<CacheInfo>, ApiErr> {
     let state = st.config.state.clone();
-    let keys = tokio::task::spawn_blocking(move || keys::load_all(&state))
+    let keys = tokio::task::spawn_blocking(move || keys::load_cached(&state))
         .await?
         .map_err(|e| ApiErr::internal(e.to_string()))?;
     Ok(Json(CacheInfo {
@@ -161,7 +161,8 @@ async fn drv(
 ) -> Result<Json<signed::SignedRealisation>, ApiErr> {
     let id = digest(&id)?;
     let r = tokio::task::spawn_blocking(move || -> Result<signed::SignedRealisation, ApiErr> {
-        let keys = keys::load_all(&st.config.state).map_err(|e| ApiErr::internal(e.to_string()))?;
+        let keys =
+            keys::load_cached(&st.config.state).map_err(|e| ApiErr::internal(e.to_string()))?;
         if keys.is_empty() {
             return Err(ApiErr {
                 status: StatusCode::SERVICE_UNAVAILABLE,
