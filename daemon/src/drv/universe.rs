@@ -7,11 +7,9 @@ use cryo_debian::deb822;
 use cryo_debian::index::BinaryPackage;
 use cryo_resolve::{Candidate, Universe};
 use cryo_store::B3Digest;
-use redb::{ReadableDatabase, ReadableTable};
 
 use super::DrvError;
 use crate::mirror::snapshot::{IndexKind, SnapshotInfo};
-use crate::mirror::tables::index_table_name;
 use crate::mirror::MirrorError;
 use crate::state::AppState;
 
@@ -128,20 +126,14 @@ fn universe(cands: Vec<Candidate>, arch: &str) -> Result<Universe, DrvError> {
 }
 
 fn load(st: &AppState, snap: &SnapshotInfo, arch: &str) -> Result<Vec<Candidate>, DrvError> {
-    let db = st.store.index().database();
-    let tx = db.begin_read().map_err(MirrorError::from)?;
     let mut cands = Vec::new();
     for a in &snap.record.archives {
         for i in a.indices.iter().filter(|i| i.kind == IndexKind::Packages) {
             if i.arch.as_deref() != Some(arch) {
                 continue;
             }
-            let tname = index_table_name(&i.blake3.to_hex());
-            let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new(&tname);
-            let t = tx.open_table(def).map_err(MirrorError::from)?;
-            for item in t.iter().map_err(MirrorError::from)? {
-                let (_, v) = item.map_err(MirrorError::from)?;
-                for p in deb822::paragraphs(v.value()) {
+            crate::mirror::indexstore::for_each_chunk(st, &i.blake3, |chunk| {
+                for p in deb822::paragraphs(chunk) {
                     let p = p.map_err(|e| MirrorError::Db(e.to_string()))?;
                     let pkg =
                         BinaryPackage::from_paragraph(&p).map_err(|e| MirrorError::Parse {
@@ -155,7 +147,8 @@ fn load(st: &AppState, snap: &SnapshotInfo, arch: &str) -> Result<Vec<Candidate>
                         priority: a.priority,
                     });
                 }
-            }
+                Ok(())
+            })?;
         }
     }
     if cands.is_empty() {

@@ -14,6 +14,7 @@
 pub mod config;
 pub mod dod;
 pub mod fetch;
+pub mod indexstore;
 pub mod query;
 pub mod snapshot;
 pub mod sync;

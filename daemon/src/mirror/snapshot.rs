@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use cryo_debian::deb822;
 use cryo_store::B3Digest;
 
-use super::tables::{index_table_name, SNAPSHOTS};
+use super::tables::SNAPSHOTS;
 use super::MirrorError;
 use crate::state::AppState;
 
@@ -190,58 +190,31 @@ pub fn get(st: &AppState, id: &str) -> Result<SnapshotInfo, MirrorError> {
 
 /// The raw stanzas named `name` in one index's queryable form.
 pub fn stanzas(st: &AppState, index: &B3Digest, name: &str) -> Result<Option<String>, MirrorError> {
-    let db = st.store.index().database();
-    let tx = db.begin_read()?;
-    let tname = index_table_name(&index.to_hex());
-    let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new(&tname);
-    let t = match tx.open_table(def) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => {
-            return Err(MirrorError::Db(format!(
-                "index {index} has no queryable form; run `cryo mirror sync` again"
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    Ok(t.get(name)?.map(|v| v.value().to_string()))
+    super::indexstore::stanzas(st, index, name)
 }
 
 /// Every package name of an index.
 pub fn names(st: &AppState, index: &B3Digest) -> Result<Vec<String>, MirrorError> {
-    let db = st.store.index().database();
-    let tx = db.begin_read()?;
-    let tname = index_table_name(&index.to_hex());
-    let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new(&tname);
-    let t = tx.open_table(def)?;
-    let mut out = Vec::new();
-    for item in t.iter()? {
-        let (k, _) = item?;
-        out.push(k.value().to_string());
-    }
-    Ok(out)
+    super::indexstore::names(st, index)
 }
 
 /// name → version for every stanza of an index (for diffs): highest version per name.
 pub fn versions(st: &AppState, index: &B3Digest) -> Result<BTreeMap<String, String>, MirrorError> {
-    let db = st.store.index().database();
-    let tx = db.begin_read()?;
-    let tname = index_table_name(&index.to_hex());
-    let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new(&tname);
-    let t = tx.open_table(def)?;
-    let mut out = BTreeMap::new();
-    for item in t.iter()? {
-        let (k, v) = item?;
-        let mut best: Option<cryo_debian::version::Version> = None;
-        for p in deb822::paragraphs(v.value()).flatten() {
-            if let Some(ver) = p.get("Version").and_then(|s| s.parse().ok()) {
-                if best.as_ref().is_none_or(|b| &ver > b) {
-                    best = Some(ver);
-                }
+    let mut best: BTreeMap<String, cryo_debian::version::Version> = BTreeMap::new();
+    super::indexstore::for_each_chunk(st, index, |chunk| {
+        for p in deb822::paragraphs(chunk).flatten() {
+            let (Some(name), Some(ver)) = (
+                p.get("Package"),
+                p.get("Version")
+                    .and_then(|s| s.parse::<cryo_debian::version::Version>().ok()),
+            ) else {
+                continue;
+            };
+            if best.get(name).is_none_or(|b| &ver > b) {
+                best.insert(name.to_string(), ver);
             }
         }
-        if let Some(b) = best {
-            out.insert(k.value().to_string(), b.to_string());
-        }
-    }
-    Ok(out)
+        Ok(())
+    })?;
+    Ok(best.into_iter().map(|(n, v)| (n, v.to_string())).collect())
 }

@@ -23,7 +23,7 @@ use super::snapshot::{
     self, ArchiveRecord, ExpiredAccepted, IndexKind, IndexRecord, SnapshotInfo, SnapshotRecord,
     SNAPSHOT_FORMAT,
 };
-use super::tables::{index_table_name, INDEXED, SHA256_MAP};
+use super::tables::SHA256_MAP;
 use super::MirrorError;
 use crate::state::AppState;
 
@@ -375,14 +375,7 @@ pub fn remember_sha256(
 }
 
 fn is_indexed(st: &AppState, d: &cryo_store::B3Digest) -> Result<bool, MirrorError> {
-    let db = st.store.index().database();
-    let tx = redb::ReadableDatabase::begin_read(db.as_ref())?;
-    let t = match tx.open_table(INDEXED) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
-        Err(e) => return Err(e.into()),
-    };
-    Ok(t.get(d.to_hex().as_str())?.is_some())
+    super::indexstore::is_indexed(st, d)
 }
 
 /// One index to fetch: `base` is the path without compression suffix.
@@ -485,7 +478,7 @@ fn fetch_index(
             message,
         })?;
         let t_parse = t0.elapsed();
-        write_index(st, &stored.digest, &grouped)?;
+        super::indexstore::write(st, &stored.digest, &grouped)?;
         remember_sha256(st, &sha_hex, &stored.digest)?;
         tracing::info!(
             archive = %m.name,
@@ -515,7 +508,7 @@ fn fetch_index(
 
 /// Stanzas of one index grouped by package name (in name order; stanzas of one name in
 /// file order). Values borrow from the index text where possible.
-type Grouped<'a> = Vec<(std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>;
+use super::indexstore::Grouped;
 
 /// `part` as a slice of `text` with `text`'s lifetime, if it points into it.
 fn rebase<'a>(text: &'a str, part: &str) -> Option<&'a str> {
@@ -577,32 +570,4 @@ fn group_stanzas(text: &str, kind: IndexKind) -> Result<Grouped<'_>, String> {
         }
     }
     Ok(out)
-}
-
-fn write_index(
-    st: &AppState,
-    digest: &cryo_store::B3Digest,
-    grouped: &Grouped<'_>,
-) -> Result<(), MirrorError> {
-    let db = st.store.index().database();
-    let tname = index_table_name(&digest.to_hex());
-    let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new(&tname);
-    // The bulk table is committed without fsync; the small marker below is committed
-    // durably afterwards, which makes both durable (redb orders its commits). A crash in
-    // between loses the table but not its marker's absence, so the next sync rewrites it.
-    let mut tx = db.begin_write()?;
-    tx.set_durability(redb::Durability::None)
-        .map_err(|e| MirrorError::Db(e.to_string()))?;
-    {
-        let mut t = tx.open_table(def)?;
-        for (k, v) in grouped {
-            t.insert(k.as_ref(), v.as_ref())?;
-        }
-    }
-    tx.commit()?;
-    let tx = db.begin_write()?;
-    tx.open_table(INDEXED)?
-        .insert(digest.to_hex().as_str(), grouped.len() as u64)?;
-    tx.commit()?;
-    Ok(())
 }
