@@ -104,7 +104,7 @@ cryo mirror add bookworm "file://$mirror/debian" --suite bookworm --keyring "$ke
 cryo mirror add security "file://$mirror/debian-security" --suite bookworm-security --keyring "$keyring" >/dev/null
 snap=$(cryo --json mirror sync bookworm security | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot"])')
 
-# wait PROJECT OUT: `cryo wait`, fail loudly unless every row succeeded or is cached.
+# wait_ok PROJECT OUT: `cryo wait`, fail loudly unless every row succeeded or is cached.
 wait_ok() {
   if ! cryo --json wait "$1" --timeout 7200 >"$2"; then
     python3 -c 'import json,sys; [print(r["package"], r["state"], r.get("reason",""), file=sys.stderr) for r in json.load(open(sys.argv[1]))["results"] if r["state"] not in ("succeeded","cached")]' "$2"

@@ -240,11 +240,17 @@ pub fn derive_in(
     let mut refs: Vec<B3Digest> = src.files.values().copied().collect();
     refs.push(pc.normalized);
     refs.push(snap.id);
-    let stored = st
-        .store
-        .put_bytes(&drv.encode(), ObjectKind::Derivation, &refs, Some(session))?;
-    let id = stored.digest;
-    st.store.add_root(&format!("drv/{id}"), &id)?;
+    let bytes = drv.encode();
+    let id = B3Digest::of(&bytes);
+    // Re-deriving an unchanged package is common (project evaluations): a derivation
+    // already in the store was rooted when it was first stored.
+    if st.store.contains(&id)? {
+        st.store.hold(session, &id)?;
+    } else {
+        st.store
+            .put_bytes(&bytes, ObjectKind::Derivation, &refs, Some(session))?;
+        st.store.add_root(&format!("drv/{id}"), &id)?;
+    }
     let resolved = Resolved {
         derivation: id,
         snapshot: snap.id,

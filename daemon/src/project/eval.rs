@@ -28,6 +28,52 @@ use crate::drv::DrvError;
 use crate::mirror::snapshot;
 use crate::state::AppState;
 
+/// What evaluations remember between runs (all of it is a pure function of its key):
+/// verified sources by revision digest, and derivation ids (or the resolver's refusal) by
+/// the hash of everything a derivation depends on. Without it every commit re-resolved
+/// every package of the project (measured: 5 ms per package per evaluation).
+#[derive(Default)]
+pub struct EvalMemo {
+    sources: std::collections::HashMap<B3Digest, ResolvedSource>,
+    drvs: std::collections::HashMap<B3Digest, Result<B3Digest, String>>,
+}
+
+/// Entries kept at most per map (cleared when full: a memo, not a store).
+const MEMO_MAX: usize = 100_000;
+
+#[allow(clippy::too_many_arguments)]
+fn memo_key(
+    snap: &B3Digest,
+    repo: &Repository,
+    arch: &str,
+    src: &B3Digest,
+    counters: &derive::ReleaseCounters,
+    extras: &[Candidate],
+) -> B3Digest {
+    let mut text = format!(
+        "{}\0{}\0{}\0{}\0{}\0{}\0{}\0{}\0{}\0",
+        derive::DEB_BUILDER.0,
+        derive::DEB_BUILDER.1,
+        snap,
+        repo.prjconf,
+        repo.prjconf_name,
+        arch,
+        src,
+        counters.ci_cnt,
+        counters.b_cnt
+    );
+    for c in extras {
+        let sha = c
+            .pkg
+            .sha256
+            .as_ref()
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        text.push_str(&format!("{}:{}:{}\n", c.origin, c.priority, sha));
+    }
+    B3Digest::of(text.as_bytes())
+}
+
 /// Priority of packages built in the project itself (the snapshot's archives have 500).
 const LOCAL_PRIORITY: i32 = 1000;
 /// Priority of the first path project (the next ones get one less each).
@@ -156,7 +202,11 @@ pub fn evaluate(
     st: &AppState,
     project: &Project,
     current: &BTreeMap<String, JobResult>,
+    memo: &mut EvalMemo,
 ) -> Result<(Vec<JobResult>, Vec<String>), ProjectError> {
+    if memo.sources.len() > MEMO_MAX || memo.drvs.len() > MEMO_MAX {
+        *memo = EvalMemo::default();
+    }
     let packages = tables::packages(st, &project.name)?;
     let session = st.store.session();
     let mut rows = Vec::new();
@@ -179,8 +229,13 @@ pub fn evaluate(
                 dsc: rev.dsc.clone(),
                 files: rev.files.clone(),
             };
+            if let Some(s) = memo.sources.get(&rev.digest) {
+                srcs.insert(p.name.clone(), s.clone());
+                continue;
+            }
             match source::resolve(st, &snap, &spec, &session) {
                 Ok(s) => {
+                    memo.sources.insert(rev.digest, s.clone());
                     srcs.insert(p.name.clone(), s);
                 }
                 Err(e) => {
@@ -327,62 +382,77 @@ pub fn evaluate(
                 }
                 extras.extend(path_extras.iter().cloned());
                 let src = &srcs[name];
-                let derived = st
-                    .universes
-                    .get_with(st, &snap, arch, &extras)
-                    .and_then(|u| {
-                        let counters = derive::ReleaseCounters {
-                            ci_cnt: u64::from(revs.get(name.as_str()).copied().unwrap_or(0)),
-                            b_cnt: u64::from(rebuilds.get(name.as_str()).copied().unwrap_or(0)),
+                let counters = derive::ReleaseCounters {
+                    ci_cnt: u64::from(revs.get(name.as_str()).copied().unwrap_or(0)),
+                    b_cnt: u64::from(rebuilds.get(name.as_str()).copied().unwrap_or(0)),
+                };
+                let rev_digest = packages
+                    .iter()
+                    .find(|p| &p.name == name)
+                    .and_then(|p| p.latest())
+                    .map(|r| r.digest)
+                    .unwrap_or_else(|| B3Digest::of(b""));
+                let key = memo_key(&snap.id, repo, arch, &rev_digest, &counters, &extras);
+                let remembered = match memo.drvs.get(&key) {
+                    Some(Ok(id)) if st.store.contains(id)? => Some(Ok(*id)),
+                    Some(Err(m)) => Some(Err(m.clone())),
+                    _ => None,
+                };
+                let derived = match remembered {
+                    Some(r) => r,
+                    None => {
+                        let d = st
+                            .universes
+                            .get_with(st, &snap, arch, &extras)
+                            .and_then(|u| {
+                                derive::derive_in(
+                                    st,
+                                    &snap,
+                                    &u,
+                                    &pc,
+                                    src,
+                                    arch,
+                                    "full",
+                                    Some(counters),
+                                    &session,
+                                )
+                            });
+                        let d = match d {
+                            Ok((_, _, resolved)) => Ok(resolved.derivation),
+                            Err(DrvError::Unresolvable(m)) | Err(DrvError::Invalid(m)) => Err(m),
+                            Err(e) => return Err(e.into()),
                         };
-                        derive::derive_in(
-                            st,
-                            &snap,
-                            &u,
-                            &pc,
-                            src,
-                            arch,
-                            "full",
-                            Some(counters),
-                            &session,
-                        )
-                    });
+                        memo.drvs.insert(key, d.clone());
+                        d
+                    }
+                };
                 let r = match derived {
-                    Err(DrvError::Unresolvable(m)) | Err(DrvError::Invalid(m)) => {
-                        row(name, State::Unresolvable, Some(m), None)
-                    }
-                    Err(e) => return Err(e.into()),
-                    Ok((_, _, resolved)) => {
-                        let id = resolved.derivation;
-                        match old {
-                            Some(o)
-                                if o.derivation == Some(id)
-                                    && (!matches!(
-                                        o.state,
-                                        State::Blocked | State::Unresolvable
-                                    ) || (o.state == State::Blocked
-                                        && o.previous.is_some())) =>
-                            {
-                                let mut o = o.clone();
-                                if let Some(prev) = o.previous.take() {
-                                    o.state = prev;
-                                    o.reason = None;
-                                }
-                                o.revision = revs.get(name.as_str()).copied().unwrap_or(o.revision);
-                                o
+                    Err(m) => row(name, State::Unresolvable, Some(m), None),
+                    Ok(id) => match old {
+                        Some(o)
+                            if o.derivation == Some(id)
+                                && (!matches!(o.state, State::Blocked | State::Unresolvable)
+                                    || (o.state == State::Blocked && o.previous.is_some())) =>
+                        {
+                            let mut o = o.clone();
+                            if let Some(prev) = o.previous.take() {
+                                o.state = prev;
+                                o.reason = None;
                             }
-                            _ => match st.store.realisation(&id)? {
-                                Some(real) => {
-                                    let mut r = row(name, State::Cached, None, Some(id));
-                                    r.outputs = super::outputs::built_files(st, &real)?;
-                                    r.log = st.build_logs.get(&id);
-                                    r.finished = Some(st.clock.now());
-                                    r
-                                }
-                                None => row(name, State::Scheduled, None, Some(id)),
-                            },
+                            o.revision = revs.get(name.as_str()).copied().unwrap_or(o.revision);
+                            o
                         }
-                    }
+                        _ => match st.store.realisation(&id)? {
+                            Some(real) => {
+                                let mut r = row(name, State::Cached, None, Some(id));
+                                r.outputs = super::outputs::built_files(st, &real)?;
+                                r.log = st.build_logs.get(&id);
+                                r.finished = Some(st.clock.now());
+                                r
+                            }
+                            None => row(name, State::Scheduled, None, Some(id)),
+                        },
+                    },
                 };
                 now.insert(name.clone(), r);
             }

@@ -136,6 +136,8 @@ pub struct Scheduler {
     seq: AtomicU64,
     last_project: Mutex<Option<ProjectName>>,
     workers: usize,
+    /// Remembered sources and derivation ids (see `eval::EvalMemo`).
+    memo: Mutex<eval::EvalMemo>,
     /// Projects with the publish flag whose results changed and whose automatic publish
     /// has not run yet (`cryo wait` waits for it too).
     pending_publish: Mutex<BTreeSet<ProjectName>>,
@@ -155,6 +157,7 @@ impl Scheduler {
             seq: AtomicU64::new(0),
             last_project: Mutex::new(None),
             workers: workers.max(1),
+            memo: Mutex::new(eval::EvalMemo::default()),
             pending_publish: Mutex::new(BTreeSet::new()),
             live: Mutex::new(BTreeMap::new()),
         }
@@ -239,7 +242,10 @@ impl Scheduler {
             .into_iter()
             .map(|r| (r.key(), r))
             .collect();
-        let (rows, delete) = eval::evaluate(st, &project, &current)?;
+        let (rows, delete) = {
+            let mut memo = self.memo.lock().expect("memo");
+            eval::evaluate(st, &project, &current, &mut memo)?
+        };
         // Rows whose build is running but which now need something else: stop the build.
         for r in &rows {
             if let Some(run) = self.running(&r.key()) {
