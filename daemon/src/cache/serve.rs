@@ -155,12 +155,21 @@ async fn info(State(st): State<AppState>) -> Result<Json<CacheInfo>, ApiErr> {
     }))
 }
 
-async fn drv(
-    State(st): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<signed::SignedRealisation>, ApiErr> {
+/// Signed realisations already served, as JSON bytes, with the key set they were signed
+/// with (realisations never change; a new key set re-signs).
+type SignedCache = std::collections::HashMap<B3Digest, (String, Bytes)>;
+
+fn signed_cache() -> &'static std::sync::Mutex<SignedCache> {
+    static C: std::sync::OnceLock<std::sync::Mutex<SignedCache>> = std::sync::OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// Entries kept in the signed-realisation cache (cleared when full).
+const SIGNED_CACHE_MAX: usize = 100_000;
+
+async fn drv(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiErr> {
     let id = digest(&id)?;
-    let r = tokio::task::spawn_blocking(move || -> Result<signed::SignedRealisation, ApiErr> {
+    let body = tokio::task::spawn_blocking(move || -> Result<Bytes, ApiErr> {
         let keys =
             keys::load_cached(&st.config.state).map_err(|e| ApiErr::internal(e.to_string()))?;
         if keys.is_empty() {
@@ -170,14 +179,28 @@ async fn drv(
                 message: "this cryod has no cache signing key (cryo cache keygen NAME)".into(),
             });
         }
+        let key_set: String = keys.iter().map(|k| k.public() + " ").collect();
+        if let Some((k, b)) = signed_cache().lock().expect("signed cache").get(&id) {
+            if *k == key_set {
+                return Ok(b.clone());
+            }
+        }
         let r = st
             .store
             .realisation(&id)?
             .ok_or_else(|| ApiErr::not_found(format!("derivation {id} is not realised here")))?;
-        Ok(signed::sign(&r, &keys))
+        let json = serde_json::to_vec(&signed::sign(&r, &keys))
+            .map_err(|e| ApiErr::internal(e.to_string()))?;
+        let body = Bytes::from(json);
+        let mut c = signed_cache().lock().expect("signed cache");
+        if c.len() >= SIGNED_CACHE_MAX {
+            c.clear();
+        }
+        c.insert(id, (key_set, body.clone()));
+        Ok(body)
     })
     .await??;
-    Ok(Json(r))
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Parse a single `bytes=a-b` / `bytes=a-` / `bytes=-n` range against `len`.
