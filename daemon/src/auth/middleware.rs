@@ -97,19 +97,28 @@ pub async fn identify(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let st2 = st.clone();
-    let who = match tokio::task::spawn_blocking(move || resolve(&st2, &peer, auth.as_deref())).await
-    {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => return e.into_response(),
-        Err(e) => return ApiErr::internal(e.to_string()).into_response(),
+    // Without a token, a TCP client is anonymous: no database work (the binary cache and
+    // repositories serve mostly such requests).
+    let who = if auth.is_none() && peer.uid.is_none() {
+        Principal::Anonymous
+    } else {
+        let st2 = st.clone();
+        match tokio::task::spawn_blocking(move || resolve(&st2, &peer, auth.as_deref())).await {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => return e.into_response(),
+            Err(e) => return ApiErr::internal(e.to_string()).into_response(),
+        }
     };
     let path = req.uri().path().to_string();
-    let (st3, who3, method, path3) = (st.clone(), who.clone(), req.method().clone(), path.clone());
-    match tokio::task::spawn_blocking(move || project_guard(&st3, &who3, &method, &path3)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return e.into_response(),
-        Err(e) => return ApiErr::internal(e.to_string()).into_response(),
+    if path.starts_with("/api/v1/projects") || path.starts_with("/repos/") {
+        let (st3, who3, method, path3) =
+            (st.clone(), who.clone(), req.method().clone(), path.clone());
+        match tokio::task::spawn_blocking(move || project_guard(&st3, &who3, &method, &path3)).await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return e.into_response(),
+            Err(e) => return ApiErr::internal(e.to_string()).into_response(),
+        }
     }
     if !self_checked(&path) {
         let read = matches!(*req.method(), Method::GET | Method::HEAD);
