@@ -454,3 +454,58 @@ impl Daemon {
             .to_string()
     }
 }
+
+/// A synthetic native (`3.0 (native)`) Debian source tree built with debhelper, whose
+/// closure is base-files' (so the tests share that build root). `build_depends` is appended
+/// to `debhelper-compat (= 13)` (e.g. `", libfoo-dev"`); `changes` is the changelog bullet;
+/// `files` are extra files (paths relative to the tree); `debian/rules` defaults to
+/// `dh $@`. The date is fixed, so the same inputs give the same source package.
+pub struct NativeTree<'a> {
+    pub source: &'a str,
+    pub version: &'a str,
+    pub build_depends: &'a str,
+    pub binary: &'a str,
+    pub changes: &'a str,
+    pub files: &'a [(&'a str, &'a str)],
+}
+
+impl NativeTree<'_> {
+    pub fn write(&self, dir: &Path) {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir.join("debian/source")).unwrap();
+        std::fs::write(dir.join("debian/source/format"), "3.0 (native)\n").unwrap();
+        std::fs::write(
+            dir.join("debian/changelog"),
+            format!(
+                "{} ({}) bookworm; urgency=medium\n\n  * {}\n\n -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n",
+                self.source, self.version, self.changes
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("debian/control"),
+            format!(
+                "Source: {}\nMaintainer: T <t@example.org>\nBuild-Depends: debhelper-compat (= 13){}\n\nPackage: {}\nArchitecture: all\nDescription: cryo test package\n test package\n",
+                self.source, self.build_depends, self.binary
+            ),
+        )
+        .unwrap();
+        for (name, content) in self.files {
+            let p = dir.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, content).unwrap();
+        }
+        if !self.files.iter().any(|(n, _)| *n == "debian/rules") {
+            std::fs::write(
+                dir.join("debian/rules"),
+                "#!/usr/bin/make -f\n%:\n\tdh $@\n",
+            )
+            .unwrap();
+        }
+        let mut perm = std::fs::metadata(dir.join("debian/rules"))
+            .unwrap()
+            .permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+        std::fs::set_permissions(dir.join("debian/rules"), perm).unwrap();
+    }
+}

@@ -3,11 +3,7 @@
 
 use std::fs;
 
-use cryo_tests::{fixture_mirror, keyring, Daemon};
-
-fn file_url(p: &std::path::Path) -> String {
-    format!("file://{}", p.canonicalize().unwrap().display())
-}
+use cryo_tests::{fixture_mirror, Daemon};
 
 fn failing_tree(dir: &std::path::Path) {
     fs::create_dir_all(dir.join("debian/source")).unwrap();
@@ -39,25 +35,7 @@ fn failing_tree(dir: &std::path::Path) {
 fn build_base_files_identical_cached_rebuild_and_failure() {
     let d = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800")]);
     let m = fixture_mirror();
-    for (name, dir, suite) in [
-        ("bookworm", "debian", "bookworm"),
-        ("security", "debian-security", "bookworm-security"),
-    ] {
-        d.ok(&[
-            "mirror",
-            "add",
-            name,
-            &file_url(&m.join(dir)),
-            "--suite",
-            suite,
-            "--keyring",
-            keyring().to_str().unwrap(),
-        ]);
-    }
-    let snap = d.json(&["mirror", "sync", "bookworm", "security"])["snapshot"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let snap = d.fixture_snapshot();
     let prjconf = m.join("debian-12.prjconf");
     let pc = prjconf.to_str().unwrap();
     let out = tempfile::tempdir().unwrap();
@@ -206,25 +184,7 @@ fn build_base_files_identical_cached_rebuild_and_failure() {
 fn verify_matches_the_measured_ground_truth() {
     let d = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800"), ("CRYOD_WORKERS", "2")]);
     let m = fixture_mirror();
-    for (name, dir, suite) in [
-        ("bookworm", "debian", "bookworm"),
-        ("security", "debian-security", "bookworm-security"),
-    ] {
-        d.ok(&[
-            "mirror",
-            "add",
-            name,
-            &file_url(&m.join(dir)),
-            "--suite",
-            suite,
-            "--keyring",
-            keyring().to_str().unwrap(),
-        ]);
-    }
-    let snap = d.json(&["mirror", "sync", "bookworm", "security"])["snapshot"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let snap = d.fixture_snapshot();
     let prjconf = m.join("debian-12.prjconf");
     let pc = prjconf.to_str().unwrap();
     let verify = |pc: &str, sources: &[&str]| {

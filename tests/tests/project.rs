@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cryo_tests::{fixture_mirror, Daemon};
+use cryo_tests::{fixture_mirror, Daemon, NativeTree};
 use serde_json::Value;
 
 /// The tests share build roots (see `shared_build_dir`); run them one after the other
@@ -45,39 +45,18 @@ fn wait(d: &Daemon, project: &str) -> i32 {
 /// A native Debian source tree built with debhelper (the closure of base-files, so it
 /// shares base-files' build root). `files` are extra files relative to the tree.
 fn tree(dir: &Path, source: &str, build_depends: &str, binary: &str, files: &[(&str, &str)]) {
-    fs::create_dir_all(dir.join("debian/source")).unwrap();
-    fs::write(dir.join("debian/source/format"), "3.0 (native)\n").unwrap();
-    fs::write(
-        dir.join("debian/changelog"),
-        format!("{source} (1.0) bookworm; urgency=medium\n\n  * Test package.\n\n -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n"),
-    )
-    .unwrap();
-    fs::write(
-        dir.join("debian/control"),
-        format!("Source: {source}\nMaintainer: T <t@example.org>\nBuild-Depends: debhelper-compat (= 13){build_depends}\n\nPackage: {binary}\nArchitecture: all\nDescription: cryo test package\n test package\n"),
-    )
-    .unwrap();
-    for (name, content) in files {
-        let p = dir.join(name);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(&p, content).unwrap();
+    NativeTree {
+        source,
+        version: "1.0",
+        build_depends,
+        binary,
+        changes: "Test package.",
+        files,
     }
-    if !files.iter().any(|(n, _)| *n == "debian/rules") {
-        fs::write(
-            dir.join("debian/rules"),
-            "#!/usr/bin/make -f\n%:\n\tdh $@\n",
-        )
-        .unwrap();
-    }
-    let mut perm = fs::metadata(dir.join("debian/rules"))
-        .unwrap()
-        .permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
-    fs::set_permissions(dir.join("debian/rules"), perm).unwrap();
+    .write(dir);
 }
 
 fn lib_tree(dir: &Path, value: &str, rules_comment: &str) {
-    let _ = fs::remove_dir_all(dir);
     tree(
         dir,
         "cryodemo-lib",

@@ -8,40 +8,27 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use cryo_tests::{fixture_mirror, free_port, output_text, Apt, Daemon, HttpServer};
+use cryo_tests::{fixture_mirror, free_port, output_text, Apt, Daemon, HttpServer, NativeTree};
 use sha2::{Digest, Sha256};
 
 /// A tiny native package built with debhelper (shares base-files' build root).
 fn tree(dir: &Path, version: &str) {
-    let _ = fs::remove_dir_all(dir);
-    fs::create_dir_all(dir.join("debian/source")).unwrap();
-    fs::write(dir.join("debian/source/format"), "3.0 (native)\n").unwrap();
-    fs::write(
-        dir.join("debian/changelog"),
-        format!("cryo-pubdemo ({version}) bookworm; urgency=medium\n\n  * Version {version}.\n\n -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n"),
-    )
-    .unwrap();
-    fs::write(
-        dir.join("debian/control"),
-        "Source: cryo-pubdemo\nMaintainer: T <t@example.org>\nBuild-Depends: debhelper-compat (= 13)\n\nPackage: cryo-pubdemo\nArchitecture: all\nDescription: cryo publishing test\n test package\n",
-    )
-    .unwrap();
-    fs::write(dir.join("version"), format!("{version}\n")).unwrap();
-    fs::write(
-        dir.join("debian/cryo-pubdemo.install"),
-        "version usr/share/cryo-pubdemo/\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.join("debian/rules"),
-        "#!/usr/bin/make -f\n%:\n\tdh $@\n",
-    )
-    .unwrap();
-    let mut perm = fs::metadata(dir.join("debian/rules"))
-        .unwrap()
-        .permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
-    fs::set_permissions(dir.join("debian/rules"), perm).unwrap();
+    let file = format!("{version}\n");
+    NativeTree {
+        source: "cryo-pubdemo",
+        version,
+        build_depends: "",
+        binary: "cryo-pubdemo",
+        changes: &format!("Version {version}."),
+        files: &[
+            ("version", &file),
+            (
+                "debian/cryo-pubdemo.install",
+                "version usr/share/cryo-pubdemo/\n",
+            ),
+        ],
+    }
+    .write(dir);
 }
 
 fn curl(args: &[&str]) -> std::process::Output {

@@ -2,31 +2,12 @@
 
 use std::fs;
 
-use cryo_tests::{fixture_mirror, keyring, Daemon};
+use cryo_tests::{fixture_mirror, Daemon};
 use serde_json::Value;
-
-fn file_url(p: &std::path::Path) -> String {
-    format!("file://{}", p.canonicalize().unwrap().display())
-}
 
 fn setup() -> (Daemon, String, String) {
     let d = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800")]);
-    let m = fixture_mirror();
-    for (name, dir, suite) in [
-        ("bookworm", "debian", "bookworm"),
-        ("security", "debian-security", "bookworm-security"),
-    ] {
-        d.ok(&[
-            "mirror",
-            "add",
-            name,
-            &file_url(&m.join(dir)),
-            "--suite",
-            suite,
-            "--keyring",
-            keyring().to_str().unwrap(),
-        ]);
-    }
+    d.add_fixture_mirrors();
     let main = d.json(&["mirror", "sync", "bookworm"])["snapshot"]
         .as_str()
         .unwrap()

@@ -9,7 +9,9 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use cryo_tests::{file_url, fixture_mirror, free_port, keyring, output_text, Apt, Daemon};
+use cryo_tests::{
+    file_url, fixture_mirror, free_port, keyring, output_text, Apt, Daemon, NativeTree,
+};
 use serde_json::Value;
 
 /// Run `cryo` as the holder of `token`.
@@ -413,23 +415,18 @@ fn release_numbers_from_the_prjconf_become_version_suffixes() {
         pc.to_str().unwrap(),
     ]);
     let src = work.path().join("relpkg");
-    fs::create_dir_all(src.join("debian/source")).unwrap();
-    fs::write(src.join("debian/source/format"), "3.0 (native)\n").unwrap();
-    fs::write(src.join("debian/control"), "Source: relpkg\nMaintainer: T <t@example.org>\nBuild-Depends: debhelper-compat (= 13)\n\nPackage: relpkg\nArchitecture: all\nDescription: release test\n release test\n").unwrap();
-    fs::write(
-        src.join("debian/rules"),
-        "#!/usr/bin/make -f\n%:\n\tdh $@\n",
-    )
-    .unwrap();
-    let mut perm = fs::metadata(src.join("debian/rules"))
-        .unwrap()
-        .permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
-    fs::set_permissions(src.join("debian/rules"), perm).unwrap();
-    let changelog = |n: &str| {
-        format!("relpkg (1.0) bookworm; urgency=medium\n\n  * {n}\n\n -- T <t@example.org>  Mon, 02 Jan 2023 10:00:00 +0000\n")
+    let relpkg = |changes: &str, dir: &Path| {
+        NativeTree {
+            source: "relpkg",
+            version: "1.0",
+            build_depends: "",
+            binary: "relpkg",
+            changes,
+            files: &[],
+        }
+        .write(dir)
     };
-    fs::write(src.join("debian/changelog"), changelog("First.")).unwrap();
+    relpkg("First.", &src);
     d.ok(&["package", "add", p, src.to_str().unwrap()]);
     assert!(
         d.cryo(&["wait", p, "--timeout", "900"]).status.success(),
@@ -458,7 +455,7 @@ fn release_numbers_from_the_prjconf_become_version_suffixes() {
         shown["env"]["CRYO_RELEASE_SUFFIX"], "+eol12u1",
         "the counter is a derivation input"
     );
-    fs::write(src.join("debian/changelog"), changelog("Second.")).unwrap();
+    relpkg("Second.", &src);
     d.ok(&[
         "commit",
         p,

@@ -356,18 +356,8 @@ pub async fn run_project(g: &Global, cmd: ProjectCmd) -> Result<ExitCode> {
             print_project(g, &r);
         }
         ProjectCmd::Delete { name } => {
-            let r: Value = conn
-                .json(
-                    Method::DELETE,
-                    &format!("/api/v1/projects/{name}"),
-                    None::<&()>,
-                )
-                .await?;
-            if g.json {
-                output::json(&r);
-            } else {
-                println!("deleted project {name}");
-            }
+            let done = format!("deleted project {name}");
+            delete(g, &conn, &format!("/api/v1/projects/{name}"), &done).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -472,18 +462,14 @@ pub async fn run_package(g: &Global, cmd: PackageCmd) -> Result<ExitCode> {
         }
         PackageCmd::Diff(a) => return super::patch::run_diff(g, a).await,
         PackageCmd::Remove { project, package } => {
-            let r: Value = conn
-                .json(
-                    Method::DELETE,
-                    &format!("/api/v1/projects/{project}/packages/{package}"),
-                    None::<&()>,
-                )
-                .await?;
-            if g.json {
-                output::json(&r);
-            } else {
-                println!("removed {package} from {project}");
-            }
+            let path = format!("/api/v1/projects/{project}/packages/{package}");
+            delete(
+                g,
+                &conn,
+                &path,
+                &format!("removed {package} from {project}"),
+            )
+            .await?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -886,4 +872,15 @@ pub async fn run_publish(g: &Global, a: PublishArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `DELETE path`; prints the answer (`--json`) or `done`.
+async fn delete(g: &Global, conn: &Conn, path: &str, done: &str) -> Result<()> {
+    let r: Value = conn.json(Method::DELETE, path, None::<&()>).await?;
+    if g.json {
+        output::json(&r);
+    } else {
+        println!("{done}");
+    }
+    Ok(())
 }
