@@ -263,6 +263,51 @@ fn local_dependencies_build_first_and_cascade_only_on_changed_inputs() {
     assert_ne!(app3["derivation"], app1["derivation"]);
     assert_eq!(app3["state"], "succeeded");
 
+    // A failing library: the app becomes unresolvable (nothing provides its build
+    // dependency) but keeps its last successful build, which stays published.
+    lib_tree(&lib, "two\n", "broken");
+    fs::write(
+        lib.join("debian/rules"),
+        "#!/usr/bin/make -f\n%:\n\texit 1\n",
+    )
+    .unwrap();
+    d.ok(&[
+        "commit",
+        p,
+        "cryodemo-lib",
+        lib.to_str().unwrap(),
+        "-m",
+        "broken",
+    ]);
+    assert_eq!(wait(&d, p), 1, "{:#?}", results(&d, p));
+    let rows4 = results(&d, p);
+    assert_eq!(row(&rows4, "cryodemo-lib")["state"], "failed");
+    let app4 = row(&rows4, "cryodemo-app");
+    assert_eq!(app4["state"], "unresolvable", "{app4}");
+    assert!(
+        app4["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cryodemo-lib (failed)"),
+        "{app4}"
+    );
+    assert_eq!(app4["previous"], "succeeded", "{app4}");
+    assert_eq!(app4["outputs"], app3["outputs"], "the last success is kept");
+    // Fixing the library back to the last good source restores the app as it was.
+    lib_tree(&lib, "two\n", "second");
+    d.ok(&[
+        "commit",
+        p,
+        "cryodemo-lib",
+        lib.to_str().unwrap(),
+        "-m",
+        "fixed",
+    ]);
+    assert_eq!(wait(&d, p), 0, "{:#?}", results(&d, p));
+    let app5 = row(&results(&d, p), "cryodemo-app").clone();
+    assert_eq!(app5["state"], "succeeded", "{app5}");
+    assert_eq!(app5["derivation"], app3["derivation"]);
+
     // A dependency cycle is reported, not hung.
     let (a, b) = (work.path().join("cyca"), work.path().join("cycb"));
     tree(&a, "cyc-a", ", cyc-b-bin", "cyc-a-bin", &[]);

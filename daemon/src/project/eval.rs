@@ -326,41 +326,38 @@ pub fn evaluate(
                     })
                     .map(|d| format!("{d} ({})", now[d].state.as_str()))
                     .collect();
-                if !broken.is_empty() {
-                    let reason = format!(
-                        "build dependencies from the project are not available: {}",
-                        broken.join(", ")
-                    );
-                    now.insert(
-                        name.clone(),
-                        row(name, State::Unresolvable, Some(reason), None),
-                    );
-                    continue;
-                }
-                if !waiting.is_empty() {
-                    let reason = format!("waiting for {}", waiting.join(", "));
-                    let mut r = row(name, State::Blocked, Some(reason), None);
+                if !broken.is_empty() || !waiting.is_empty() {
+                    // Blocked (dependencies pending) or unresolvable (a dependency failed):
+                    // either way the row keeps its last success (derivation and outputs,
+                    // which stay published, as OBS keeps old binaries), restored when the
+                    // dependency's new build leaves this derivation unchanged.
+                    let (state, reason) = if broken.is_empty() {
+                        (
+                            State::Blocked,
+                            format!("waiting for {}", waiting.join(", ")),
+                        )
+                    } else {
+                        (
+                            State::Unresolvable,
+                            format!(
+                                "build dependencies from the project are not available: {}",
+                                broken.join(", ")
+                            ),
+                        )
+                    };
+                    let mut r = row(name, state, Some(reason), None);
                     match old {
-                        Some(o) if o.state == State::Building => {
+                        Some(o) if o.state == State::Building && state == State::Blocked => {
                             // Its build is stopped (the inputs are about to change).
                             r.derivation = o.derivation;
                         }
-                        Some(o)
-                            if o.state.is_success()
-                                || (o.state == State::Blocked && o.previous.is_some()) =>
-                        {
-                            // Keep the last success: the dependency's rebuild may leave
-                            // this derivation unchanged.
+                        Some(o) if o.state.is_success() || o.previous.is_some() => {
                             r.derivation = o.derivation;
                             r.outputs = o.outputs.clone();
                             r.log = o.log;
                             r.duration_secs = o.duration_secs;
                             r.finished = o.finished;
-                            r.previous = if o.state == State::Blocked {
-                                o.previous
-                            } else {
-                                Some(o.state)
-                            };
+                            r.previous = o.previous.or(Some(o.state));
                         }
                         _ => {}
                     }
@@ -432,7 +429,7 @@ pub fn evaluate(
                         Some(o)
                             if o.derivation == Some(id)
                                 && (!matches!(o.state, State::Blocked | State::Unresolvable)
-                                    || (o.state == State::Blocked && o.previous.is_some())) =>
+                                    || o.previous.is_some()) =>
                         {
                             let mut o = o.clone();
                             if let Some(prev) = o.previous.take() {

@@ -54,17 +54,27 @@ struct Inputs {
 
 fn inputs(st: &AppState, p: &Project, repo: &Repository) -> Result<Inputs, PublishError> {
     let mut debs = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen: BTreeMap<String, B3Digest> = BTreeMap::new();
     let mut built_pkgs = std::collections::BTreeSet::new();
     for r in tables::results(st, &p.name)? {
-        if r.repository != repo.name || !r.state.is_success() {
+        // A row blocked or unresolvable because of a dependency keeps (and publishes) its
+        // last successful build.
+        let ok = r.state.is_success() || r.previous.is_some_and(|s| s.is_success());
+        if r.repository != repo.name || !ok || r.outputs.is_empty() {
             continue;
         }
         built_pkgs.insert(r.package.clone());
         for o in r.outputs.iter().filter(|o| o.name.ends_with(".deb")) {
-            if !seen.insert(o.blake3) {
-                continue; // an Architecture: all package built for several arches
+            // An `Architecture: all` package built for several arches has one pool file:
+            // the first arch's (results come in arch order) wins; a different build of
+            // it on another arch is reported, not published twice.
+            if let Some(first) = seen.get(&o.name) {
+                if *first != o.blake3 {
+                    tracing::warn!(project = %p.name, file = %o.name, arch = %r.arch, "Architecture: all package differs between arches; publishing the first arch's build");
+                }
+                continue;
             }
+            seen.insert(o.name.clone(), o.blake3);
             let bytes = read_all(st, &o.blake3)?;
             let deb: ScannedDeb = scan_deb_bytes(&bytes)
                 .map_err(|e| PublishError::Repo(format!("{}: {e}", o.name)))?;
