@@ -45,10 +45,22 @@ pub fn fixture_mirror() -> PathBuf {
 /// closure, so daemons share them safely and the suite prepares each root once
 /// (`CRYO_E2E_BUILD_DIR` overrides; it survives between runs under `target/`).
 pub fn shared_build_dir() -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
     if let Some(d) = std::env::var_os("CRYO_E2E_BUILD_DIR") {
         return PathBuf::from(d);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/cryo-e2e-build")
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    // Build sandboxes run as mapped ids: every ancestor must be searchable by others (a
+    // checkout under a 0700 home is not); then share a directory in /tmp instead.
+    let reachable = target.canonicalize().is_ok_and(|t| {
+        t.ancestors()
+            .all(|a| std::fs::metadata(a).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
+    });
+    if reachable {
+        target.join("cryo-e2e-build")
+    } else {
+        std::env::temp_dir().join("cryo-e2e-build")
+    }
 }
 
 pub struct Daemon {
