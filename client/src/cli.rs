@@ -23,6 +23,10 @@ use crate::commands::{
 ///
 /// Exit status: 0 on success, 1 when a check found problems (e.g. `store verify`), 2 on
 /// errors (bad input, daemon unreachable, failed requests).
+///
+/// Identity: on the daemon's own socket you act as your local uid (root and the daemon's
+/// user are admins); with CRYO_TOKEN=<token> (`cryo token create`) you act as that token's
+/// user.
 #[derive(Parser, Debug)]
 #[command(name = "cryo", version, about, long_about)]
 pub struct Cli {
@@ -95,10 +99,11 @@ pub enum Command {
         #[arg(long)]
         arch: Option<String>,
     },
-    /// Projects (OBS-style): create, repo-add, list, show, config, sync, delete.
+    /// Projects (OBS-style): create, repo-add, list, show, config, sync, delete, key,
+    /// set-publish, set-private.
     #[command(subcommand)]
     Project(ProjectCmd),
-    /// Packages of a project: add, log, remove.
+    /// Packages of a project: add, log, diff, remove.
     #[command(subcommand)]
     Package(PackageCmd),
     /// Commit a new source revision of a package; only what changed is rebuilt.
