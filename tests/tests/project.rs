@@ -151,6 +151,41 @@ fn fixture_packages_build_in_parallel_and_identical_commits_schedule_nothing() {
     assert_eq!(show["repositories"][0]["snapshot"], snap);
     let conf = d.ok(&["project", "config", p]);
     assert_eq!(conf, fs::read_to_string(prjconf()).unwrap());
+
+    // A second repository following the mirrors (synced on request): same snapshot and
+    // prjconf, so every row of it is the same derivation, realised already: `cached`.
+    d.ok(&[
+        "project",
+        "repo-add",
+        p,
+        "--repository",
+        "follow",
+        "--mirror",
+        "bookworm",
+        "--mirror",
+        "security",
+        "--prjconf",
+        &prjconf(),
+    ]);
+    let show = d.json(&["project", "show", p]);
+    assert_eq!(show["repositories"][1]["snapshot"], snap, "{show}");
+    assert_eq!(wait(&d, p), 0);
+    let rows = results(&d, p);
+    assert_eq!(rows.len(), 8);
+    for r in rows.iter().filter(|r| r["repository"] == "follow") {
+        assert_eq!(r["state"], "cached", "{r}");
+        let same = rows
+            .iter()
+            .find(|x| x["repository"] == "debian" && x["package"] == r["package"])
+            .unwrap();
+        assert_eq!(r["derivation"], same["derivation"]);
+    }
+    let synced = d.json(&["project", "sync", p]);
+    assert_eq!(
+        synced["changed_repositories"],
+        serde_json::json!([]),
+        "{synced}"
+    );
 }
 
 #[test]
