@@ -97,6 +97,8 @@ fn build_base_files_identical_cached_rebuild_and_failure() {
     );
     let log = d.ok(&["log", &drv]);
     assert!(log.contains("dpkg-buildpackage"), "{log}");
+    // -f on a derivation that is not building: its latest log.
+    assert_eq!(d.ok(&["log", &drv, "-f"]), log);
 
     // --check: rebuild with deliberate variations (as reprotest does) and compare each
     // .deb with the recorded one; one section per variation in the stored report.

@@ -156,21 +156,38 @@ pub async fn run_build(g: &Global, a: BuildArgs) -> Result<ExitCode> {
     })
 }
 
-pub async fn run_log(g: &Global, drv: String) -> Result<ExitCode> {
+/// `cryo log DERIVATION [-f]`: the latest build log; with `-f`, a running build's log
+/// streamed to its end (or the latest log when none runs).
+pub async fn run_log(g: &Global, drv: String, follow: bool) -> Result<ExitCode> {
+    use http_body_util::BodyExt;
+    use std::io::Write;
     drv.parse::<cryo_store::B3Digest>()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let conn = connect(g).await?;
-    let resp = conn
-        .checked(
-            Method::GET,
-            &format!("/api/v1/drv/{drv}/log"),
-            crate::conn::empty(),
-        )
-        .await?;
-    use http_body_util::BodyExt;
-    let bytes = resp.into_body().collect().await?.to_bytes();
-    use std::io::Write;
-    std::io::stdout().write_all(&bytes)?;
+    let live = format!("/api/v1/drv/{drv}/log?follow=true");
+    let resp = match follow {
+        true => match conn.request(Method::GET, &live, crate::conn::empty()).await {
+            Ok(r) if r.status().is_success() => r,
+            _ => {
+                let path = format!("/api/v1/drv/{drv}/log");
+                conn.checked(Method::GET, &path, crate::conn::empty())
+                    .await?
+            }
+        },
+        false => {
+            let path = format!("/api/v1/drv/{drv}/log");
+            conn.checked(Method::GET, &path, crate::conn::empty())
+                .await?
+        }
+    };
+    let mut body = resp.into_body();
+    let mut out = std::io::stdout();
+    while let Some(f) = body.frame().await {
+        if let Some(d) = f.context("reading the log")?.data_ref() {
+            out.write_all(d)?;
+            out.flush()?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

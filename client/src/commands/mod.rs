@@ -34,7 +34,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             arch,
         } => match project::log_target(&target)? {
             project::LogTarget::Derivation(drv) => {
-                build::run_log(&cli.global, drv.to_string()).await
+                build::run_log(&cli.global, drv.to_string(), follow).await
             }
             project::LogTarget::Package {
                 project: p,
