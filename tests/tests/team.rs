@@ -472,4 +472,29 @@ fn release_numbers_from_the_prjconf_become_version_suffixes() {
         "{:?}",
         names(&d)
     );
+    // A source whose version already carries a suffix of the same pattern (as `cryo
+    // patch` makes them): the suffix is replaced, not stacked.
+    NativeTree {
+        source: "relpkg",
+        version: "1.0+eol12u1",
+        build_depends: "",
+        binary: "relpkg",
+        changes: "Patched.",
+        files: &[],
+    }
+    .write(&src);
+    d.ok(&[
+        "commit",
+        p,
+        "relpkg",
+        src.to_str().unwrap(),
+        "-m",
+        "patched",
+        "--wait",
+    ]);
+    assert!(
+        names(&d).contains(&"relpkg_1.0+eol12u3_all.deb".to_string()),
+        "{:?}",
+        names(&d)
+    );
 }

@@ -202,14 +202,25 @@ pub fn build_observed(
 src=$(dpkg-parsechangelog -S Source); ver=$(dpkg-parsechangelog -S Version)
 dist=$(dpkg-parsechangelog -S Distribution); urg=$(dpkg-parsechangelog -S Urgency)
 maint=$(dpkg-parsechangelog -S Maintainer); date=$(dpkg-parsechangelog -S Date)
-{ printf '%s (%s%s) %s; urgency=%s\n\n  * Rebuild with release suffix %s (cryo).\n\n -- %s  %s\n\n' \
-    "$src" "$ver" "$CRYO_RELEASE_SUFFIX" "$dist" "$urg" "$CRYO_RELEASE_SUFFIX" "$maint" "$date"
+base=$ver
+if [ -n "${CRYO_RELEASE_STRIP:-}" ]; then
+  base=$(printf '%s\n' "$ver" | sed -E "s/($CRYO_RELEASE_STRIP)\$//")
+fi
+new="$base$CRYO_RELEASE_SUFFIX"
+if [ "$new" = "$ver" ]; then
+  echo "cryo: version $ver already carries the release suffix"; exit 0
+fi
+{ printf '%s (%s) %s; urgency=%s\n\n  * Rebuild with release suffix %s (cryo).\n\n -- %s  %s\n\n' \
+    "$src" "$new" "$dist" "$urg" "$CRYO_RELEASE_SUFFIX" "$maint" "$date"
   cat debian/changelog; } > debian/changelog.cryo-new
 mv debian/changelog.cryo-new debian/changelog
 echo "cryo: version is now $(dpkg-parsechangelog -S Version)"
 "#;
         let mut env = base_env.clone();
         env.insert("CRYO_RELEASE_SUFFIX".into(), suffix.clone());
+        if let Some(strip) = &s.release_strip {
+            env.insert("CRYO_RELEASE_STRIP".into(), strip.clone());
+        }
         let argv = ["/bin/sh", "-c", script].map(str::to_owned).to_vec();
         let dch = run(argv, env, &build_dir, &mut log)?;
         if dch.exit != ExitStatusKind::Exited(0) {

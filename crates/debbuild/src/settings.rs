@@ -46,6 +46,9 @@ pub struct BuildSettings {
     /// A version suffix added through a generated changelog entry before the build
     /// (OBS's `OBS-DCH-RELEASE`; from the prjconf's release pattern and counters).
     pub release_suffix: Option<String>,
+    /// A POSIX extended regex matching a suffix an earlier build or `cryo patch` made
+    /// with the same pattern (e.g. `\+eol12u[0-9]+`): replaced rather than stacked.
+    pub release_strip: Option<String>,
     /// The hostname inside the build sandbox (default: the sandbox's fixed `cryo-build`;
     /// only `cryo build --check --vary hostname` changes it).
     pub hostname: Option<String>,
@@ -86,6 +89,7 @@ impl BuildSettings {
             deb_build_profiles: non_empty(deb_build_profiles),
             max_log_bytes: DEFAULT_MAX_LOG_BYTES,
             release_suffix: None,
+            release_strip: None,
             hostname: None,
         }
     }

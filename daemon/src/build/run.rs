@@ -155,6 +155,7 @@ fn settings(drv: &Derivation) -> Result<(BuildSettings, BuildKind), BuildError> 
         deb_build_options: opt("DEB_BUILD_OPTIONS"),
         deb_build_profiles: opt("DEB_BUILD_PROFILES"),
         release_suffix: opt("CRYO_RELEASE_SUFFIX"),
+        release_strip: opt("CRYO_RELEASE_PATTERN").map(|p| release_regex(&p)),
         ..BuildSettings::default()
     };
     let kind = match env("CRYO_BUILD_KIND").as_str() {
@@ -528,4 +529,40 @@ fn run_build(
         log.extend_from_slice(b"\ncryo: the build log was truncated at its size limit\n");
     }
     Ok((result, root_cached, log))
+}
+
+/// A release pattern (`+eol12u<CI_CNT>`) as a POSIX extended regex matching any suffix it
+/// renders (`\+eol12u[0-9]+`), for the changelog step to replace rather than stack.
+fn release_regex(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut rest = pattern;
+    while !rest.is_empty() {
+        if let Some(r) = rest
+            .strip_prefix("<CI_CNT>")
+            .or_else(|| rest.strip_prefix("<B_CNT>"))
+        {
+            out.push_str("[0-9]+");
+            rest = r;
+            continue;
+        }
+        let c = rest.chars().next().expect("not empty");
+        if ".+*?()[]{}|^$\\/".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod release_tests {
+    #[test]
+    fn release_regex_escapes_and_generalises_counters() {
+        assert_eq!(super::release_regex("+eol12u<CI_CNT>"), "\\+eol12u[0-9]+");
+        assert_eq!(
+            super::release_regex("~cryo<CI_CNT>.<B_CNT>"),
+            "~cryo[0-9]+\\.[0-9]+"
+        );
+    }
 }

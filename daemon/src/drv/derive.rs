@@ -233,6 +233,7 @@ pub fn derive_in(
             let mut env = environment(&pc.conf, src, build);
             if let (Some(p), Some(c)) = (&pc.conf.cryo().release_pattern, counters) {
                 env.insert("CRYO_RELEASE_SUFFIX".into(), p.render(c.ci_cnt, c.b_cnt));
+                env.insert("CRYO_RELEASE_PATTERN".into(), p.as_str().to_string());
             }
             env
         },
