@@ -272,6 +272,38 @@ fn staging_to_prod_security_patch_with_roles_requests_and_identical_binaries() {
     let dl = apt.run("apt-get", &["download", "hello"]);
     assert!(dl.status.success(), "{}", output_text(&dl));
 
+    // Only admins choose where the daemon writes an export; absurd expiries are refused.
+    let o = as_user(
+        &d,
+        &bob,
+        &[
+            "publish",
+            prod,
+            "--export",
+            work.path().join("x").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not an admin"),
+        "{}",
+        output_text(&o)
+    );
+    let o = d.cryo(&[
+        "token",
+        "create",
+        "--user",
+        "bob",
+        "--expires",
+        "18446744073709551615",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("too many days"),
+        "{}",
+        output_text(&o)
+    );
+
     // Tokens: expired and revoked ones are refused; over HTTP a write needs one.
     let expired = token(&d, "alice", &["--expires", "0"]);
     let o = as_user(&d, &expired, &["results", staging]);

@@ -277,7 +277,18 @@ async fn create_token(
             let id = random_hex(4)?;
             let secret = format!("cryo_{id}_{}", random_hex(32)?);
             let now = st.clock.now();
-            let expires = b.expires_days.map(|d| now + (d as i64) * 86_400);
+            let expires = match b.expires_days {
+                None => None,
+                Some(d) => Some(
+                    i64::try_from(d)
+                        .ok()
+                        .and_then(|d| d.checked_mul(86_400))
+                        .and_then(|s| now.checked_add(s))
+                        .ok_or_else(|| {
+                            ApiErr::bad_request(format!("--expires {d}: too many days"))
+                        })?,
+                ),
+            };
             let t = Token {
                 id: id.clone(),
                 user: user.clone(),

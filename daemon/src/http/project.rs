@@ -491,6 +491,7 @@ impl From<crate::publish::PublishError> for ApiErr {
 /// `cryo publish PROJECT [--repository R] [--rollback] [--export DIR]`.
 async fn publish(
     State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
     Path(name): Path<String>,
     Json(body): Json<PublishBody>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
@@ -498,6 +499,9 @@ async fn publish(
     let v = blocking(move || {
         let repo = body.repository.as_deref();
         if let Some(dir) = &body.export {
+            // The daemon writes the export with its own rights, anywhere it is told to:
+            // only admins may choose where.
+            who.require_admin()?;
             return Ok(serde_json::to_value(p::export(&st, &name, repo, dir)?).expect("json"));
         }
         let out = if body.rollback {

@@ -218,6 +218,10 @@ pub fn evaluate(
         let mut srcs = BTreeMap::new();
         let mut bad: BTreeMap<String, String> = BTreeMap::new();
         let mut revs: BTreeMap<String, u32> = BTreeMap::new();
+        let rev_digests: BTreeMap<&str, B3Digest> = packages
+            .iter()
+            .filter_map(|p| p.latest().map(|r| (p.name.as_str(), r.digest)))
+            .collect();
         let rebuilds: BTreeMap<String, u32> = packages
             .iter()
             .map(|p| (p.name.clone(), p.rebuilds))
@@ -383,11 +387,9 @@ pub fn evaluate(
                     ci_cnt: u64::from(revs.get(name.as_str()).copied().unwrap_or(0)),
                     b_cnt: u64::from(rebuilds.get(name.as_str()).copied().unwrap_or(0)),
                 };
-                let rev_digest = packages
-                    .iter()
-                    .find(|p| &p.name == name)
-                    .and_then(|p| p.latest())
-                    .map(|r| r.digest)
+                let rev_digest = rev_digests
+                    .get(name.as_str())
+                    .copied()
                     .unwrap_or_else(|| B3Digest::of(b""));
                 let key = memo_key(&snap.id, repo, arch, &rev_digest, &counters, &extras);
                 let remembered = match memo.drvs.get(&key) {
