@@ -2,7 +2,8 @@
 //!
 //! - [`digest`]: `B3Digest`, the BLAKE3 name of every object.
 //! - [`blob`]: blob backends (trait + local filesystem), atomic writes, verified reads.
-//! - [`tree`] and [`component`]: canonical directory manifests and validated names.
+//! - [`tree`] and [`component`]: canonical directory manifests and validated names;
+//!   [`name`]: `SafeName`, a client-supplied name that may become one path component.
 //! - [`index`]: the redb index (object metadata, references, roots, realisations).
 //! - [`store`]: the `Store` facade; `tree_fs`/`tree_tar` import/export; [`gc`] collects and
 //!   verifies.
@@ -18,6 +19,7 @@ pub mod derivation;
 pub mod digest;
 pub mod gc;
 pub mod index;
+pub mod name;
 pub mod realisation;
 pub mod store;
 pub mod tree;
@@ -26,4 +28,5 @@ mod tree_tar;
 
 pub use digest::B3Digest;
 pub use index::ObjectKind;
+pub use name::{NameError, SafeName};
 pub use store::{Session, Store, StoreError};

@@ -521,3 +521,24 @@ impl NativeTree<'_> {
         std::fs::set_permissions(dir.join("debian/rules"), perm).unwrap();
     }
 }
+
+/// Whether this run is CI's (`CI=true`), where a test that cannot do its job must fail.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A test's precondition (root, a tool, user namespaces, the fixture). When it does not
+/// hold, the test is skipped locally (returns `false` after saying why) but **fails** under
+/// `CI=true`: a green CI run that tested nothing is a defect.
+///
+/// ```ignore
+/// if !cryo_tests::require(is_root(), "needs root for the build sandbox") { return; }
+/// ```
+pub fn require(cond: bool, why: &str) -> bool {
+    if cond {
+        return true;
+    }
+    assert!(!in_ci(), "CI=true and this test cannot run: {why}");
+    eprintln!("skipping: {why} (this fails under CI=true)");
+    false
+}
