@@ -90,18 +90,15 @@ proptest! {
 
     #[test]
     fn generated_versions_match_dpkg(pairs in proptest::collection::vec((version(), version()), 100)) {
-        if have_dpkg() {
+        if common::require(have_dpkg(), "dpkg is not installed (apt-get install dpkg)") {
             check(&pairs)?;
-        } else {
-            eprintln!("dpkg not installed: skipping comparison with dpkg");
         }
     }
 }
 
 #[test]
 fn fixture_versions_match_dpkg() {
-    if !have_dpkg() {
-        eprintln!("dpkg not installed: skipping comparison with dpkg");
+    if !common::require(have_dpkg(), "dpkg is not installed (apt-get install dpkg)") {
         return;
     }
     let text = common::index(common::MAIN_PACKAGES);

@@ -23,3 +23,20 @@ pub const MAIN_SOURCES: &str = "debian/dists/bookworm/main/source/Sources.xz";
 pub const SEC_PACKAGES: &str =
     "debian-security/dists/bookworm-security/main/binary-amd64/Packages.xz";
 pub const SEC_SOURCES: &str = "debian-security/dists/bookworm-security/main/source/Sources.xz";
+
+/// Whether this run is CI (`CI=true`), where a test that cannot do its job must fail.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A test's precondition (a tool, the fixture): when it does not hold the test is skipped
+/// locally (returns `false` after saying why) but **fails** under `CI=true`. The same rule
+/// as `cryo_tests::require`, which format crates cannot depend on.
+pub fn require(cond: bool, why: &str) -> bool {
+    if cond {
+        return true;
+    }
+    assert!(!in_ci(), "CI=true and this test cannot run: {why}");
+    eprintln!("skipping: {why} (this fails under CI=true)");
+    false
+}
