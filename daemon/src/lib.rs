@@ -21,4 +21,5 @@ pub mod publish;
 pub mod request;
 pub mod server;
 pub mod state;
+pub mod table;
 pub mod verify;

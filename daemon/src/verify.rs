@@ -473,6 +473,18 @@ pub fn compare_builds(
     ours: &std::collections::BTreeMap<String, B3Digest>,
     theirs: &std::collections::BTreeMap<String, B3Digest>,
 ) -> Result<VerifyOutcome, String> {
+    let report = build_comparison(st, title, version, ours, theirs);
+    store_report(st, report, snapshot.to_string(), vec![title.to_string()])
+}
+
+/// The report of [`compare_builds`], computed without storing anything.
+pub fn build_comparison(
+    st: &AppState,
+    title: &str,
+    version: &str,
+    ours: &std::collections::BTreeMap<String, B3Digest>,
+    theirs: &std::collections::BTreeMap<String, B3Digest>,
+) -> Report {
     let mut binaries = Vec::new();
     for (name, d) in ours.iter().filter(|(n, _)| split_deb_name(n).is_some()) {
         let (pkg, ver, arch) = split_deb_name(name).expect("filtered");
@@ -493,10 +505,9 @@ pub fn compare_builds(
         };
         binaries.push(report);
     }
-    let report = Report::new(vec![SourceReport {
+    Report::new(vec![SourceReport {
         source: title.to_string(),
         version: version.to_string(),
         binaries,
-    }]);
-    store_report(st, report, snapshot.to_string(), vec![title.to_string()])
+    }])
 }

@@ -50,7 +50,8 @@ pub enum TokenCmd {
         /// For another user (admins only; default: yourself).
         #[arg(long)]
         user: Option<String>,
-        /// Expire after DAYS days.
+        /// Expire after DAYS days. A token created with a token (CRYO_TOKEN) never
+        /// outlives it: default and limit are its expiry.
         #[arg(long, value_name = "DAYS")]
         expires: Option<u64>,
     },
@@ -93,8 +94,9 @@ pub enum RequestCmd {
     List {
         #[arg(long)]
         project: Option<String>,
-        /// new, review, accepted, declined, revoked or superseded.
-        #[arg(long)]
+        /// new, review, accepted, declined, revoked or superseded. (Not `--state`: that
+        /// is the global state directory option.)
+        #[arg(long = "status", id = "request_state", value_name = "STATE")]
         state: Option<String>,
     },
     /// Show a request with its reviews, history and (once accepted) the comparison of
@@ -225,8 +227,12 @@ pub async fn run_token(g: &Global, cmd: TokenCmd) -> Result<ExitCode> {
                 )
                 .await?;
             show(g, &r, |r| {
+                let parent = r["parent"]
+                    .as_str()
+                    .map(|p| format!(", created with token {p}"))
+                    .unwrap_or_default();
                 eprintln!(
-                    "token {} for {} (shown once; keep it secret)",
+                    "token {} for {}{parent} (shown once; keep it secret)",
                     s(r, "id"),
                     s(r, "user")
                 );
@@ -254,8 +260,12 @@ pub async fn run_token(g: &Global, cmd: TokenCmd) -> Result<ExitCode> {
                     } else {
                         "no expiry".to_string()
                     };
+                    let parent = t["parent"]
+                        .as_str()
+                        .map(|p| format!(" (created with {p})"))
+                        .unwrap_or_default();
                     println!(
-                        "{} {:<16} created {} {state}",
+                        "{} {:<16} created {} {state}{parent}",
                         s(t, "id"),
                         s(t, "user"),
                         output::date(t["created"].as_i64().unwrap_or(0))

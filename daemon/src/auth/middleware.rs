@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 
 use cryo_store::B3Digest;
 
-use super::tables::{self, Token, TOKENS};
-use super::{unauthorized, Principal};
+use super::tables::{self, Token};
+use super::{unauthorized, Credential, Principal};
 use crate::http::{ApiErr, Peer};
 use crate::state::AppState;
 
@@ -19,31 +19,47 @@ fn login_name(uid: u32) -> String {
     crate::project::ops::user_name(Some(uid))
 }
 
-/// The principal behind a bearer token.
-fn from_token(st: &AppState, secret: &str) -> Result<Principal, ApiErr> {
+/// The principal behind a bearer token, and the token. A token is refused when it, or
+/// any token it was created with, is revoked or expired.
+fn from_token(st: &AppState, secret: &str) -> Result<(Principal, Token), ApiErr> {
     let id = token_id(secret).ok_or_else(unauthorized)?;
-    let t: Token = tables::get(st, TOKENS, &id)?.ok_or_else(unauthorized)?;
+    let t: Token = tables::token(st, &id)?.ok_or_else(unauthorized)?;
     if t.hash != B3Digest::of(secret.as_bytes()) {
         return Err(unauthorized());
     }
-    let refuse = |why: &str| ApiErr {
+    let refuse = |why: String| ApiErr {
         status: axum::http::StatusCode::UNAUTHORIZED,
         code: "unauthorized",
         message: format!("token {id} {why}"),
     };
+    let now = st.clock.now();
     if t.revoked.is_some() {
-        return Err(refuse("was revoked"));
+        return Err(refuse("was revoked".into()));
     }
-    if t.expires.is_some_and(|e| st.clock.now() >= e) {
-        return Err(refuse("has expired"));
+    if t.expires.is_some_and(|e| now >= e) {
+        return Err(refuse("has expired".into()));
     }
-    let u: tables::User = tables::get(st, tables::USERS, &t.user)?
-        .ok_or_else(|| refuse("belongs to a deleted user"))?;
-    Ok(if u.admin {
-        Principal::Admin(u.name)
+    for p in tables::chain(st, &t)? {
+        if p.revoked.is_some() {
+            return Err(refuse(format!(
+                "was revoked (with token {} it was created with)",
+                p.id
+            )));
+        }
+        if p.expires.is_some_and(|e| now >= e) {
+            return Err(refuse(format!(
+                "has expired (with token {} it was created with)",
+                p.id
+            )));
+        }
+    }
+    let u = tables::user(st, &t.user)?.ok_or_else(|| refuse("belongs to a deleted user".into()))?;
+    let who = if u.admin {
+        Principal::Admin(u.name.to_string())
     } else {
-        Principal::User(u.name)
-    })
+        Principal::User(u.name.to_string())
+    };
+    Ok((who, t))
 }
 
 /// `cryo_<id>_<secret>` → `<id>`.
@@ -53,13 +69,23 @@ pub fn token_id(secret: &str) -> Option<String> {
     (id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.to_string())
 }
 
-pub fn resolve(st: &AppState, peer: &Peer, auth: Option<&str>) -> Result<Principal, ApiErr> {
+/// The principal of a request and the token it used (if any).
+pub fn resolve(
+    st: &AppState,
+    peer: &Peer,
+    auth: Option<&str>,
+) -> Result<(Principal, Credential), ApiErr> {
     if let Some(h) = auth {
         let secret = h
             .strip_prefix("Bearer ")
             .ok_or_else(|| ApiErr::bad_request("Authorization must be `Bearer <token>`"))?;
-        return from_token(st, secret.trim());
+        let (who, t) = from_token(st, secret.trim())?;
+        return Ok((who, Credential(Some(t))));
     }
+    Ok((resolve_socket(st, peer)?, Credential(None)))
+}
+
+fn resolve_socket(st: &AppState, peer: &Peer) -> Result<Principal, ApiErr> {
     let Some(uid) = peer.uid else {
         return Ok(Principal::Anonymous);
     };
@@ -69,8 +95,8 @@ pub fn resolve(st: &AppState, peer: &Peer, auth: Option<&str>) -> Result<Princip
         return Ok(Principal::Admin(login_name(uid)));
     }
     Ok(match tables::user_by_uid(st, uid)? {
-        Some(u) if u.admin => Principal::Admin(u.name),
-        Some(u) => Principal::User(u.name),
+        Some(u) if u.admin => Principal::Admin(u.name.to_string()),
+        Some(u) => Principal::User(u.name.to_string()),
         None => Principal::Anonymous,
     })
 }
@@ -99,8 +125,8 @@ pub async fn identify(
         .map(str::to_string);
     // Without a token, a TCP client is anonymous: no database work (the binary cache and
     // repositories serve mostly such requests).
-    let who = if auth.is_none() && peer.uid.is_none() {
-        Principal::Anonymous
+    let (who, cred) = if auth.is_none() && peer.uid.is_none() {
+        (Principal::Anonymous, Credential(None))
     } else {
         let st2 = st.clone();
         match tokio::task::spawn_blocking(move || resolve(&st2, &peer, auth.as_deref())).await {
@@ -152,6 +178,7 @@ pub async fn identify(
         }
     }
     req.extensions_mut().insert(who.clone());
+    req.extensions_mut().insert(cred);
     let method = req.method().clone();
     let resp = next.run(req).await;
     // Every successful change is audited (user, group, token and role changes record

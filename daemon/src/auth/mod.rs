@@ -15,6 +15,7 @@
 
 pub mod audit;
 pub mod middleware;
+pub mod name;
 pub mod tables;
 
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,12 @@ pub struct RoleGrant {
     pub subject: String,
     pub role: Role,
 }
+
+/// The token a request was authenticated with (`None`: the socket identity or
+/// anonymous). A request extension next to the [`Principal`]: creating a token with a
+/// token is bounded by it (`docs/teams.md`).
+#[derive(Debug, Clone, Default)]
+pub struct Credential(pub Option<tables::Token>);
 
 /// Who sends a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +142,38 @@ pub fn roles_of(st: &crate::state::AppState, who: &str, project: &Project) -> Ve
         })
         .map(|g| g.role)
         .collect()
+}
+
+/// Whether the user record `name` may read `project`: public projects, admins, and any
+/// role on it (every role grants reading).
+pub fn user_can_read(
+    st: &crate::state::AppState,
+    name: &str,
+    project: &Project,
+) -> Result<bool, ApiErr> {
+    if !project.private || !roles_of(st, name, project).is_empty() {
+        return Ok(true);
+    }
+    Ok(tables::user(st, name)?.is_some_and(|u| u.admin))
+}
+
+/// The users who maintain `project`: direct `maintainer` grants and the members of
+/// groups granted `maintainer` (sorted, without duplicates).
+pub fn maintainers(st: &crate::state::AppState, project: &Project) -> Result<Vec<String>, ApiErr> {
+    let mut out = std::collections::BTreeSet::new();
+    for g in project.roles.iter().filter(|g| g.role == Role::Maintainer) {
+        match g.subject.strip_prefix('@') {
+            Some(grp) => {
+                if let Some(grp) = tables::group(st, grp)? {
+                    out.extend(grp.members.iter().map(|m| m.to_string()));
+                }
+            }
+            None => {
+                out.insert(g.subject.clone());
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
 }
 
 /// Require `need` on `project`: admins pass; reading a public project needs nothing.

@@ -1,22 +1,25 @@
 //! redb tables: `users` (name → [`User`]), `groups` (name → [`Group`]) and `tokens`
-//! (id → [`Token`]; only the BLAKE3 of the secret is stored).
+//! (id → [`Token`]; only the BLAKE3 of the secret is stored). Names are [`UserName`]s, so
+//! no record can hold an unchecked name. Every read-modify-write (creating a user or a
+//! group, adding a member, revoking tokens) is one write transaction
+//! ([`crate::table::JsonTable`]).
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use cryo_store::B3Digest;
 
+use super::name::UserName;
 use crate::http::ApiErr;
 use crate::state::AppState;
+use crate::table::{JsonTable, TableError};
 
-pub const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
-pub const GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new("groups");
-pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
+pub const USERS: JsonTable<&str, User> = JsonTable::new("users");
+pub const GROUPS: JsonTable<&str, Group> = JsonTable::new("groups");
+pub const TOKENS: JsonTable<&str, Token> = JsonTable::new("tokens");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
-    pub name: String,
+    pub name: UserName,
     pub admin: bool,
     /// Local uids that act as this user on the unix socket.
     #[serde(default)]
@@ -26,8 +29,8 @@ pub struct User {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
-    pub name: String,
-    pub members: Vec<String>,
+    pub name: UserName,
+    pub members: Vec<UserName>,
     pub created: i64,
 }
 
@@ -35,7 +38,7 @@ pub struct Group {
 pub struct Token {
     /// Public id (also the first characters of the secret after `cryo_`).
     pub id: String,
-    pub user: String,
+    pub user: UserName,
     /// BLAKE3 of the whole secret string.
     pub hash: B3Digest,
     pub created: i64,
@@ -43,76 +46,93 @@ pub struct Token {
     pub expires: Option<i64>,
     #[serde(default)]
     pub revoked: Option<i64>,
+    /// The token this one was created with (`None`: created on the socket without a
+    /// token). Revoking a token revokes every token created with it.
+    #[serde(default)]
+    pub parent: Option<String>,
 }
 
-fn db(e: impl std::fmt::Display) -> ApiErr {
+/// A database failure as an API error (500).
+pub fn db(e: TableError) -> ApiErr {
     ApiErr::internal(format!("auth database: {e}"))
 }
 
-pub fn get<T: DeserializeOwned>(
-    st: &AppState,
-    t: TableDefinition<&str, &[u8]>,
-    key: &str,
-) -> Result<Option<T>, ApiErr> {
-    let d = st.store.index().database();
-    let tx = d.begin_read().map_err(db)?;
-    let table = match tx.open_table(t) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-        Err(e) => return Err(db(e)),
-    };
-    match table.get(key).map_err(db)? {
-        Some(v) => Ok(Some(serde_json::from_slice(v.value()).map_err(db)?)),
-        None => Ok(None),
-    }
+pub fn user(st: &AppState, name: &str) -> Result<Option<User>, ApiErr> {
+    USERS.get(st.store.index().database(), name).map_err(db)
 }
 
-pub fn all<T: DeserializeOwned>(
-    st: &AppState,
-    t: TableDefinition<&str, &[u8]>,
-) -> Result<Vec<T>, ApiErr> {
-    let d = st.store.index().database();
-    let tx = d.begin_read().map_err(db)?;
-    let table = match tx.open_table(t) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(db(e)),
-    };
-    let mut out = Vec::new();
-    for item in table.iter().map_err(db)? {
-        let (_, v) = item.map_err(db)?;
-        out.push(serde_json::from_slice(v.value()).map_err(db)?);
-    }
-    Ok(out)
+pub fn group(st: &AppState, name: &str) -> Result<Option<Group>, ApiErr> {
+    GROUPS.get(st.store.index().database(), name).map_err(db)
 }
 
-pub fn put<T: Serialize>(
-    st: &AppState,
-    t: TableDefinition<&str, &[u8]>,
-    key: &str,
-    v: &T,
-) -> Result<(), ApiErr> {
-    let d = st.store.index().database();
-    let tx = d.begin_write().map_err(db)?;
-    tx.open_table(t)
-        .map_err(db)?
-        .insert(key, serde_json::to_vec(v).expect("serializable").as_slice())
-        .map_err(db)?;
-    tx.commit().map_err(db)
+pub fn token(st: &AppState, id: &str) -> Result<Option<Token>, ApiErr> {
+    TOKENS.get(st.store.index().database(), id).map_err(db)
 }
 
 /// Groups `user` is a member of.
 pub fn groups_of(st: &AppState, user: &str) -> Result<Vec<String>, ApiErr> {
-    Ok(all::<Group>(st, GROUPS)?
+    Ok(GROUPS
+        .all(st.store.index().database())
+        .map_err(db)?
         .into_iter()
         .filter(|g| g.members.iter().any(|m| m == user))
-        .map(|g| g.name)
+        .map(|g| g.name.to_string())
         .collect())
 }
 
 /// The user a local uid acts as.
 pub fn user_by_uid(st: &AppState, uid: u32) -> Result<Option<User>, ApiErr> {
-    Ok(all::<User>(st, USERS)?
+    Ok(USERS
+        .all(st.store.index().database())
+        .map_err(db)?
         .into_iter()
         .find(|u| u.uids.contains(&uid)))
+}
+
+/// The token and its ancestors (parent first), stopping at a missing parent or a loop.
+pub fn chain(st: &AppState, t: &Token) -> Result<Vec<Token>, ApiErr> {
+    let mut out = Vec::new();
+    let mut next = t.parent.clone();
+    while let Some(id) = next {
+        if out.iter().any(|x: &Token| x.id == id) || id == t.id {
+            break;
+        }
+        let Some(p) = token(st, &id)? else { break };
+        next = p.parent.clone();
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// Revoke `id` and every token created with it (transitively), in one transaction.
+/// Returns the tokens newly revoked (the first is `id` itself when it was not revoked
+/// yet).
+pub fn revoke_tree(st: &AppState, id: &str, now: i64) -> Result<Vec<Token>, ApiErr> {
+    crate::table::write(st.store.index().database(), TOKENS.name(), |tx| {
+        let mut w = TOKENS.open(tx)?;
+        let all = w.all()?;
+        let mut ids = vec![id.to_string()];
+        let mut i = 0;
+        while i < ids.len() {
+            let cur = ids[i].clone();
+            for t in &all {
+                if t.parent.as_deref() == Some(cur.as_str()) && !ids.contains(&t.id) {
+                    ids.push(t.id.clone());
+                }
+            }
+            i += 1;
+        }
+        let mut changed = Vec::new();
+        for t in all.into_iter().filter(|t| ids.contains(&t.id)) {
+            if t.revoked.is_none() {
+                let mut t = t;
+                t.revoked = Some(now);
+                w.put(t.id.as_str(), &t)?;
+                changed.push(t);
+            }
+        }
+        changed.sort_by_key(|t| t.id != id);
+        Ok::<_, TableError>(changed)
+    })
+    .map_err(db)
 }

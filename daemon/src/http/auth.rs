@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 use cryo_store::B3Digest;
 
 use super::ApiErr;
+use crate::auth::name::UserName;
 use crate::auth::tables::{self, Group, Token, User, GROUPS, TOKENS, USERS};
-use crate::auth::{audit, forbidden, require, Principal, Role, RoleGrant};
+use crate::auth::{audit, forbidden, require, Credential, Principal, Role, RoleGrant};
 use crate::project::{ops, tables as ptables};
 use crate::state::AppState;
+use crate::table::TableError;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -39,9 +41,37 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await?
 }
 
-fn check_name(kind: &str, s: &str) -> Result<(), ApiErr> {
-    crate::project::model::check_simple_name(kind, s)
-        .map_err(|e| ApiErr::bad_request(e.to_string()))
+fn check_name(kind: &'static str, s: &str) -> Result<UserName, ApiErr> {
+    UserName::parse(kind, s).map_err(|e| ApiErr::bad_request(e.to_string()))
+}
+
+fn conflict(message: String) -> ApiErr {
+    ApiErr {
+        status: axum::http::StatusCode::CONFLICT,
+        code: "conflict",
+        message,
+    }
+}
+
+/// Why a user or group write did not happen (inside its transaction).
+enum Refused {
+    Api(ApiErr),
+    Table(TableError),
+}
+
+impl From<TableError> for Refused {
+    fn from(e: TableError) -> Self {
+        Refused::Table(e)
+    }
+}
+
+impl From<Refused> for ApiErr {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::Api(e) => e,
+            Refused::Table(e) => tables::db(e),
+        }
+    }
 }
 
 async fn whoami(Extension(who): Extension<Principal>) -> Json<serde_json::Value> {
@@ -51,7 +81,9 @@ async fn whoami(Extension(who): Extension<Principal>) -> Json<serde_json::Value>
 }
 
 async fn users(State(st): State<AppState>) -> Result<Json<Vec<User>>, ApiErr> {
-    Ok(Json(blocking(move || tables::all(&st, USERS)).await?))
+    Ok(Json(
+        blocking(move || USERS.all(st.store.index().database()).map_err(tables::db)).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -71,29 +103,30 @@ async fn add_user(
     Ok(Json(
         blocking(move || {
             who.require_admin()?;
-            check_name("user", &b.name)?;
-            if tables::get::<User>(&st, USERS, &b.name)?.is_some() {
-                return Err(ApiErr {
-                    status: axum::http::StatusCode::CONFLICT,
-                    code: "conflict",
-                    message: format!("user {} exists", b.name),
-                });
-            }
-            for uid in &b.uids {
-                if let Some(u) = tables::user_by_uid(&st, *uid)? {
-                    return Err(ApiErr::bad_request(format!(
-                        "uid {uid} already acts as user {}",
-                        u.name
-                    )));
-                }
-            }
+            let name = check_name("user", &b.name)?;
             let u = User {
-                name: b.name,
+                name,
                 admin: b.admin,
                 uids: b.uids,
                 created: st.clock.now(),
             };
-            tables::put(&st, USERS, &u.name, &u)?;
+            // The name and the uids are checked and the user written in one transaction.
+            crate::table::write(st.store.index().database(), USERS.name(), |tx| {
+                let mut w = USERS.open(tx)?;
+                if w.get(u.name.as_str())?.is_some() {
+                    return Err(Refused::Api(conflict(format!("user {} exists", u.name))));
+                }
+                for other in w.all()? {
+                    if let Some(uid) = u.uids.iter().find(|x| other.uids.contains(x)) {
+                        return Err(Refused::Api(ApiErr::bad_request(format!(
+                            "uid {uid} already acts as user {}",
+                            other.name
+                        ))));
+                    }
+                }
+                w.put(u.name.as_str(), &u)?;
+                Ok(())
+            })?;
             audit::record(
                 &st,
                 who.name(),
@@ -108,7 +141,9 @@ async fn add_user(
 }
 
 async fn groups(State(st): State<AppState>) -> Result<Json<Vec<Group>>, ApiErr> {
-    Ok(Json(blocking(move || tables::all(&st, GROUPS)).await?))
+    Ok(Json(
+        blocking(move || GROUPS.all(st.store.index().database()).map_err(tables::db)).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -124,21 +159,18 @@ async fn add_group(
     Ok(Json(
         blocking(move || {
             who.require_admin()?;
-            check_name("group", &b.name)?;
-            if tables::get::<Group>(&st, GROUPS, &b.name)?.is_some() {
-                return Err(ApiErr {
-                    status: axum::http::StatusCode::CONFLICT,
-                    code: "conflict",
-                    message: format!("group {} exists", b.name),
-                });
-            }
             let g = Group {
-                name: b.name,
+                name: check_name("group", &b.name)?,
                 members: Vec::new(),
                 created: st.clock.now(),
             };
-            tables::put(&st, GROUPS, &g.name, &g)?;
-            audit::record(&st, who.name(), "group add", None, g.name.clone());
+            if !GROUPS
+                .insert_new(st.store.index().database(), g.name.as_str(), &g)
+                .map_err(tables::db)?
+            {
+                return Err(conflict(format!("group {} exists", g.name)));
+            }
+            audit::record(&st, who.name(), "group add", None, g.name.to_string());
             Ok(g)
         })
         .await?,
@@ -159,16 +191,22 @@ async fn add_member(
     Ok(Json(
         blocking(move || {
             who.require_admin()?;
-            let mut g: Group = tables::get(&st, GROUPS, &group)?
-                .ok_or_else(|| ApiErr::not_found(format!("no group {group}")))?;
-            if tables::get::<User>(&st, USERS, &b.user)?.is_none() {
-                return Err(ApiErr::not_found(format!("no user {}", b.user)));
-            }
-            if !g.members.contains(&b.user) {
-                g.members.push(b.user.clone());
-                g.members.sort();
-            }
-            tables::put(&st, GROUPS, &g.name, &g)?;
+            let user = check_name("user", &b.user)?;
+            let g = crate::table::write(st.store.index().database(), GROUPS.name(), |tx| {
+                if USERS.open(tx)?.get(user.as_str())?.is_none() {
+                    return Err(Refused::Api(ApiErr::not_found(format!("no user {user}"))));
+                }
+                let mut w = GROUPS.open(tx)?;
+                let mut g = w
+                    .get(group.as_str())?
+                    .ok_or_else(|| Refused::Api(ApiErr::not_found(format!("no group {group}"))))?;
+                if !g.members.contains(&user) {
+                    g.members.push(user.clone());
+                    g.members.sort();
+                }
+                w.put(group.as_str(), &g)?;
+                Ok(g)
+            })?;
             audit::record(
                 &st,
                 who.name(),
@@ -190,16 +228,19 @@ struct TokenInfo {
     created: i64,
     expires: Option<i64>,
     revoked: Option<i64>,
+    /// The token it was created with (`null`: created without a token).
+    parent: Option<String>,
 }
 
 impl From<Token> for TokenInfo {
     fn from(t: Token) -> Self {
         TokenInfo {
             id: t.id,
-            user: t.user,
+            user: t.user.to_string(),
             created: t.created,
             expires: t.expires,
             revoked: t.revoked,
+            parent: t.parent,
         }
     }
 }
@@ -211,7 +252,9 @@ async fn tokens(
     Ok(Json(
         blocking(move || {
             let me = who.authenticated()?.to_string();
-            Ok(tables::all::<Token>(&st, TOKENS)?
+            Ok(TOKENS
+                .all(st.store.index().database())
+                .map_err(tables::db)?
                 .into_iter()
                 .filter(|t| who.is_admin() || t.user == me)
                 .map(TokenInfo::from)
@@ -236,6 +279,7 @@ struct CreatedToken {
     /// The secret, shown once.
     token: String,
     expires: Option<i64>,
+    parent: Option<String>,
 }
 
 fn random_hex(n: usize) -> Result<String, ApiErr> {
@@ -246,28 +290,80 @@ fn random_hex(n: usize) -> Result<String, ApiErr> {
     Ok(hex::encode(b))
 }
 
+/// The expiry of a new token. Without a parent token (the socket identity): `days`, or
+/// never. With one, the new token may not outlive it: it must expire, at the latest
+/// when the parent does (the default when the parent expires; required otherwise).
+fn token_expiry(
+    now: i64,
+    days: Option<u64>,
+    parent: Option<&Token>,
+) -> Result<Option<i64>, ApiErr> {
+    let asked = match days {
+        None => None,
+        Some(d) => Some(
+            i64::try_from(d)
+                .ok()
+                .and_then(|d| d.checked_mul(86_400))
+                .and_then(|s| now.checked_add(s))
+                .ok_or_else(|| ApiErr::bad_request(format!("--expires {d}: too many days")))?,
+        ),
+    };
+    let Some(p) = parent else {
+        return Ok(asked);
+    };
+    match (asked, p.expires) {
+        (None, Some(pe)) => Ok(Some(pe)),
+        (None, None) => Err(forbidden(format!(
+            "a token created with a token must expire: give --expires DAYS (token {} was used)",
+            p.id
+        ))),
+        (Some(e), Some(pe)) if e > pe => Err(forbidden(format!(
+            "a token cannot create a token that outlives it: token {} expires at {pe}, \
+             the new one would expire at {e}",
+            p.id
+        ))),
+        (Some(e), _) => Ok(Some(e)),
+    }
+}
+
 async fn create_token(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
+    Extension(cred): Extension<Credential>,
     Json(b): Json<NewToken>,
 ) -> Result<Json<CreatedToken>, ApiErr> {
     Ok(Json(
         blocking(move || {
             let me = who.authenticated()?.to_string();
-            let user = b.user.clone().unwrap_or_else(|| me.clone());
+            let user = match &b.user {
+                Some(u) => check_name("user", u)?,
+                None => UserName::parse("user", &me).map_err(|_| {
+                    ApiErr::bad_request(format!(
+                        "{me:?} cannot be a cryo user name; create a user (cryo user add NAME) \
+                         and its token with --user NAME"
+                    ))
+                })?,
+            };
             if user != me {
+                // Tokens for others are for admins (a token of an admin user is an admin
+                // principal, so this never grants more than the caller has).
                 who.require_admin()?;
             }
-            if tables::get::<User>(&st, USERS, &user)?.is_none() {
-                if user == me && who.is_admin() {
+            let parent = cred.0.as_ref();
+            let now = st.clock.now();
+            let expires = token_expiry(now, b.expires_days, parent)?;
+            if tables::user(&st, &user)?.is_none() {
+                if user == me && who.is_admin() && parent.is_none() {
                     // The daemon's owner (or root) acting for the first time: record it.
                     let u = User {
-                        name: me.clone(),
+                        name: user.clone(),
                         admin: true,
                         uids: Vec::new(),
-                        created: st.clock.now(),
+                        created: now,
                     };
-                    tables::put(&st, USERS, &u.name, &u)?;
+                    USERS
+                        .insert_new(st.store.index().database(), u.name.as_str(), &u)
+                        .map_err(tables::db)?;
                 } else {
                     return Err(ApiErr::not_found(format!(
                         "no user {user}: cryo user add {user}"
@@ -276,19 +372,6 @@ async fn create_token(
             }
             let id = random_hex(4)?;
             let secret = format!("cryo_{id}_{}", random_hex(32)?);
-            let now = st.clock.now();
-            let expires = match b.expires_days {
-                None => None,
-                Some(d) => Some(
-                    i64::try_from(d)
-                        .ok()
-                        .and_then(|d| d.checked_mul(86_400))
-                        .and_then(|s| now.checked_add(s))
-                        .ok_or_else(|| {
-                            ApiErr::bad_request(format!("--expires {d}: too many days"))
-                        })?,
-                ),
-            };
             let t = Token {
                 id: id.clone(),
                 user: user.clone(),
@@ -296,14 +379,30 @@ async fn create_token(
                 created: now,
                 expires,
                 revoked: None,
+                parent: parent.map(|p| p.id.clone()),
             };
-            tables::put(&st, TOKENS, &id, &t)?;
-            audit::record(&st, &me, "token create", None, format!("{id} for {user}"));
+            if !TOKENS
+                .insert_new(st.store.index().database(), id.as_str(), &t)
+                .map_err(tables::db)?
+            {
+                return Err(ApiErr::internal(format!("token id {id} exists; try again")));
+            }
+            let via = parent
+                .map(|p| format!(" (with token {})", p.id))
+                .unwrap_or_default();
+            audit::record(
+                &st,
+                &me,
+                "token create",
+                None,
+                format!("{id} for {user}{via}"),
+            );
             Ok(CreatedToken {
                 id,
-                user,
+                user: user.to_string(),
                 token: secret,
                 expires,
+                parent: t.parent,
             })
         })
         .await?,
@@ -318,22 +417,22 @@ async fn revoke_token(
     Ok(Json(
         blocking(move || {
             let me = who.authenticated()?.to_string();
-            let mut t: Token = tables::get(&st, TOKENS, &id)?
+            let t: Token = tables::token(&st, &id)?
                 .ok_or_else(|| ApiErr::not_found(format!("no token {id}")))?;
             if t.user != me {
                 who.require_admin()?;
             }
-            if t.revoked.is_none() {
-                t.revoked = Some(st.clock.now());
-                tables::put(&st, TOKENS, &id, &t)?;
-                audit::record(
-                    &st,
-                    &me,
-                    "token revoke",
-                    None,
-                    format!("{id} of {}", t.user),
-                );
+            // The token and every token created with it, transitively, in one transaction.
+            let revoked = tables::revoke_tree(&st, &id, st.clock.now())?;
+            for r in &revoked {
+                let detail = if r.id == id {
+                    format!("{} of {}", r.id, r.user)
+                } else {
+                    format!("{} of {} (created with revoked token {id})", r.id, r.user)
+                };
+                audit::record(&st, &me, "token revoke", None, detail);
             }
+            let t = tables::token(&st, &id)?.unwrap_or(t);
             Ok(TokenInfo::from(t))
         })
         .await?,
@@ -373,17 +472,17 @@ async fn change_role(
 ) -> Result<Json<Vec<RoleGrant>>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let mut p = ops::get(&st, &name)?;
+            let p = ops::get(&st, &name)?;
             require(&st, &who, &p, Role::Maintainer)?;
             let role = Role::parse(&b.role)?;
             match b.subject.strip_prefix('@') {
                 Some(g) => {
-                    if tables::get::<Group>(&st, GROUPS, g)?.is_none() {
+                    if tables::group(&st, g)?.is_none() {
                         return Err(ApiErr::not_found(format!("no group {g}")));
                     }
                 }
                 None => {
-                    if tables::get::<User>(&st, USERS, &b.subject)?.is_none() {
+                    if tables::user(&st, &b.subject)?.is_none() {
                         return Err(ApiErr::not_found(format!("no user {}", b.subject)));
                     }
                 }
@@ -392,14 +491,23 @@ async fn change_role(
                 subject: b.subject.clone(),
                 role,
             };
-            if add {
-                if !p.roles.contains(&grant) {
-                    p.roles.push(grant);
+            // Read-modify-write of the project's grants in one transaction.
+            let p = ptables::update_project(&st, &p.name, |p| {
+                if add {
+                    if !p.roles.contains(&grant) {
+                        p.roles.push(grant.clone());
+                    }
+                } else {
+                    p.roles.retain(|g| *g != grant);
                 }
-            } else {
-                p.roles.retain(|g| *g != grant);
+                Ok(())
+            })?;
+            // Who may read this project, and who maintains it, decide whether repository
+            // paths to private projects still hold: evaluate it and its dependents again.
+            st.scheduler.evaluate_now(&st, &p.name);
+            for d in crate::project::eval::dependents(&st, &p.name)? {
+                st.scheduler.evaluate_now(&st, &d);
             }
-            ptables::put_project(&st, &p)?;
             let verb = if add { "role add" } else { "role remove" };
             audit::record(
                 &st,

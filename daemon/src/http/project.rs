@@ -61,6 +61,8 @@ impl From<ProjectError> for ApiErr {
             ProjectError::Mirror(m) => m.into(),
             ProjectError::Store(s) => s.into(),
             ProjectError::Db(m) => ApiErr::internal(m),
+            ProjectError::Table(e) => ApiErr::internal(e.to_string()),
+            ProjectError::Forbidden(m) => crate::auth::forbidden(m),
         }
     }
 }
@@ -97,7 +99,7 @@ async fn create(
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let p = ops::create(&st, &req)?;
+            let p = ops::create(&st, &who, &req)?;
             crate::auth::audit::record(
                 &st,
                 who.name(),
@@ -205,11 +207,12 @@ async fn set_config(
 
 async fn set_repository(
     State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
     Path(name): Path<String>,
     Json(body): Json<RepoRequest>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
-        blocking(move || Ok(ops::set_repository(&st, &name, &body)?)).await?,
+        blocking(move || Ok(ops::set_repository(&st, &who, &name, &body)?)).await?,
     ))
 }
 
@@ -343,17 +346,8 @@ async fn rebuild(
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     let n = blocking(move || {
         let p = ops::get(&st, &name)?;
-        if let Some(pkg) = &body.package {
-            let mut pk = tables::package(&st, &p.name, pkg)?
-                .ok_or_else(|| ApiErr::not_found(format!("no package {pkg} in {name}")))?;
-            pk.rebuilds += 1;
-            tables::put_package(&st, &pk)?;
-        } else {
-            for mut pk in tables::packages(&st, &p.name)? {
-                pk.rebuilds += 1;
-                tables::put_package(&st, &pk)?;
-            }
-        }
+        // The counters (`<B_CNT>`) change in one write transaction.
+        tables::count_rebuilds(&st, &p.name, body.package.as_deref())?;
         Ok(st
             .scheduler
             .rebuild(&st, &p.name, body.package.as_deref())?)

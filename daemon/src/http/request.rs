@@ -104,14 +104,15 @@ async fn show(
 ) -> Result<Json<Shown>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let mut r = request::get(&st, id)?;
+            let r = request::get(&st, id)?;
             if !readable(&st, &who, &r) {
                 return Err(crate::auth::forbidden(format!(
                     "{} may not read request {id}",
                     who.name()
                 )));
             }
-            let comparison = request::compare(&st, &mut r)?;
+            // Read-only: a GET writes nothing.
+            let comparison = request::compare(&st, &r)?;
             Ok(Shown {
                 request: r,
                 comparison,

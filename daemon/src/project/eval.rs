@@ -249,10 +249,24 @@ pub fn evaluate(
         }
         let graph = local_graph(&srcs);
         let (ordered, cyclic) = order(&graph);
+        // A private path project must stay readable by every maintainer of this project
+        // (checked at repo-add too; a role removed since then stops the path here).
+        let mut denied = None;
+        for q in &repo.path {
+            if let Some(qp) = tables::project(st, q)? {
+                if let Some(why) = super::ops::path_denied(st, project, &qp)? {
+                    denied = Some(why);
+                    break;
+                }
+            }
+        }
         for arch in &repo.arches {
             let pc = derive::parse_prjconf(st, &repo.prjconf_name, &text, arch, &session)?;
             let mut path_extras = Vec::new();
             for (i, q) in repo.path.iter().enumerate() {
+                if denied.is_some() {
+                    break;
+                }
                 let Some(qp) = tables::project(st, q)? else {
                     continue;
                 };
@@ -291,6 +305,19 @@ pub fn evaluate(
                     seq: old.map(|o| o.seq).unwrap_or(0),
                 }
             };
+            if let Some(why) = &denied {
+                for p in packages.iter().filter(|p| p.latest().is_some()) {
+                    now.insert(
+                        p.name.clone(),
+                        row(&p.name, State::Unresolvable, Some(why.clone()), None),
+                    );
+                }
+                for (_, r) in now {
+                    keep.insert(r.key());
+                    rows.push(r);
+                }
+                continue;
+            }
             for (name, e) in &bad {
                 now.insert(
                     name.clone(),

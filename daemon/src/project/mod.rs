@@ -22,8 +22,13 @@ pub enum ProjectError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The caller (or a maintainer of the project) lacks a role (403).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("project database: {0}")]
     Db(String),
+    #[error(transparent)]
+    Table(#[from] crate::table::TableError),
     #[error(transparent)]
     Drv(#[from] DrvError),
     #[error(transparent)]

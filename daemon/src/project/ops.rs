@@ -7,8 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use cryo_store::{B3Digest, ObjectKind};
 
-use super::model::{check_simple_name, Package, Project, ProjectName, Repository, Revision};
+use super::model::{
+    check_simple_name, package_key, Package, Project, ProjectName, Repository, Revision,
+};
 use super::{tables, ProjectError};
+use crate::auth::Principal;
 use crate::drv::derive;
 use crate::drv::source::{self, SourceSpec};
 use crate::http::resolve::PrjconfText;
@@ -80,9 +83,81 @@ fn sync_mirrors(
     Ok(snapshot::get(st, &out.snapshot)?.id)
 }
 
-fn make_repo(
+/// The projects of a repository path, each checked: it exists, it is not `project`
+/// itself, `who` may read it (403 naming it otherwise, as `project show` answers), and,
+/// when it is private, every maintainer of `project` may read it too (their builds can
+/// copy whatever the path provides). Evaluation checks the maintainers again
+/// ([`path_denied`]), so a role removed later stops the path from being used.
+pub fn check_path(
+    st: &AppState,
+    who: &Principal,
+    project: &ProjectName,
+    maintainers: &[String],
+    path: &[String],
+) -> Result<Vec<ProjectName>, ProjectError> {
+    let mut out = Vec::new();
+    for p in path {
+        let pn = ProjectName::parse(p)?;
+        if &pn == project {
+            return Err(ProjectError::Invalid(format!(
+                "project {p} cannot be in its own path"
+            )));
+        }
+        let Some(q) = tables::project(st, &pn)? else {
+            return Err(ProjectError::NotFound(format!(
+                "path project {p:?} does not exist"
+            )));
+        };
+        crate::auth::require(st, who, &q, crate::auth::Role::Reader)
+            .map_err(|e| ProjectError::Forbidden(format!("repository path: {}", e.message)))?;
+        if let Some(why) = path_denied_for(st, project, maintainers, &q)? {
+            return Err(ProjectError::Forbidden(why));
+        }
+        out.push(pn);
+    }
+    Ok(out)
+}
+
+/// Why `project` (maintained by `maintainers`) may not use `q` in a repository path:
+/// `q` is private and one of them cannot read it.
+fn path_denied_for(
     st: &AppState,
     project: &ProjectName,
+    maintainers: &[String],
+    q: &Project,
+) -> Result<Option<String>, ProjectError> {
+    if !q.private {
+        return Ok(None);
+    }
+    for m in maintainers {
+        let readable =
+            crate::auth::user_can_read(st, m, q).map_err(|e| ProjectError::Db(e.message))?;
+        if !readable {
+            return Ok(Some(format!(
+                "repository path: project {} is private and {m}, a maintainer of {project}, lacks the role reader on it",
+                q.name
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// Evaluation's check of a path project (see [`check_path`]).
+pub fn path_denied(
+    st: &AppState,
+    project: &Project,
+    q: &Project,
+) -> Result<Option<String>, ProjectError> {
+    let maintainers =
+        crate::auth::maintainers(st, project).map_err(|e| ProjectError::Db(e.message))?;
+    path_denied_for(st, &project.name, &maintainers, q)
+}
+
+fn make_repo(
+    st: &AppState,
+    who: &Principal,
+    project: &ProjectName,
+    maintainers: &[String],
     req: &RepoRequest,
 ) -> Result<Repository, ProjectError> {
     let name = req.repository.clone().unwrap_or_else(|| "debian".into());
@@ -123,21 +198,7 @@ fn make_repo(
     )?;
     st.store
         .add_root(&root_name(project, &format!("{name}/snapshot")), &snapshot)?;
-    let mut path = Vec::new();
-    for p in &req.path {
-        let pn = ProjectName::parse(p)?;
-        if &pn == project {
-            return Err(ProjectError::Invalid(format!(
-                "project {p} cannot be in its own path"
-            )));
-        }
-        if tables::project(st, &pn)?.is_none() {
-            return Err(ProjectError::NotFound(format!(
-                "path project {p:?} does not exist"
-            )));
-        }
-        path.push(pn);
-    }
+    let path = check_path(st, who, project, maintainers, &req.path)?;
     Ok(Repository {
         name,
         snapshot,
@@ -149,14 +210,19 @@ fn make_repo(
     })
 }
 
-pub fn create(st: &AppState, req: &CreateRequest) -> Result<Project, ProjectError> {
+/// `cryo project create` by `who` (the repository path is checked for `who`).
+pub fn create(
+    st: &AppState,
+    who: &Principal,
+    req: &CreateRequest,
+) -> Result<Project, ProjectError> {
     let name = ProjectName::parse(&req.name)?;
     if tables::project(st, &name)?.is_some() {
         return Err(ProjectError::Conflict(format!(
             "project {name} exists already"
         )));
     }
-    let repo = make_repo(st, &name, &req.repo)?;
+    let repo = make_repo(st, who, &name, &[], &req.repo)?;
     let p = Project {
         name,
         description: req.description.clone(),
@@ -166,24 +232,33 @@ pub fn create(st: &AppState, req: &CreateRequest) -> Result<Project, ProjectErro
         private: req.private,
         roles: Vec::new(),
     };
-    tables::put_project(st, &p)?;
+    if !tables::PROJECTS.insert_new(st.store.index().database(), p.name.as_str(), &p)? {
+        return Err(ProjectError::Conflict(format!(
+            "project {} exists already",
+            p.name
+        )));
+    }
     st.scheduler.evaluate_now(st, &p.name);
     Ok(p)
 }
 
-/// Add or replace a repository (`cryo project repo-add`).
+/// Add or replace a repository (`cryo project repo-add`) by `who`.
 pub fn set_repository(
     st: &AppState,
+    who: &Principal,
     project: &str,
     req: &RepoRequest,
 ) -> Result<Project, ProjectError> {
-    let mut p = get(st, project)?;
-    let repo = make_repo(st, &p.name, req)?;
-    match p.repositories.iter_mut().find(|r| r.name == repo.name) {
-        Some(r) => *r = repo,
-        None => p.repositories.push(repo),
-    }
-    tables::put_project(st, &p)?;
+    let p = get(st, project)?;
+    let maintainers = crate::auth::maintainers(st, &p).map_err(|e| ProjectError::Db(e.message))?;
+    let repo = make_repo(st, who, &p.name, &maintainers, req)?;
+    let p = tables::update_project(st, &p.name, |p| {
+        match p.repositories.iter_mut().find(|r| r.name == repo.name) {
+            Some(r) => *r = repo,
+            None => p.repositories.push(repo),
+        }
+        Ok(())
+    })?;
     st.scheduler.evaluate_now(st, &p.name);
     Ok(p)
 }
@@ -212,9 +287,13 @@ pub fn set_config(
         &root_name(&name, &format!("{}/prjconf", r.name)),
         &text.digest,
     )?;
-    r.prjconf = text.digest;
-    r.prjconf_name = prjconf.name.clone();
-    tables::put_project(st, &p)?;
+    let repo_name = r.name.clone();
+    let p = tables::update_project(st, &name, |p| {
+        let r = find_repo(p, Some(&repo_name))?;
+        r.prjconf = text.digest;
+        r.prjconf_name = prjconf.name.clone();
+        Ok(())
+    })?;
     st.scheduler.evaluate_now(st, &p.name);
     Ok(p)
 }
@@ -259,9 +338,10 @@ pub fn sync_project(
     project: &str,
     allow_expired: bool,
 ) -> Result<Vec<String>, ProjectError> {
-    let mut p = get(st, project)?;
+    let p = get(st, project)?;
     let mut changed = Vec::new();
-    for r in &mut p.repositories {
+    let mut snapshots = Vec::new();
+    for r in &p.repositories {
         if r.mirrors.is_empty() {
             continue;
         }
@@ -269,11 +349,18 @@ pub fn sync_project(
         if id != r.snapshot {
             st.store
                 .add_root(&root_name(&p.name, &format!("{}/snapshot", r.name)), &id)?;
-            r.snapshot = id;
+            snapshots.push((r.name.clone(), id));
             changed.push(r.name.clone());
         }
     }
-    tables::put_project(st, &p)?;
+    let p = tables::update_project(st, &p.name, |p| {
+        for (name, id) in &snapshots {
+            if let Some(r) = p.repositories.iter_mut().find(|r| &r.name == name) {
+                r.snapshot = *id;
+            }
+        }
+        Ok(())
+    })?;
     st.scheduler.evaluate_now(st, &p.name);
     Ok(changed)
 }
@@ -326,17 +413,31 @@ pub struct CommitOutcome {
     pub revision: Revision,
 }
 
-/// Add a package (`create`) or commit a new revision of an existing one.
-#[allow(clippy::too_many_arguments)]
-pub fn commit(
+/// A source revision ready to be committed: its files are in the store, resolved and
+/// checked against the snapshot, and kept alive by the root
+/// `project/<p>/pkg/<package>/<digest>`. The revision number is given by
+/// [`apply_commit`], inside the write transaction.
+#[derive(Debug, Clone)]
+pub struct PreparedCommit {
+    pub project: ProjectName,
+    pub package: String,
+    pub create: bool,
+    dsc: String,
+    files: std::collections::BTreeMap<String, B3Digest>,
+    digest: B3Digest,
+    source: String,
+    version: String,
+}
+
+/// Everything of a commit that can happen outside the write transaction: resolve the
+/// source, store and root it.
+pub fn prepare_commit(
     st: &AppState,
     project: &str,
     package: Option<&str>,
     spec: &SourceSpec,
-    author: &str,
-    message: &str,
     create: bool,
-) -> Result<CommitOutcome, ProjectError> {
+) -> Result<PreparedCommit, ProjectError> {
     let p = get(st, project)?;
     let repo = p
         .repositories
@@ -349,34 +450,75 @@ pub fn commit(
         .map(str::to_string)
         .unwrap_or_else(|| src.package.package.clone());
     check_simple_name("package", &name)?;
-    let existing = tables::package(st, &p.name, &name)?;
-    let mut pkg = match (existing, create) {
+    let digest = revision_digest(&src.files);
+    // The record references the files: rooting it keeps the sources alive from now on,
+    // whatever revision number the commit gets.
+    let record = serde_json::json!({
+        "project": p.name,
+        "package": name,
+        "dsc": src.dsc_name,
+        "files": src.files,
+        "digest": digest,
+    });
+    let refs: Vec<B3Digest> = src.files.values().copied().collect();
+    let rec = serde_json::to_vec(&record).expect("serializable");
+    let stored = st
+        .store
+        .put_bytes(&rec, ObjectKind::Blob, &refs, Some(&session))?;
+    st.store.add_root(
+        &root_name(&p.name, &format!("pkg/{name}/{}", digest.to_hex())),
+        &stored.digest,
+    )?;
+    Ok(PreparedCommit {
+        project: p.name,
+        package: name,
+        create,
+        dsc: src.dsc_name.clone(),
+        files: src.files.clone(),
+        digest,
+        source: src.package.package.clone(),
+        version: src.package.version.to_string(),
+    })
+}
+
+/// The read-modify-write of a commit, inside the caller's write transaction: check the
+/// package exists (or not, for `create`), skip a source equal to the latest revision,
+/// else append revision `len + 1`. Concurrent commits are serialised by the transaction,
+/// so none is lost and numbers are never reused.
+pub fn apply_commit(
+    tx: &redb::WriteTransaction,
+    c: &PreparedCommit,
+    author: &str,
+    message: &str,
+    now: i64,
+) -> Result<CommitOutcome, ProjectError> {
+    let mut t = tables::PACKAGES.open(tx)?;
+    let key = package_key(&c.project, &c.package);
+    let (p, name) = (&c.project, &c.package);
+    let mut pkg = match (t.get(key.as_str())?, c.create) {
         (Some(_), true) => {
             return Err(ProjectError::Conflict(format!(
-                "package {name} exists in {}; use `cryo commit {} {name} SOURCE -m MSG`",
-                p.name, p.name
+                "package {name} exists in {p}; use `cryo commit {p} {name} SOURCE -m MSG`"
             )))
         }
         (None, false) => {
             return Err(ProjectError::NotFound(format!(
-                "no package {name} in {}; add it with `cryo package add {} SOURCE`",
-                p.name, p.name
+                "no package {name} in {p}; add it with `cryo package add {p} SOURCE`"
             )))
         }
         (Some(e), false) => e,
         (None, true) => Package {
-            project: p.name.clone(),
+            project: p.clone(),
             name: name.clone(),
             revisions: Vec::new(),
             rebuilds: 0,
         },
     };
-    let digest = revision_digest(&src.files);
     if let Some(last) = pkg.latest() {
-        if last.digest == digest {
+        if last.digest == c.digest {
             return Ok(CommitOutcome {
-                project: p.name.to_string(),
-                package: name,
+                project: p.to_string(),
+                package: name.clone(),
                 changed: false,
                 revision: last.clone(),
             });
@@ -384,34 +526,45 @@ pub fn commit(
     }
     let rev = Revision {
         rev: pkg.revisions.len() as u32 + 1,
-        dsc: src.dsc_name.clone(),
-        files: src.files.clone(),
-        digest,
-        source: src.package.package.clone(),
-        version: src.package.version.to_string(),
+        dsc: c.dsc.clone(),
+        files: c.files.clone(),
+        digest: c.digest,
+        source: c.source.clone(),
+        version: c.version.clone(),
         author: author.to_string(),
-        time: st.clock.now(),
+        time: now,
         message: message.to_string(),
     };
-    // The revision record references its files: rooting it keeps the sources alive.
-    let refs: Vec<B3Digest> = rev.files.values().copied().collect();
-    let rec = serde_json::to_vec(&rev).expect("serializable");
-    let stored = st
-        .store
-        .put_bytes(&rec, ObjectKind::Blob, &refs, Some(&session))?;
-    st.store.add_root(
-        &root_name(&p.name, &format!("pkg/{name}/{}", rev.rev)),
-        &stored.digest,
-    )?;
     pkg.revisions.push(rev.clone());
-    tables::put_package(st, &pkg)?;
-    st.scheduler.evaluate_now(st, &p.name);
+    t.put(key.as_str(), &pkg)?;
     Ok(CommitOutcome {
-        project: p.name.to_string(),
-        package: name,
+        project: p.to_string(),
+        package: name.clone(),
         changed: true,
         revision: rev,
     })
+}
+
+/// Add a package (`create`) or commit a new revision of an existing one.
+#[allow(clippy::too_many_arguments)]
+pub fn commit(
+    st: &AppState,
+    project: &str,
+    package: Option<&str>,
+    spec: &SourceSpec,
+    author: &str,
+    message: &str,
+    create: bool,
+) -> Result<CommitOutcome, ProjectError> {
+    let c = prepare_commit(st, project, package, spec, create)?;
+    let now = st.clock.now();
+    let out = crate::table::write(st.store.index().database(), tables::PACKAGES.name(), |tx| {
+        apply_commit(tx, &c, author, message, now)
+    })?;
+    if out.changed {
+        st.scheduler.evaluate_now(st, &c.project);
+    }
+    Ok(out)
 }
 
 pub fn remove_package(st: &AppState, project: &str, package: &str) -> Result<(), ProjectError> {

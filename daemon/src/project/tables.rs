@@ -3,70 +3,30 @@
 //! (`project\0repo\0arch\0package` → JSON [`JobResult`]). Each write is one transaction,
 //! so a killed daemon leaves either the old or the new row, never half of a commit.
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
 use super::model::{package_key, JobResult, Package, Project, ProjectName};
 use super::ProjectError;
 use crate::state::AppState;
+use crate::table::{self, JsonTable};
 
-const PROJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("projects");
-const PACKAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("packages");
-const RESULTS: TableDefinition<&str, &[u8]> = TableDefinition::new("results");
+pub(crate) const PROJECTS: JsonTable<&str, Project> = JsonTable::new("projects");
+pub(crate) const PACKAGES: JsonTable<&str, Package> = JsonTable::new("packages");
+const RESULTS: JsonTable<&str, JobResult> = JsonTable::new("results");
 
-fn db_err(e: impl std::fmt::Display) -> ProjectError {
-    ProjectError::Db(e.to_string())
-}
-
-fn decode<T: DeserializeOwned>(what: &str, b: &[u8]) -> Result<T, ProjectError> {
-    serde_json::from_slice(b).map_err(|e| ProjectError::Db(format!("{what}: {e}")))
-}
-
-fn encode<T: Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec(v).expect("serializable")
-}
-
-fn get<T: DeserializeOwned>(
+fn get<T: serde::Serialize + serde::de::DeserializeOwned>(
     st: &AppState,
-    table: TableDefinition<&str, &[u8]>,
+    t: JsonTable<&'static str, T>,
     key: &str,
 ) -> Result<Option<T>, ProjectError> {
-    let db = st.store.index().database();
-    let tx = db.begin_read().map_err(db_err)?;
-    let t = match tx.open_table(table) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-        Err(e) => return Err(db_err(e)),
-    };
-    match t.get(key).map_err(db_err)? {
-        Some(v) => Ok(Some(decode(key, v.value())?)),
-        None => Ok(None),
-    }
+    Ok(t.get(st.store.index().database(), key)?)
 }
 
 /// Rows whose key starts with `prefix`, in key order.
-fn scan<T: DeserializeOwned>(
+fn scan<T: serde::Serialize + serde::de::DeserializeOwned>(
     st: &AppState,
-    table: TableDefinition<&str, &[u8]>,
+    t: JsonTable<&'static str, T>,
     prefix: &str,
 ) -> Result<Vec<T>, ProjectError> {
-    let db = st.store.index().database();
-    let tx = db.begin_read().map_err(db_err)?;
-    let t = match tx.open_table(table) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(db_err(e)),
-    };
-    let mut out = Vec::new();
-    for item in t.range(prefix..).map_err(db_err)? {
-        let (k, v) = item.map_err(db_err)?;
-        if !k.value().starts_with(prefix) {
-            break;
-        }
-        out.push(decode(k.value(), v.value())?);
-    }
-    Ok(out)
+    Ok(t.scan(st.store.index().database(), prefix)?)
 }
 
 pub fn project(st: &AppState, name: &ProjectName) -> Result<Option<Project>, ProjectError> {
@@ -78,37 +38,40 @@ pub fn projects(st: &AppState) -> Result<Vec<Project>, ProjectError> {
 }
 
 pub fn put_project(st: &AppState, p: &Project) -> Result<(), ProjectError> {
-    let db = st.store.index().database();
-    let tx = db.begin_write().map_err(db_err)?;
-    tx.open_table(PROJECTS)
-        .map_err(db_err)?
-        .insert(p.name.as_str(), encode(p).as_slice())
-        .map_err(db_err)?;
-    tx.commit().map_err(db_err)
+    Ok(PROJECTS.put(st.store.index().database(), p.name.as_str(), p)?)
+}
+
+/// Change a project in one write transaction (read, `f`, write): concurrent changes to
+/// the same project cannot overwrite each other. 404 when it does not exist.
+pub fn update_project(
+    st: &AppState,
+    name: &ProjectName,
+    f: impl FnOnce(&mut Project) -> Result<(), ProjectError>,
+) -> Result<Project, ProjectError> {
+    PROJECTS.update(st.store.index().database(), name.as_str(), |old| {
+        let mut p =
+            old.ok_or_else(|| ProjectError::NotFound(format!("no project {:?}", name.as_str())))?;
+        f(&mut p)?;
+        Ok(p)
+    })
 }
 
 /// Delete a project with its packages and results, in one transaction.
 pub fn delete_project(st: &AppState, name: &ProjectName) -> Result<(), ProjectError> {
-    let db = st.store.index().database();
-    let tx = db.begin_write().map_err(db_err)?;
-    tx.open_table(PROJECTS)
-        .map_err(db_err)?
-        .remove(name.as_str())
-        .map_err(db_err)?;
     let prefix = format!("{name}\0");
-    for def in [PACKAGES, RESULTS] {
-        let mut t = tx.open_table(def).map_err(db_err)?;
-        let keys: Vec<String> = t
-            .range(prefix.as_str()..)
-            .map_err(db_err)?
-            .map_while(|i| i.ok().map(|(k, _)| k.value().to_string()))
-            .take_while(|k| k.starts_with(&prefix))
-            .collect();
-        for k in keys {
-            t.remove(k.as_str()).map_err(db_err)?;
+    table::write(st.store.index().database(), PROJECTS.name(), |tx| {
+        PROJECTS.open(tx)?.remove(name.as_str())?;
+        let mut t = PACKAGES.open(tx)?;
+        for k in t.keys_with_prefix(&prefix)? {
+            t.remove(k.as_str())?;
         }
-    }
-    tx.commit().map_err(db_err)
+        drop(t);
+        let mut t = RESULTS.open(tx)?;
+        for k in t.keys_with_prefix(&prefix)? {
+            t.remove(k.as_str())?;
+        }
+        Ok::<_, ProjectError>(())
+    })
 }
 
 pub fn package(
@@ -124,16 +87,37 @@ pub fn packages(st: &AppState, project: &ProjectName) -> Result<Vec<Package>, Pr
 }
 
 pub fn put_package(st: &AppState, p: &Package) -> Result<(), ProjectError> {
-    let db = st.store.index().database();
-    let tx = db.begin_write().map_err(db_err)?;
-    tx.open_table(PACKAGES)
-        .map_err(db_err)?
-        .insert(
-            package_key(&p.project, &p.name).as_str(),
-            encode(p).as_slice(),
-        )
-        .map_err(db_err)?;
-    tx.commit().map_err(db_err)
+    Ok(PACKAGES.put(
+        st.store.index().database(),
+        package_key(&p.project, &p.name).as_str(),
+        p,
+    )?)
+}
+
+/// Count one forced rebuild (`<B_CNT>`) of `package`, or of every package of
+/// `project`, in one write transaction. Returns how many packages were counted.
+pub fn count_rebuilds(
+    st: &AppState,
+    project: &ProjectName,
+    package: Option<&str>,
+) -> Result<usize, ProjectError> {
+    table::write(st.store.index().database(), PACKAGES.name(), |tx| {
+        let mut t = PACKAGES.open(tx)?;
+        let mut pkgs: Vec<Package> = match package {
+            Some(name) => {
+                let pk = t.get(package_key(project, name).as_str())?.ok_or_else(|| {
+                    ProjectError::NotFound(format!("no package {name} in {project}"))
+                })?;
+                vec![pk]
+            }
+            None => t.scan(&format!("{project}\0"))?,
+        };
+        for pk in &mut pkgs {
+            pk.rebuilds += 1;
+            t.put(package_key(project, &pk.name).as_str(), pk)?;
+        }
+        Ok(pkgs.len())
+    })
 }
 
 /// Remove a package and its results.
@@ -142,27 +126,21 @@ pub fn delete_package(
     project: &ProjectName,
     name: &str,
 ) -> Result<(), ProjectError> {
-    let db = st.store.index().database();
-    let tx = db.begin_write().map_err(db_err)?;
-    tx.open_table(PACKAGES)
-        .map_err(db_err)?
-        .remove(package_key(project, name).as_str())
-        .map_err(db_err)?;
-    {
-        let mut t = tx.open_table(RESULTS).map_err(db_err)?;
-        let prefix = format!("{project}\0");
-        let keys: Vec<String> = t
-            .range(prefix.as_str()..)
-            .map_err(db_err)?
-            .map_while(|i| i.ok().map(|(k, _)| k.value().to_string()))
-            .take_while(|k| k.starts_with(&prefix))
+    let prefix = format!("{project}\0");
+    table::write(st.store.index().database(), PACKAGES.name(), |tx| {
+        PACKAGES
+            .open(tx)?
+            .remove(package_key(project, name).as_str())?;
+        let mut t = RESULTS.open(tx)?;
+        for k in t
+            .keys_with_prefix(&prefix)?
+            .into_iter()
             .filter(|k| k.rsplit('\0').next() == Some(name))
-            .collect();
-        for k in keys {
-            t.remove(k.as_str()).map_err(db_err)?;
+        {
+            t.remove(k.as_str())?;
         }
-    }
-    tx.commit().map_err(db_err)
+        Ok::<_, ProjectError>(())
+    })
 }
 
 pub fn results(st: &AppState, project: &ProjectName) -> Result<Vec<JobResult>, ProjectError> {
@@ -183,17 +161,14 @@ pub fn put_results(
     rows: &[JobResult],
     delete: &[String],
 ) -> Result<(), ProjectError> {
-    let db = st.store.index().database();
-    let tx = db.begin_write().map_err(db_err)?;
-    {
-        let mut t = tx.open_table(RESULTS).map_err(db_err)?;
+    table::write(st.store.index().database(), RESULTS.name(), |tx| {
+        let mut t = RESULTS.open(tx)?;
         for r in rows {
-            t.insert(r.key().as_str(), encode(r).as_slice())
-                .map_err(db_err)?;
+            t.put(r.key().as_str(), r)?;
         }
         for k in delete {
-            t.remove(k.as_str()).map_err(db_err)?;
+            t.remove(k.as_str())?;
         }
-    }
-    tx.commit().map_err(db_err)
+        Ok::<_, ProjectError>(())
+    })
 }

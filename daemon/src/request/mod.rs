@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use cryo_store::B3Digest;
@@ -19,11 +18,46 @@ use cryo_store::B3Digest;
 use crate::auth::{forbidden, require, roles_of, tables as auth_tables, Principal, Role};
 use crate::drv::source::SourceSpec;
 use crate::http::ApiErr;
-use crate::project::model::{JobResult, Revision};
-use crate::project::{ops, tables};
+use crate::project::model::{package_key, JobResult, Revision};
+use crate::project::{ops, tables, ProjectError};
 use crate::state::AppState;
+use crate::table::{JsonTable, TableError};
 
-const REQUESTS: TableDefinition<u64, &[u8]> = TableDefinition::new("requests");
+const REQUESTS: JsonTable<u64, Request> = JsonTable::new("requests");
+
+/// Why a request change did not happen (inside its write transaction, which is then
+/// dropped: nothing of it is written).
+#[derive(Debug)]
+enum Failed {
+    Api(ApiErr),
+    Table(TableError),
+    Project(ProjectError),
+}
+
+impl From<ApiErr> for Failed {
+    fn from(e: ApiErr) -> Self {
+        Failed::Api(e)
+    }
+}
+impl From<TableError> for Failed {
+    fn from(e: TableError) -> Self {
+        Failed::Table(e)
+    }
+}
+impl From<ProjectError> for Failed {
+    fn from(e: ProjectError) -> Self {
+        Failed::Project(e)
+    }
+}
+impl From<Failed> for ApiErr {
+    fn from(f: Failed) -> Self {
+        match f {
+            Failed::Api(e) => e,
+            Failed::Table(e) => db(e),
+            Failed::Project(e) => e.into(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -101,51 +135,32 @@ pub struct Request {
     pub reports: BTreeMap<String, B3Digest>,
 }
 
-fn db(e: impl std::fmt::Display) -> ApiErr {
+fn db(e: TableError) -> ApiErr {
     ApiErr::internal(format!("requests: {e}"))
 }
 
 pub fn get(st: &AppState, id: u64) -> Result<Request, ApiErr> {
-    list(st)?
-        .into_iter()
-        .find(|r| r.id == id)
+    REQUESTS
+        .get(st.store.index().database(), id)
+        .map_err(db)?
         .ok_or_else(|| ApiErr::not_found(format!("no request {id}")))
 }
 
 pub fn list(st: &AppState) -> Result<Vec<Request>, ApiErr> {
-    let d = st.store.index().database();
-    let tx = d.begin_read().map_err(db)?;
-    let t = match tx.open_table(REQUESTS) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(db(e)),
-    };
-    let mut out = Vec::new();
-    for item in t.iter().map_err(db)? {
-        let (_, v) = item.map_err(db)?;
-        out.push(serde_json::from_slice(v.value()).map_err(db)?);
-    }
-    Ok(out)
+    REQUESTS.all(st.store.index().database()).map_err(db)
 }
 
-fn put_all(st: &AppState, rs: &[&Request]) -> Result<(), ApiErr> {
-    let d = st.store.index().database();
-    let tx = d.begin_write().map_err(db)?;
-    {
-        let mut t = tx.open_table(REQUESTS).map_err(db)?;
-        for r in rs {
-            t.insert(
-                r.id,
-                serde_json::to_vec(r).expect("serializable").as_slice(),
-            )
-            .map_err(db)?;
-        }
-    }
-    tx.commit().map_err(db)
-}
-
-fn next_id(st: &AppState) -> Result<u64, ApiErr> {
-    Ok(list(st)?.iter().map(|r| r.id).max().unwrap_or(0) + 1)
+/// Change request `id` in one write transaction: `f` sees the current record.
+fn update(
+    st: &AppState,
+    id: u64,
+    f: impl FnOnce(&mut Request) -> Result<(), Failed>,
+) -> Result<Request, ApiErr> {
+    Ok(REQUESTS.update(st.store.index().database(), id, |old| {
+        let mut r = old.ok_or_else(|| ApiErr::not_found(format!("no request {id}")))?;
+        f(&mut r)?;
+        Ok::<_, Failed>(r)
+    })?)
 }
 
 /// `cryo request submit SRC PKG DST [-m MSG]`.
@@ -185,54 +200,59 @@ pub fn submit(
             message: String::new(),
         })
         .collect();
-    let id = next_id(st)?;
-    let mut older: Vec<Request> = list(st)?
-        .into_iter()
-        .filter(|r| {
+    let src_name = src.name.to_string();
+    let dst_name = dst.name.to_string();
+    // The id (`max + 1`), the superseding of older open requests and the new request
+    // are one write transaction: concurrent submits get distinct ids.
+    let r = crate::table::write(st.store.index().database(), REQUESTS.name(), |tx| {
+        let mut t = REQUESTS.open(tx)?;
+        let id = t.next_id()?;
+        for mut o in t.all()?.into_iter().filter(|r| {
             r.state.is_open()
-                && r.source_project == src.name.as_str()
+                && r.source_project == src_name
                 && r.package == package
-                && r.target_project == dst.name.as_str()
-        })
-        .collect();
-    for o in &mut older {
-        o.state = ReqState::Superseded;
-        o.superseded_by = Some(id);
-        o.history.push(HistoryEntry {
-            time: now,
-            who: me.clone(),
-            what: format!("superseded by request {id}"),
-            message: String::new(),
-        });
-    }
-    let r = Request {
-        id,
-        source_project: src.name.to_string(),
-        package: package.to_string(),
-        revision,
-        target_project: dst.name.to_string(),
-        message: message.to_string(),
-        creator: me.clone(),
-        created: now,
-        state: if reviews.is_empty() {
-            ReqState::New
-        } else {
-            ReqState::Review
-        },
-        reviews,
-        history: vec![HistoryEntry {
-            time: now,
-            who: me,
-            what: "submitted".into(),
+                && r.target_project == dst_name
+        }) {
+            o.state = ReqState::Superseded;
+            o.superseded_by = Some(id);
+            o.history.push(HistoryEntry {
+                time: now,
+                who: me.clone(),
+                what: format!("superseded by request {id}"),
+                message: String::new(),
+            });
+            t.put(o.id, &o)?;
+        }
+        let r = Request {
+            id,
+            source_project: src_name.clone(),
+            package: package.to_string(),
+            revision,
+            target_project: dst_name.clone(),
             message: message.to_string(),
-        }],
-        superseded_by: None,
-        accepted_revision: None,
-        reports: BTreeMap::new(),
-    };
-    let mut all: Vec<&Request> = older.iter().collect();
-    all.push(&r);
-    put_all(st, &all)?;
+            creator: me.clone(),
+            created: now,
+            state: if reviews.is_empty() {
+                ReqState::New
+            } else {
+                ReqState::Review
+            },
+            reviews,
+            history: vec![HistoryEntry {
+                time: now,
+                who: me.clone(),
+                what: "submitted".into(),
+                message: message.to_string(),
+            }],
+            superseded_by: None,
+            accepted_revision: None,
+            reports: BTreeMap::new(),
+        };
+        t.put(id, &r)?;
+        Ok::<_, TableError>(r)
+    })
+    .map_err(db)?;
+    let id = r.id;
     let detail = format!(
         "request {id}: {} {} → {}",
         r.source_project, r.package, r.target_project
@@ -266,7 +286,29 @@ fn open(r: &Request) -> Result<(), ApiErr> {
     }
 }
 
-/// accept | decline | revoke.
+fn reviews_open(r: &Request) -> Result<(), ApiErr> {
+    let pending: Vec<&str> = r
+        .reviews
+        .iter()
+        .filter(|v| v.state != ReviewState::Accepted)
+        .map(|v| v.reviewer.as_str())
+        .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    Err(ApiErr {
+        status: axum::http::StatusCode::CONFLICT,
+        code: "reviews_open",
+        message: format!(
+            "request {} has open reviews by {}",
+            r.id,
+            pending.join(", ")
+        ),
+    })
+}
+
+/// accept | decline | revoke. The state change is one write transaction that checks the
+/// request is still open; accepting also commits the revision in that transaction.
 pub fn decide(
     st: &AppState,
     who: &Principal,
@@ -274,27 +316,22 @@ pub fn decide(
     action: &str,
     message: &str,
 ) -> Result<Request, ApiErr> {
-    let mut r = get(st, id)?;
+    let r = get(st, id)?;
     open(&r)?;
     let me = who.authenticated()?.to_string();
     let now = st.clock.now();
-    match action {
+    let what = format!("{action}ed").replace("eed", "ed");
+    let history = HistoryEntry {
+        time: now,
+        who: me.clone(),
+        what,
+        message: message.to_string(),
+    };
+    let r = match action {
         "accept" => {
             let dst = ops::get(st, &r.target_project)?;
             require(st, who, &dst, Role::Maintainer)?;
-            let pending: Vec<&str> = r
-                .reviews
-                .iter()
-                .filter(|v| v.state != ReviewState::Accepted)
-                .map(|v| v.reviewer.as_str())
-                .collect();
-            if !pending.is_empty() {
-                return Err(ApiErr {
-                    status: axum::http::StatusCode::CONFLICT,
-                    code: "reviews_open",
-                    message: format!("request {id} has open reviews by {}", pending.join(", ")),
-                });
-            }
+            reviews_open(&r)?;
             let spec = SourceSpec::Dsc {
                 dsc: r.revision.dsc.clone(),
                 files: r.revision.files.clone(),
@@ -308,40 +345,52 @@ pub fn decide(
                     message
                 }
             );
-            let exists = tables::package(st, &dst.name, &r.package)?.is_some();
-            let out = ops::commit(
-                st,
-                &r.target_project,
-                Some(&r.package),
-                &spec,
-                &me,
-                &msg,
-                !exists,
-            )?;
-            r.accepted_revision = Some(out.revision.rev);
-            r.state = ReqState::Accepted;
+            // Sources resolved and rooted first; the revision number, the package row
+            // and the request's state change together below.
+            let mut c = ops::prepare_commit(st, &r.target_project, Some(&r.package), &spec, false)?;
+            let key = package_key(&dst.name, &r.package);
+            let (r, changed) =
+                crate::table::write(st.store.index().database(), REQUESTS.name(), |tx| {
+                    let mut t = REQUESTS.open(tx)?;
+                    let mut r = t
+                        .get(id)?
+                        .ok_or_else(|| ApiErr::not_found(format!("no request {id}")))?;
+                    open(&r)?;
+                    reviews_open(&r)?;
+                    c.create = tables::PACKAGES.open(tx)?.get(key.as_str())?.is_none();
+                    let out = ops::apply_commit(tx, &c, &me, &msg, now)?;
+                    r.accepted_revision = Some(out.revision.rev);
+                    r.state = ReqState::Accepted;
+                    r.history.push(history);
+                    t.put(id, &r)?;
+                    Ok::<_, Failed>((r, out.changed))
+                })?;
+            if changed {
+                st.scheduler.evaluate_now(st, &dst.name);
+            }
+            r
         }
-        "decline" => {
-            let dst = ops::get(st, &r.target_project)?;
-            require(st, who, &dst, Role::Maintainer)?;
-            r.state = ReqState::Declined;
-        }
-        "revoke" => {
-            if r.creator != me {
+        "decline" | "revoke" => {
+            if action == "decline" {
+                let dst = ops::get(st, &r.target_project)?;
+                require(st, who, &dst, Role::Maintainer)?;
+            } else if r.creator != me {
                 let src = ops::get(st, &r.source_project)?;
                 require(st, who, &src, Role::Maintainer)?;
             }
-            r.state = ReqState::Revoked;
+            update(st, id, |r| {
+                open(r)?;
+                r.state = if action == "decline" {
+                    ReqState::Declined
+                } else {
+                    ReqState::Revoked
+                };
+                r.history.push(history);
+                Ok(())
+            })?
         }
         other => return Err(ApiErr::bad_request(format!("unknown action {other:?}"))),
-    }
-    r.history.push(HistoryEntry {
-        time: now,
-        who: me.clone(),
-        what: format!("{action}ed").replace("eed", "ed"),
-        message: message.to_string(),
-    });
-    put_all(st, &[&r])?;
+    };
     let detail = format!(
         "request {id}: {} {} → {}{}",
         r.source_project,
@@ -370,61 +419,66 @@ pub fn review(
     accept: bool,
     message: &str,
 ) -> Result<Request, ApiErr> {
-    let mut r = get(st, id)?;
+    let r = get(st, id)?;
     open(&r)?;
     let me = who.authenticated()?.to_string();
     let dst = ops::get(st, &r.target_project)?;
     let groups = auth_tables::groups_of(st, &me)?;
     let maintainer = who.is_admin() || roles_of(st, &me, &dst).contains(&Role::Maintainer);
-    let idx = r
-        .reviews
-        .iter()
-        .position(|v| {
-            v.state == ReviewState::New
-                && (v.reviewer == me
-                    || v.reviewer
-                        .strip_prefix('@')
-                        .is_some_and(|g| groups.iter().any(|x| x == g)))
-        })
-        .or_else(|| {
-            if maintainer {
-                r.reviews.iter().position(|v| v.state == ReviewState::New)
-            } else {
-                None
-            }
-        })
-        .ok_or_else(|| {
-            forbidden(format!(
-                "{me} has no open review on request {id} (needs the reviewer role on {})",
-                r.target_project
-            ))
-        })?;
     let now = st.clock.now();
-    let v = &mut r.reviews[idx];
-    v.state = if accept {
-        ReviewState::Accepted
-    } else {
-        ReviewState::Declined
-    };
-    v.by = Some(me.clone());
-    v.message = message.to_string();
-    let what = format!(
-        "review {} for {}",
-        if accept { "accepted" } else { "declined" },
-        v.reviewer
-    );
-    if !accept {
-        r.state = ReqState::Declined;
-    } else if r.reviews.iter().all(|v| v.state == ReviewState::Accepted) {
-        r.state = ReqState::New;
-    }
-    r.history.push(HistoryEntry {
-        time: now,
-        who: me.clone(),
-        what: what.clone(),
-        message: message.to_string(),
-    });
-    put_all(st, &[&r])?;
+    let mut what = String::new();
+    // The slot is chosen and changed in one write transaction, on the current record.
+    let r = update(st, id, |r| {
+        open(r)?;
+        let idx = r
+            .reviews
+            .iter()
+            .position(|v| {
+                v.state == ReviewState::New
+                    && (v.reviewer == me
+                        || v.reviewer
+                            .strip_prefix('@')
+                            .is_some_and(|g| groups.iter().any(|x| x == g)))
+            })
+            .or_else(|| {
+                if maintainer {
+                    r.reviews.iter().position(|v| v.state == ReviewState::New)
+                } else {
+                    None
+                }
+            })
+            .ok_or_else(|| {
+                forbidden(format!(
+                    "{me} has no open review on request {id} (needs the reviewer role on {})",
+                    r.target_project
+                ))
+            })?;
+        let v = &mut r.reviews[idx];
+        v.state = if accept {
+            ReviewState::Accepted
+        } else {
+            ReviewState::Declined
+        };
+        v.by = Some(me.clone());
+        v.message = message.to_string();
+        what = format!(
+            "review {} for {}",
+            if accept { "accepted" } else { "declined" },
+            v.reviewer
+        );
+        if !accept {
+            r.state = ReqState::Declined;
+        } else if r.reviews.iter().all(|v| v.state == ReviewState::Accepted) {
+            r.state = ReqState::New;
+        }
+        r.history.push(HistoryEntry {
+            time: now,
+            who: me.clone(),
+            what: what.clone(),
+            message: message.to_string(),
+        });
+        Ok(())
+    })?;
     crate::auth::audit::record(
         st,
         &me,
@@ -446,7 +500,8 @@ pub struct Comparison {
     pub source_derivation: Option<B3Digest>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_derivation: Option<B3Digest>,
-    /// `identical-derivation`, `identical-binaries`, `differs`, `pending` or `missing`.
+    /// `identical-derivation`, `identical-binaries`, `differs`, `pending`, `missing` or
+    /// `outdated`.
     pub verdict: String,
     pub explanation: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -461,9 +516,12 @@ fn outputs(r: &JobResult) -> BTreeMap<String, B3Digest> {
         .collect()
 }
 
-/// The comparison rows of an accepted request (computed now; reports are stored once
-/// per pair of builds and reused).
-pub fn compare(st: &AppState, r: &mut Request) -> Result<Vec<Comparison>, ApiErr> {
+/// The comparison rows of an accepted request, computed now and **read-only** (a `GET`):
+/// the target's rows of the package at the accepted revision against the source's rows at
+/// the submitted revision. A row that has moved on to another revision is `outdated`
+/// (its build is not the one the request is about). Differing `.deb`s are compared in
+/// memory; a report attached earlier is shown, nothing new is stored.
+pub fn compare(st: &AppState, r: &Request) -> Result<Vec<Comparison>, ApiErr> {
     if r.state != ReqState::Accepted {
         return Ok(Vec::new());
     }
@@ -495,12 +553,27 @@ pub fn compare(st: &AppState, r: &mut Request) -> Result<Vec<Comparison>, ApiErr
             explanation: String::new(),
             report: None,
         };
+        let accepted = r.accepted_revision.unwrap_or(0);
         match s {
+            _ if t.revision != accepted => {
+                c.verdict = "outdated".into();
+                c.explanation = format!(
+                    "{} has moved on to revision {} of {}; the accepted revision {accepted} is no longer its build",
+                    r.target_project, t.revision, r.package
+                );
+            }
             None => {
                 c.verdict = "missing".into();
                 c.explanation = format!(
                     "{} has no build of {} for {}",
                     r.source_project, r.package, t.arch
+                );
+            }
+            Some(s) if s.revision != r.revision.rev => {
+                c.verdict = "outdated".into();
+                c.explanation = format!(
+                    "{} has moved on to revision {} of {}; the submitted revision {} is no longer its build",
+                    r.source_project, s.revision, r.package, r.revision.rev
                 );
             }
             Some(s) if !(s.state.is_success() && t.state.is_success()) => {
@@ -525,33 +598,20 @@ pub fn compare(st: &AppState, r: &mut Request) -> Result<Vec<Comparison>, ApiErr
                         "request {}: {} in {} vs {}",
                         r.id, r.package, r.target_project, r.source_project
                     );
-                    let snap = dst
-                        .repositories
-                        .iter()
-                        .find(|x| x.name == t.repository)
-                        .map(|x| x.snapshot.to_hex())
-                        .unwrap_or_default();
-                    let v = crate::verify::compare_builds(
+                    let rep = crate::verify::build_comparison(
                         st,
                         &title,
                         &r.revision.version,
-                        &snap,
                         &ours,
                         &theirs,
-                    )
-                    .map_err(ApiErr::internal)?;
-                    c.verdict = if v.exit_code == 0 {
+                    );
+                    let same = crate::verify::exit_code(&rep) == 0;
+                    c.verdict = if same {
                         "identical-binaries".into()
                     } else {
                         "differs".into()
                     };
-                    c.explanation = v.summary.total.line();
-                    c.report = Some(v.report);
-                    if v.exit_code != 0 {
-                        // Attached once; identical results are recomputed cheaply.
-                        r.reports.insert(pair_key(s, &t), v.report);
-                        put_all(st, &[&*r])?;
-                    }
+                    c.explanation = rep.summary().total.line();
                 }
             }
         }
