@@ -1,4 +1,11 @@
 //! Realise one derivation.
+//!
+//! The work directory of a build is written through directory handles (`cap_std::fs::Dir`),
+//! never by joining strings: every file the daemon puts there is created new under a
+//! [`SafeName`] (`O_CREAT|O_EXCL`, so an entry planted there, a symlink included, is
+//! refused rather than followed), and outputs are read back through a handle on the
+//! output directory that cannot be led out of it. A derivation's names are checked again
+//! when it is read (it could come from the store, not from `drv::derive`).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -13,7 +20,11 @@ use cryo_prjconf::{BuildPathTemplate, Clock};
 use cryo_sandbox::JobObserver;
 use cryo_store::derivation::Derivation;
 use cryo_store::realisation::{OutputRef, Realisation};
-use cryo_store::{B3Digest, ObjectKind, Session};
+use cryo_store::{B3Digest, ObjectKind, SafeName, Session};
+
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
 
 use super::{helper_command, io, roots, BuildError};
 use crate::mirror::dod::{self, PoolFile};
@@ -57,7 +68,23 @@ pub struct BuildOutcome {
 
 fn read_drv(st: &AppState, id: &B3Digest) -> Result<Derivation, BuildError> {
     let bytes = st.store.read(id)?;
-    Derivation::decode(&bytes).map_err(|e| BuildError::Invalid(format!("derivation {id}: {e}")))
+    let drv = Derivation::decode(&bytes)
+        .map_err(|e| BuildError::Invalid(format!("derivation {id}: {e}")))?;
+    source_names(id, &drv)?;
+    Ok(drv)
+}
+
+/// The derivation's source files as safe names (each becomes a file in the work dir).
+fn source_names(id: &B3Digest, drv: &Derivation) -> Result<Vec<(SafeName, B3Digest)>, BuildError> {
+    drv.source
+        .files
+        .iter()
+        .map(|(name, d)| {
+            SafeName::new(name).map(|n| (n, *d)).map_err(|e| {
+                BuildError::Invalid(format!("derivation {id}: unsafe source file name: {e}"))
+            })
+        })
+        .collect()
 }
 
 fn output_infos(st: &AppState, r: &Realisation) -> Result<Vec<OutputInfo>, BuildError> {
@@ -92,12 +119,96 @@ fn sha256_of(st: &AppState, d: &B3Digest) -> Result<(String, u64), BuildError> {
     Ok((hex::encode(h.finalize()), n))
 }
 
-/// Write a store object to `path`, verified.
-fn export(st: &AppState, d: &B3Digest, path: &Path) -> Result<(), BuildError> {
+/// Write a store object as the new file `name` in `dir` (shown as `shown` in errors);
+/// returns its path.
+fn export(
+    st: &AppState,
+    d: &B3Digest,
+    dir: &Dir,
+    shown: &Path,
+    name: &SafeName,
+) -> Result<PathBuf, BuildError> {
     let mut r = st.store.open_blob(d)?;
-    let mut f = std::fs::File::create(path).map_err(io(path))?;
-    std::io::copy(&mut r, &mut f).map_err(io(path))?;
+    let path = shown.join(name.as_str());
+    write_new(dir, name, &mut r).map_err(io(&path))?;
+    Ok(path)
+}
+
+/// Create `name` in `dir` and copy `r` into it. Never opens an existing entry: a file or
+/// symlink already there (planted by a build) is an error, and nothing is written
+/// through it.
+fn write_new(dir: &Dir, name: &SafeName, r: &mut dyn Read) -> std::io::Result<()> {
+    let mut opts = cap_std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    let mut f = dir.open_with(name.as_str(), &opts)?;
+    std::io::copy(r, &mut f)?;
     Ok(())
+}
+
+/// The work directory of one build, `<build dir>/builds/<leaf>`, created fresh, and
+/// handles on its `debs/` and `src/`.
+struct WorkDir {
+    path: PathBuf,
+    debs: Dir,
+    src: Dir,
+}
+
+impl WorkDir {
+    fn create(st: &AppState, leaf: &str) -> Result<Self, BuildError> {
+        let builds = st.build_dir.join("builds");
+        std::fs::create_dir_all(&builds).map_err(io(&builds))?;
+        let path = builds.join(leaf);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            super::remove_work(
+                &path,
+                &super::any_ready_root(&st.build_dir).unwrap_or_default(),
+            );
+        }
+        let b = Dir::open_ambient_dir(&builds, ambient_authority()).map_err(io(&builds))?;
+        b.create_dir(leaf).map_err(io(&path))?;
+        let w = b.open_dir_nofollow(leaf).map_err(io(&path))?;
+        let sub = |name: &str| -> Result<Dir, BuildError> {
+            let p = path.join(name);
+            w.create_dir(name).map_err(io(&p))?;
+            w.open_dir_nofollow(name).map_err(io(&p))
+        };
+        Ok(Self {
+            debs: sub("debs")?,
+            src: sub("src")?,
+            path,
+        })
+    }
+
+    fn debs_path(&self) -> PathBuf {
+        self.path.join("debs")
+    }
+
+    fn src_path(&self) -> PathBuf {
+        self.path.join("src")
+    }
+}
+
+/// Open an output the build left in its output directory: through a handle on that
+/// directory, a regular file only (a symlink, even one pointing inside, is refused).
+fn open_output(o: &cryo_debbuild::BuildOutput) -> Result<cap_std::fs::File, BuildError> {
+    let bad = |why: String| BuildError::Invalid(format!("build output {:?}: {why}", o.name));
+    let name = SafeName::new(&o.name).map_err(|e| bad(e.to_string()))?;
+    let parent = match (o.path.parent(), o.path.file_name()) {
+        (Some(p), Some(f)) if f == name.as_str() => p,
+        _ => return Err(bad(format!("unexpected path {}", o.path.display()))),
+    };
+    let dir = Dir::open_ambient_dir(parent, ambient_authority()).map_err(io(parent))?;
+    let md = dir.symlink_metadata(name.as_str()).map_err(io(&o.path))?;
+    if !md.is_file() {
+        return Err(bad("not a regular file".into()));
+    }
+    let mut opts = cap_std::fs::OpenOptions::new();
+    opts.read(true).follow(FollowSymlinks::No);
+    let f = dir.open_with(name.as_str(), &opts).map_err(io(&o.path))?;
+    if !f.metadata().map_err(io(&o.path))?.is_file() {
+        return Err(bad("not a regular file".into()));
+    }
+    Ok(f)
 }
 
 /// The pool file of a closure entry (found in the snapshot by name, version and SHA256).
@@ -224,46 +335,31 @@ pub fn realise_observed(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let session = st.store.session();
     let snap = snapshot::get(st, &drv.snapshot.to_hex())?;
-    let work = st
-        .build_dir
-        .join("builds")
-        .join(format!("{id}-{}", std::process::id()));
-    if work.exists() {
-        super::remove_work(
-            &work,
-            &super::any_ready_root(&st.build_dir).unwrap_or_default(),
-        );
-    }
-    let debs_dir = work.join("debs");
-    let src_dir = work.join("src");
-    for d in [&debs_dir, &src_dir] {
-        std::fs::create_dir_all(d).map_err(io(d))?;
-    }
-    let res = run_build(
-        st, id, &drv, &snap, &work, &debs_dir, &src_dir, &session, None, observer,
-    )
-    .and_then(|(result, root_cached, log)| {
-        // Store the outputs before the work directory goes away.
-        let mut outputs = BTreeMap::new();
-        if result.success() {
-            for o in &result.outputs {
-                let mut f = std::fs::File::open(&o.path).map_err(io(&o.path))?;
-                let s = st
-                    .store
-                    .put_reader(&mut f, ObjectKind::Blob, &[], Some(&session))?;
-                outputs.insert(
-                    o.name.clone(),
-                    OutputRef {
-                        digest: s.digest,
-                        size: s.size,
-                    },
-                );
+    let work = WorkDir::create(st, &format!("{id}-{}", std::process::id()))?;
+    let res = run_build(st, id, &drv, &snap, &work, &session, None, observer).and_then(
+        |(result, root_cached, log)| {
+            // Store the outputs before the work directory goes away.
+            let mut outputs = BTreeMap::new();
+            if result.success() {
+                for o in &result.outputs {
+                    let mut f = open_output(o)?;
+                    let s = st
+                        .store
+                        .put_reader(&mut f, ObjectKind::Blob, &[], Some(&session))?;
+                    outputs.insert(
+                        o.name.clone(),
+                        OutputRef {
+                            digest: s.digest,
+                            size: s.size,
+                        },
+                    );
+                }
             }
-        }
-        Ok((result, root_cached, log, outputs))
-    });
+            Ok((result, root_cached, log, outputs))
+        },
+    );
     super::remove_work(
-        &work,
+        &work.path,
         &super::any_ready_root(&st.build_dir).unwrap_or_default(),
     );
     let (result, root_cached, log, outputs) = res?;
@@ -406,43 +502,24 @@ pub fn build_varied(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let session = st.store.session();
     let snap = snapshot::get(st, &drv.snapshot.to_hex())?;
-    let work =
-        st.build_dir
-            .join("builds")
-            .join(format!("{id}-{}-{}", v.name(), std::process::id()));
-    if work.exists() {
-        super::remove_work(
-            &work,
-            &super::any_ready_root(&st.build_dir).unwrap_or_default(),
-        );
-    }
-    let (debs_dir, src_dir) = (work.join("debs"), work.join("src"));
-    for d in [&debs_dir, &src_dir] {
-        std::fs::create_dir_all(d).map_err(io(d))?;
-    }
-    let res = run_build(
-        st,
-        id,
-        &drv,
-        &snap,
-        &work,
-        &debs_dir,
-        &src_dir,
-        &session,
-        Some(v),
-        None,
-    )
-    .and_then(|(result, _, _)| {
-        let mut files = BTreeMap::new();
-        if result.success() {
-            for o in &result.outputs {
-                files.insert(o.name.clone(), std::fs::read(&o.path).map_err(io(&o.path))?);
+    let work = WorkDir::create(st, &format!("{id}-{}-{}", v.name(), std::process::id()))?;
+    let res = run_build(st, id, &drv, &snap, &work, &session, Some(v), None).and_then(
+        |(result, _, _)| {
+            let mut files = BTreeMap::new();
+            if result.success() {
+                for o in &result.outputs {
+                    let mut bytes = Vec::new();
+                    open_output(o)?
+                        .read_to_end(&mut bytes)
+                        .map_err(io(&o.path))?;
+                    files.insert(o.name.clone(), bytes);
+                }
             }
-        }
-        Ok((result, files))
-    });
+            Ok((result, files))
+        },
+    );
     super::remove_work(
-        &work,
+        &work.path,
         &super::any_ready_root(&st.build_dir).unwrap_or_default(),
     );
     res
@@ -456,14 +533,15 @@ fn run_build(
     id: &B3Digest,
     drv: &Derivation,
     snap: &snapshot::SnapshotInfo,
-    work: &Path,
-    debs_dir: &Path,
-    src_dir: &Path,
+    work: &WorkDir,
     session: &Session,
     vary: Option<Variation>,
     observer: Option<Arc<dyn JobObserver>>,
 ) -> Result<RunResult, BuildError> {
     let mut log = format!("cryo: building derivation {id}\n").into_bytes();
+    // Checked when the derivation was read; checked again where names become files.
+    let sources = source_names(id, drv)?;
+    let (debs_dir, src_dir) = (work.debs_path(), work.src_path());
     // The closure, fetched on demand and verified.
     let mut debs: BTreeMap<String, PathBuf> = BTreeMap::new();
     for c in &drv.closure {
@@ -491,17 +569,21 @@ fn run_build(
                 )
             }
         };
-        let path = debs_dir.join(file_name);
-        export(st, &d, &path)?;
+        let file_name = SafeName::new(&file_name).map_err(|e| {
+            BuildError::Invalid(format!(
+                "derivation {id}: closure entry {} {}: unsafe file name: {e}",
+                c.name, c.version
+            ))
+        })?;
+        let path = export(st, &d, &work.debs, &debs_dir, &file_name)?;
         debs.insert(c.name.clone(), path);
     }
     let (root, root_cached) = roots::ensure_root(st, drv, &debs, &mut log)?;
     // The source files, from the store.
     let mut files = Vec::new();
     let mut dsc = None;
-    for (name, d) in &drv.source.files {
-        let p = src_dir.join(name);
-        export(st, d, &p)?;
+    for (name, d) in &sources {
+        let p = export(st, d, &work.src, &src_dir, name)?;
         if name.ends_with(".dsc") {
             dsc = Some(p);
         } else {
@@ -520,7 +602,7 @@ fn run_build(
         source: SourceFiles { dsc, files },
         settings,
         kind,
-        work_dir: work.join("build"),
+        work_dir: work.path.join("build"),
     };
     let result = cryo_debbuild::build_observed(&spec, &helper_command()?, observer)
         .map_err(|e| BuildError::Run(super::chain(&e)))?;
@@ -564,5 +646,72 @@ mod release_tests {
             super::release_regex("~cryo<CI_CNT>.<B_CNT>"),
             "~cryo[0-9]+\\.[0-9]+"
         );
+    }
+}
+
+#[cfg(test)]
+mod work_dir_tests {
+    use std::os::unix::fs::symlink;
+
+    use cap_std::ambient_authority;
+    use cap_std::fs::Dir;
+    use cryo_store::SafeName;
+
+    use super::{open_output, write_new};
+
+    #[test]
+    fn exports_never_write_through_a_planted_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("target");
+        std::fs::write(&target, "precious").unwrap();
+        let missing = tmp.path().join("missing");
+        let src = tmp.path().join("src");
+        std::fs::create_dir(&src).unwrap();
+        // What a hostile build (or a local user) could leave in a work directory.
+        symlink(&target, src.join("x.dsc")).unwrap();
+        symlink(&missing, src.join("y.tar.xz")).unwrap();
+        let dir = Dir::open_ambient_dir(&src, ambient_authority()).unwrap();
+        for name in ["x.dsc", "y.tar.xz"] {
+            let e = write_new(&dir, &SafeName::new(name).unwrap(), &mut &b"evil"[..])
+                .expect_err("must not write through a symlink");
+            assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "{name}: {e}");
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+        assert!(!missing.exists(), "a dangling symlink was followed");
+        write_new(&dir, &SafeName::new("z.dsc").unwrap(), &mut &b"ok"[..]).unwrap();
+        assert_eq!(std::fs::read_to_string(src.join("z.dsc")).unwrap(), "ok");
+    }
+
+    #[test]
+    fn outputs_are_read_only_from_regular_files_in_the_output_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let secret = tmp.path().join("secret");
+        std::fs::write(&secret, "host secret").unwrap();
+        let out = tmp.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("good_1.0_all.deb"), "deb").unwrap();
+        symlink(&secret, out.join("evil_1.0_all.deb")).unwrap();
+        symlink("good_1.0_all.deb", out.join("inner_1.0_all.deb")).unwrap();
+        let output = |name: &str| cryo_debbuild::BuildOutput {
+            name: name.into(),
+            path: out.join(name),
+        };
+        let mut s = String::new();
+        std::io::Read::read_to_string(
+            &mut open_output(&output("good_1.0_all.deb")).unwrap(),
+            &mut s,
+        )
+        .unwrap();
+        assert_eq!(s, "deb");
+        for name in ["evil_1.0_all.deb", "inner_1.0_all.deb"] {
+            let e = open_output(&output(name)).expect_err("a symlink is not an output");
+            assert!(e.to_string().contains("not a regular file"), "{e}");
+        }
+        // A name that is not the path's last component, or not a safe name, is refused.
+        let odd = cryo_debbuild::BuildOutput {
+            name: "../secret".into(),
+            path: out.join("../secret"),
+        };
+        assert!(open_output(&odd).is_err());
     }
 }

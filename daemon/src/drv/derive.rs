@@ -226,7 +226,7 @@ pub fn derive_in(
         source: SourceInput {
             name: src.package.package.clone(),
             version: src.package.version.to_string(),
-            files: src.files.clone(),
+            files: src.files.iter().map(|(n, d)| (n.to_string(), *d)).collect(),
         },
         closure: entries,
         env: {

@@ -2,6 +2,10 @@
 //! and verified), or an uploaded `.dsc` with its files (each checked against the `.dsc`'s
 //! `Checksums-Sha256`). Either way the result is the parsed `.dsc` plus every file by
 //! BLAKE3 digest.
+//!
+//! Every file name here becomes a file in a build's work directory, so every one is a
+//! [`SafeName`]: the names a client uploads are validated when the request body is
+//! deserialised, the names a `.dsc` lists (and the pool's file names) in [`finish`].
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -10,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use cryo_debian::index::SourcePackage;
-use cryo_store::{B3Digest, Session};
+use cryo_store::{B3Digest, SafeName, Session};
 
 use super::DrvError;
 use crate::mirror::dod;
@@ -24,10 +28,11 @@ use crate::state::AppState;
 pub enum SourceSpec {
     /// `src:NAME[=VERSION]` from the snapshot's Sources.
     Snapshot { request: String },
-    /// An uploaded `.dsc` (by file name) and its files, all already in the store.
+    /// An uploaded `.dsc` (by file name) and its files, all already in the store. The
+    /// names are single path components (refused at deserialisation otherwise).
     Dsc {
-        dsc: String,
-        files: BTreeMap<String, B3Digest>,
+        dsc: SafeName,
+        files: BTreeMap<SafeName, B3Digest>,
     },
 }
 
@@ -35,9 +40,9 @@ pub enum SourceSpec {
 #[derive(Debug, Clone)]
 pub struct ResolvedSource {
     pub package: SourcePackage,
-    pub dsc_name: String,
+    pub dsc_name: SafeName,
     /// File name → digest, the `.dsc` included.
-    pub files: BTreeMap<String, B3Digest>,
+    pub files: BTreeMap<SafeName, B3Digest>,
 }
 
 fn sha256_of(st: &AppState, d: &B3Digest) -> Result<(String, u64), DrvError> {
@@ -76,8 +81,11 @@ pub fn resolve(
             let pool = query::files_for(st, snap, &req, &st.host_arch)?;
             let mut files = BTreeMap::new();
             for f in &pool {
+                let name = SafeName::new(f.file_name()).map_err(|e| {
+                    DrvError::Invalid(format!("{request}: the snapshot lists an unsafe file: {e}"))
+                })?;
                 let d = dod::ensure(st, snap, f, session)?;
-                files.insert(f.file_name().to_string(), d);
+                files.insert(name, d);
             }
             let dsc_name = files
                 .keys()
@@ -100,8 +108,8 @@ pub fn resolve(
 
 fn finish(
     st: &AppState,
-    dsc_name: String,
-    files: BTreeMap<String, B3Digest>,
+    dsc_name: SafeName,
+    files: BTreeMap<SafeName, B3Digest>,
 ) -> Result<ResolvedSource, DrvError> {
     let text = st.store.read(&files[&dsc_name])?;
     let text = String::from_utf8(text)
@@ -111,8 +119,10 @@ fn finish(
     let mut kept = BTreeMap::new();
     kept.insert(dsc_name.clone(), files[&dsc_name]);
     for f in &dsc.source.files {
-        let name = f.name.as_str();
-        let d = files.get(name).ok_or_else(|| {
+        // The parser refuses traversal already; the daemon holds its own line (the same
+        // rule as for uploaded names, leading dots included).
+        let name = listed_name(&dsc_name, f.name.as_str())?;
+        let d = files.get(&name).ok_or_else(|| {
             DrvError::Invalid(format!("{dsc_name} lists {name}, which was not provided"))
         })?;
         let (sha, size) = sha256_of(st, d)?;
@@ -122,11 +132,60 @@ fn finish(
                 f.sha256, f.size
             )));
         }
-        kept.insert(name.to_string(), *d);
+        kept.insert(name, *d);
     }
     Ok(ResolvedSource {
         package: dsc.source,
         dsc_name,
         files: kept,
     })
+}
+
+/// A file name a `.dsc` lists, as a [`SafeName`]; the error names the `.dsc` and the file.
+fn listed_name(dsc_name: &SafeName, listed: &str) -> Result<SafeName, DrvError> {
+    SafeName::new(listed)
+        .map_err(|e| DrvError::Invalid(format!("{dsc_name} lists an unsafe file name: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_names_are_single_components() {
+        let dsc = SafeName::new("foo_1.0.dsc").unwrap();
+        assert_eq!(
+            listed_name(&dsc, "foo_1.0.tar.xz").unwrap().as_str(),
+            "foo_1.0.tar.xz"
+        );
+        for bad in ["../x.tar.gz", "/etc/x.tar.gz", ".x.tar.gz", "a\\b", "a\0b"] {
+            let e = listed_name(&dsc, bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with("foo_1.0.dsc lists an unsafe file name"),
+                "{e}"
+            );
+            assert!(e.contains(&format!("{:?}", bad)), "{e}");
+        }
+    }
+
+    #[test]
+    fn uploaded_names_are_validated_when_deserialised() {
+        let d = B3Digest::of(b"x").to_hex();
+        for bad in [
+            "../../../../tmp/x.dsc",
+            "/tmp/x.dsc",
+            "x\\u0000.dsc",
+            "..",
+            "",
+        ] {
+            let dsc = format!(r#"{{"kind":"dsc","dsc":"{bad}","files":{{}}}}"#);
+            let e = serde_json::from_str::<SourceSpec>(&dsc).unwrap_err();
+            assert!(e.to_string().contains("invalid name"), "{bad}: {e}");
+            let files = format!(r#"{{"kind":"dsc","dsc":"x.dsc","files":{{"{bad}":"{d}"}}}}"#);
+            let e = serde_json::from_str::<SourceSpec>(&files).unwrap_err();
+            assert!(e.to_string().contains("invalid name"), "{bad}: {e}");
+        }
+        let ok = format!(r#"{{"kind":"dsc","dsc":"x.dsc","files":{{"x.dsc":"{d}"}}}}"#);
+        assert!(serde_json::from_str::<SourceSpec>(&ok).is_ok());
+    }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use cryo_store::B3Digest;
 
-use super::resolve::{resolve_blocking, ResolveRequestBody};
+use super::resolve::{resolve_blocking, ApiJson, ResolveRequestBody};
 use super::ApiErr;
 use crate::build::run::{self, BuildOutcome};
 use crate::build::BuildError;
@@ -23,14 +23,47 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// `POST /api/v1/build` body: a derivation id, or what `resolve` takes.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub struct BuildRequest {
     pub derivation: Option<String>,
     #[serde(flatten)]
     pub resolve: Option<ResolveRequestBody>,
     /// Build again and compare with the recorded outputs bit for bit.
-    #[serde(default)]
     pub rebuild: bool,
+}
+
+#[derive(Deserialize)]
+struct BuildHead {
+    derivation: Option<String>,
+    #[serde(default)]
+    rebuild: bool,
+}
+
+impl BuildRequest {
+    /// Parse a body. Not `#[derive(Deserialize)]`: serde's `flatten` of an `Option` turns
+    /// any error of the inner body (a refused file name) into `None`; here the resolve
+    /// part, when present, must deserialise and its error is the answer.
+    fn from_json(v: serde_json::Value) -> Result<Self, ApiErr> {
+        let bad = |e: serde_json::Error| ApiErr::bad_request(format!("invalid build request: {e}"));
+        let head: BuildHead = serde_json::from_value(v.clone()).map_err(bad)?;
+        let has_source = ["snapshot", "prjconf", "source"]
+            .iter()
+            .any(|k| v.get(k).is_some());
+        let resolve = match (has_source, &head.derivation) {
+            (true, _) => Some(serde_json::from_value(v).map_err(bad)?),
+            (false, Some(_)) => None,
+            (false, None) => {
+                return Err(ApiErr::bad_request(
+                    "give a derivation or a source to resolve",
+                ))
+            }
+        };
+        Ok(Self {
+            derivation: head.derivation,
+            resolve,
+            rebuild: head.rebuild,
+        })
+    }
 }
 
 impl From<BuildError> for ApiErr {
@@ -55,8 +88,14 @@ fn digest(s: &str) -> Result<B3Digest, ApiErr> {
 
 async fn build(
     State(st): State<AppState>,
-    Json(req): Json<BuildRequest>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<BuildOutcome>, ApiErr> {
+    if !body.is_object() {
+        return Err(ApiErr::bad_request(
+            "give a derivation or a source to resolve",
+        ));
+    }
+    let req = BuildRequest::from_json(body)?;
     let out = tokio::task::spawn_blocking(move || -> Result<BuildOutcome, ApiErr> {
         let id = match (&req.derivation, &req.resolve) {
             (Some(d), _) => digest(d)?,

@@ -1,8 +1,12 @@
-//! `POST /api/v1/resolve` (closure + derivation) and `GET /api/v1/drv/{id}`.
+//! `POST /api/v1/resolve` (closure + derivation) and `GET /api/v1/drv/{id}`; also
+//! [`ApiJson`], the JSON body extractor of the endpoints that take client names.
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use cryo_store::derivation::Derivation;
@@ -19,6 +23,35 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/resolve", post(resolve))
         .route("/api/v1/drv/{id}", get(show))
+}
+
+/// A JSON request body. A body that does not deserialise (a name that is not a single
+/// safe path component among them: see `cryo_store::SafeName`) is answered 400
+/// `bad_request` with serde's message, which names the field and the value, instead of
+/// axum's plain-text 422.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiErr;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiErr> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiErr {
+    let status = match r.status() {
+        StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
+        other => other,
+    };
+    ApiErr {
+        status,
+        code: "bad_request",
+        message: r.body_text(),
+    }
 }
 
 /// The prjconf as sent by the client.
@@ -62,7 +95,7 @@ impl From<DrvError> for ApiErr {
 
 async fn resolve(
     State(st): State<AppState>,
-    Json(req): Json<ResolveRequestBody>,
+    ApiJson(req): ApiJson<ResolveRequestBody>,
 ) -> Result<Json<Resolved>, ApiErr> {
     let out = tokio::task::spawn_blocking(move || resolve_blocking(&st, &req)).await??;
     Ok(Json(out))

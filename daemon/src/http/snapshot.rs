@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use cryo_debian::version::Version;
 use cryo_store::B3Digest;
 
+use super::resolve::ApiJson;
 use super::ApiErr;
 use crate::mirror::dod::{self, PoolFile};
 use crate::mirror::query::{self, PackageEntry, Request};
@@ -183,7 +184,7 @@ async fn fetch(
     State(st): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<FetchQuery>,
-    Json(req): Json<FetchRequest>,
+    ApiJson(req): ApiJson<FetchRequest>,
 ) -> Result<Json<Vec<FetchedFile>>, ApiErr> {
     let out = tokio::task::spawn_blocking(move || -> Result<Vec<FetchedFile>, ApiErr> {
         let s = snapshot::get(&st, &id)?;

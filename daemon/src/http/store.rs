@@ -13,6 +13,7 @@ use cryo_store::{B3Digest, ObjectKind};
 use serde::Deserialize;
 
 use super::stream::{body_reader, ChannelWriter};
+use super::resolve::ApiJson;
 use super::ApiErr;
 use crate::state::AppState;
 
@@ -182,7 +183,7 @@ async fn list_roots(State(st): State<AppState>) -> Result<Json<Vec<RootInfo>>, A
 
 async fn add_root(
     State(st): State<AppState>,
-    Json(r): Json<RootInfo>,
+    ApiJson(r): ApiJson<RootInfo>,
 ) -> Result<Json<RootInfo>, ApiErr> {
     let store = st.store.clone();
     let (name, digest) = (r.name.clone(), r.digest);

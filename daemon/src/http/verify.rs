@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::resolve::PrjconfText;
+use super::resolve::{ApiJson, PrjconfText};
 use super::ApiErr;
 use crate::state::AppState;
 use crate::verify::{self, ReportInfo, VerifyOutcome};
@@ -32,7 +32,7 @@ pub struct VerifyRequest {
 
 async fn run(
     State(st): State<AppState>,
-    Json(req): Json<VerifyRequest>,
+    ApiJson(req): ApiJson<VerifyRequest>,
 ) -> Result<Json<VerifyOutcome>, ApiErr> {
     if req.sources.is_empty() {
         return Err(ApiErr::bad_request("name at least one src:NAME[=VERSION]"));
@@ -102,7 +102,7 @@ pub struct CheckRequest {
 
 async fn check(
     State(st): State<AppState>,
-    Json(req): Json<CheckRequest>,
+    ApiJson(req): ApiJson<CheckRequest>,
 ) -> Result<Json<VerifyOutcome>, ApiErr> {
     let id: cryo_store::B3Digest = req
         .derivation

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use cryo_store::B3Digest;
+use cryo_store::{B3Digest, SafeName};
 
 use super::ProjectError;
 
@@ -58,8 +58,10 @@ impl fmt::Display for ProjectName {
 }
 
 /// Package and repository names: Debian source package name rules (also fine for repos).
+/// Stricter than [`SafeName`] (which every name passing it also is).
 pub fn check_simple_name(kind: &str, s: &str) -> Result<(), ProjectError> {
     if valid_segment(s) {
+        debug_assert!(SafeName::new(s).is_ok());
         Ok(())
     } else {
         Err(ProjectError::Invalid(format!(
@@ -68,9 +70,19 @@ pub fn check_simple_name(kind: &str, s: &str) -> Result<(), ProjectError> {
     }
 }
 
+/// Deserialises a repository or package name, refusing one [`check_simple_name`] refuses:
+/// a record read back from redb or a body from a client cannot carry a name that was
+/// never checked.
+fn simple_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    check_simple_name("repository or package", &s).map_err(serde::de::Error::custom)?;
+    Ok(s)
+}
+
 /// One repository of a project: a package universe, a prjconf and architectures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repository {
+    #[serde(deserialize_with = "simple_name")]
     pub name: String,
     /// The snapshot builds resolve against.
     pub snapshot: B3Digest,
@@ -112,9 +124,10 @@ pub struct Project {
 pub struct Revision {
     /// 1, 2, … within the package.
     pub rev: u32,
-    /// The `.dsc` file name and every file of the source package by BLAKE3.
-    pub dsc: String,
-    pub files: BTreeMap<String, B3Digest>,
+    /// The `.dsc` file name and every file of the source package by BLAKE3 (single path
+    /// components: they become files in build work directories).
+    pub dsc: SafeName,
+    pub files: BTreeMap<SafeName, B3Digest>,
     /// BLAKE3 of the revision's canonical file list: equal sources have equal digests.
     pub digest: B3Digest,
     pub source: String,
@@ -128,6 +141,7 @@ pub struct Revision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
     pub project: ProjectName,
+    #[serde(deserialize_with = "simple_name")]
     pub name: String,
     pub revisions: Vec<Revision>,
     /// Forced rebuilds (`cryo rebuild`), OBS's `<B_CNT>`.
@@ -193,8 +207,10 @@ pub struct BuiltFile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobResult {
     pub project: ProjectName,
+    #[serde(deserialize_with = "simple_name")]
     pub repository: String,
     pub arch: String,
+    #[serde(deserialize_with = "simple_name")]
     pub package: String,
     pub state: State,
     /// Why (blocked: the dependency; unresolvable: the missing relation; failed: the error).
@@ -239,4 +255,43 @@ pub fn result_key(p: &ProjectName, repo: &str, arch: &str, pkg: &str) -> String 
 /// Key of a package row: `project \0 package`.
 pub fn package_key(p: &ProjectName, pkg: &str) -> String {
     format!("{p}\0{pkg}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_be_deserialised_unchecked() {
+        assert!(serde_json::from_str::<ProjectName>("\"eol:12:staging\"").is_ok());
+        for bad in ["\"../x\"", "\"a/b\"", "\".x\"", "\"a::b\"", "\"\""] {
+            assert!(serde_json::from_str::<ProjectName>(bad).is_err(), "{bad}");
+        }
+        let d = B3Digest::of(b"x");
+        let pkg = |name: &str| {
+            serde_json::json!({"project": "p", "name": name, "revisions": []}).to_string()
+        };
+        assert!(serde_json::from_str::<Package>(&pkg("hello")).is_ok());
+        for bad in ["../hello", "a/b", ".x", ""] {
+            assert!(serde_json::from_str::<Package>(&pkg(bad)).is_err(), "{bad}");
+        }
+        let rev = |dsc: &str, file: &str| {
+            serde_json::json!({
+                "rev": 1, "dsc": dsc, "files": {file: d}, "digest": d, "source": "s",
+                "version": "1", "author": "a", "time": 0, "message": ""
+            })
+            .to_string()
+        };
+        assert!(serde_json::from_str::<Revision>(&rev("s_1.dsc", "s_1.dsc")).is_ok());
+        assert!(serde_json::from_str::<Revision>(&rev("../s_1.dsc", "s_1.dsc")).is_err());
+        assert!(serde_json::from_str::<Revision>(&rev("s_1.dsc", "/etc/passwd")).is_err());
+        let repo = |name: &str| {
+            serde_json::json!({
+                "name": name, "snapshot": d, "prjconf": d, "prjconf_name": "p", "arches": []
+            })
+            .to_string()
+        };
+        assert!(serde_json::from_str::<Repository>(&repo("debian")).is_ok());
+        assert!(serde_json::from_str::<Repository>(&repo("../debian")).is_err());
+    }
 }

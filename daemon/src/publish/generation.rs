@@ -99,10 +99,10 @@ fn inputs(st: &AppState, p: &Project, repo: &Repository) -> Result<Inputs, Publi
         for (name, d) in rev.files.iter().filter(|(n, _)| **n != rev.dsc) {
             let bytes = read_all(st, d)?;
             files.push(SourceFileInput {
-                name: name.clone(),
+                name: name.to_string(),
                 hashes: FileHashes::of_bytes(&bytes),
             });
-            digests.insert(name.clone(), *d);
+            digests.insert(name.to_string(), *d);
         }
         sources.push((
             dsc_d,
@@ -375,15 +375,49 @@ pub struct ExportOutcome {
 
 const EXPORT_MARK: &str = ".cryo-export";
 
+/// Checks an export target (an admin's choice, but the daemon writes there with its own
+/// rights): absolute, no `.` or `..` component, not `/`. Returns its parent and last
+/// component.
+fn export_target(dir: &Path) -> Result<(&Path, String), PublishError> {
+    let shown = dir.display();
+    if !dir.is_absolute() {
+        return Err(PublishError::Invalid(format!(
+            "export directory {shown} must be absolute"
+        )));
+    }
+    let text = dir.to_str().ok_or_else(|| {
+        PublishError::Invalid(format!("export directory {shown} is not valid UTF-8"))
+    })?;
+    if text.split('/').any(|c| c == "." || c == "..") || text.contains('\0') {
+        return Err(PublishError::Invalid(format!(
+            "export directory {shown} may not contain `.` or `..` components"
+        )));
+    }
+    match (dir.parent(), dir.file_name().and_then(|b| b.to_str())) {
+        (Some(parent), Some(base)) => Ok((parent, base.to_string())),
+        _ => Err(PublishError::Invalid(format!(
+            "export directory {shown}: name a directory below /, not / itself"
+        ))),
+    }
+}
+
 /// Write the current generation of `repo` to `dir` as a static tree for another web
 /// server. The new tree is assembled next to `dir` (hard links to unchanged files of the
-/// previous export, and between identical files) and swapped in by renames.
+/// previous export, and between identical files) and swapped in by renames. Everything
+/// below `dir`'s parent is reached through directory handles (`cap_std`): a symlink
+/// planted in the previous export (or in its place) is neither followed nor written
+/// through.
 pub fn export(
     st: &AppState,
     project: &str,
     repo: Option<&str>,
     dir: &Path,
 ) -> Result<ExportOutcome, PublishError> {
+    use cap_fs_ext::DirExt;
+    use cap_std::ambient_authority;
+    use cap_std::fs::{Dir, OpenOptions};
+
+    let (parent, base) = export_target(dir)?;
     let p = ops::get(st, project)?;
     let r = repos(&p, repo)?
         .into_iter()
@@ -400,77 +434,91 @@ pub fn export(
         })?
         .clone();
     let m = st.publish_manifests.get(st, &g.manifest)?;
-    if !dir.is_absolute() {
-        return Err(PublishError::Invalid(format!(
-            "export directory {} must be absolute",
-            dir.display()
-        )));
-    }
-    if dir.exists()
-        && !dir.join(EXPORT_MARK).exists()
-        && std::fs::read_dir(dir).map_err(io(dir))?.next().is_some()
-    {
-        return Err(PublishError::Invalid(format!(
-            "{} exists, is not empty and is not a cryo export: refusing to replace it",
-            dir.display()
-        )));
-    }
-    let parent = dir
-        .parent()
-        .ok_or_else(|| PublishError::Invalid("export to /?".into()))?;
     std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let base = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let new = parent.join(format!(".{base}.new-{}", std::process::id()));
-    if new.exists() {
-        std::fs::remove_dir_all(&new).map_err(io(&new))?;
+    let pdir = Dir::open_ambient_dir(parent, ambient_authority()).map_err(io(parent))?;
+    let old_dir = match pdir.symlink_metadata(&base) {
+        Ok(md) if !md.is_dir() => {
+            return Err(PublishError::Invalid(format!(
+                "{} exists and is not a directory: refusing to replace it",
+                dir.display()
+            )))
+        }
+        Ok(_) => {
+            let d = pdir.open_dir_nofollow(&base).map_err(io(dir))?;
+            let marked = d.symlink_metadata(EXPORT_MARK).is_ok_and(|md| md.is_file());
+            if !marked && d.entries().map_err(io(dir))?.next().is_some() {
+                return Err(PublishError::Invalid(format!(
+                    "{} exists, is not empty and is not a cryo export: refusing to replace it",
+                    dir.display()
+                )));
+            }
+            Some(d)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(dir)(e)),
+    };
+    let new_name = format!(".{base}.new-{}", std::process::id());
+    let new_path = parent.join(&new_name);
+    match pdir.symlink_metadata(&new_name) {
+        Ok(md) if md.is_dir() => pdir.remove_dir_all(&new_name).map_err(io(&new_path))?,
+        Ok(_) => pdir.remove_file(&new_name).map_err(io(&new_path))?,
+        Err(_) => {}
     }
+    pdir.create_dir(&new_name).map_err(io(&new_path))?;
+    let new = pdir.open_dir_nofollow(&new_name).map_err(io(&new_path))?;
     let (mut linked, mut written) = (0, 0);
-    let mut first: BTreeMap<B3Digest, std::path::PathBuf> = BTreeMap::new();
+    let mut first: BTreeMap<B3Digest, &str> = BTreeMap::new();
     for (path, e) in &m.files {
         if path
             .split('/')
-            .any(|c| c.is_empty() || c == "." || c == "..")
+            .any(|c| c.is_empty() || c == "." || c == ".." || c.contains('\0'))
         {
             return Err(PublishError::Invalid(format!(
                 "unsafe path {path:?} in manifest"
             )));
         }
-        let dest = new.join(path);
-        let d = dest.parent().expect("has parent");
-        std::fs::create_dir_all(d).map_err(io(d))?;
+        let dest = new_path.join(path);
+        if let Some((d, _)) = path.rsplit_once('/') {
+            new.create_dir_all(d).map_err(io(&dest))?;
+        }
         if let Some(src) = first.get(&e.blake3) {
-            std::fs::hard_link(src, &dest).map_err(io(&dest))?;
+            new.hard_link(src, &new, path).map_err(io(&dest))?;
             linked += 1;
             continue;
         }
-        let old = dir.join(path);
-        let reuse = std::fs::metadata(&old).is_ok_and(|md| md.len() == e.size)
-            && std::fs::read(&old).is_ok_and(|b| B3Digest::of(&b) == e.blake3);
-        if reuse && std::fs::hard_link(&old, &dest).is_ok() {
+        let reuse = old_dir.as_ref().filter(|o| {
+            o.symlink_metadata(path)
+                .is_ok_and(|md| md.is_file() && md.len() == e.size)
+                && o.read(path).is_ok_and(|b| B3Digest::of(&b) == e.blake3)
+        });
+        if reuse.is_some_and(|o| o.hard_link(path, &new, path).is_ok()) {
             linked += 1;
         } else {
             let mut r = st.store.open_blob(&e.blake3)?;
-            let mut f = std::fs::File::create(&dest).map_err(io(&dest))?;
+            let mut f = new
+                .open_with(path, OpenOptions::new().write(true).create_new(true))
+                .map_err(io(&dest))?;
             std::io::copy(&mut r, &mut f).map_err(io(&dest))?;
             written += 1;
         }
-        first.insert(e.blake3, dest);
+        first.insert(e.blake3, path);
     }
-    std::fs::write(
-        new.join(EXPORT_MARK),
+    new.write(
+        EXPORT_MARK,
         format!("{} {} generation {}\n", p.name, r.name, g.number),
     )
-    .map_err(io(&new))?;
-    let old = parent.join(format!(".{base}.old-{}", std::process::id()));
-    if dir.exists() {
-        std::fs::rename(dir, &old).map_err(io(dir))?;
+    .map_err(io(&new_path))?;
+    drop(new);
+    let old_name = format!(".{base}.old-{}", std::process::id());
+    let had_old = old_dir.is_some();
+    drop(old_dir);
+    if had_old {
+        pdir.rename(&base, &pdir, &old_name).map_err(io(dir))?;
     }
-    std::fs::rename(&new, dir).map_err(io(dir))?;
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(io(&old))?;
+    pdir.rename(&new_name, &pdir, &base).map_err(io(dir))?;
+    if had_old {
+        let old_path = parent.join(&old_name);
+        pdir.remove_dir_all(&old_name).map_err(io(&old_path))?;
     }
     Ok(ExportOutcome {
         dir: dir.display().to_string(),
@@ -479,6 +527,29 @@ pub fn export(
         linked,
         written,
     })
+}
+
+#[cfg(test)]
+mod export_tests {
+    use std::path::Path;
+
+    #[test]
+    fn export_targets_are_absolute_plain_paths() {
+        let (parent, base) = super::export_target(Path::new("/srv/www/repo")).unwrap();
+        assert_eq!((parent, base.as_str()), (Path::new("/srv/www"), "repo"));
+        for bad in [
+            "srv/repo",
+            "/srv/../etc",
+            "/srv/./repo",
+            "/srv/repo/..",
+            "/",
+        ] {
+            let e = super::export_target(Path::new(bad))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("export directory"), "{bad}: {e}");
+        }
+    }
 }
 
 /// Publish the repositories of `project` whose rows are all final, if the project has
