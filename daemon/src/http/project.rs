@@ -11,11 +11,13 @@ use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::resolve::PrjconfText;
+use super::resolve::{ApiJson, PrjconfText};
 use super::ApiErr;
 use crate::auth::Principal;
 use crate::drv::source::SourceSpec;
-use crate::project::model::{result_key, JobResult, Package, Project, ProjectName};
+use crate::project::model::{
+    check_simple_name, result_key, JobResult, Package, Project, ProjectName,
+};
 use crate::project::ops::{self, CommitOutcome, CreateRequest, RepoRequest};
 use crate::project::{tables, ProjectError};
 use crate::state::AppState;
@@ -95,7 +97,7 @@ async fn list(
 async fn create(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
-    Json(req): Json<CreateRequest>,
+    ApiJson(req): ApiJson<CreateRequest>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
         blocking(move || {
@@ -198,7 +200,7 @@ async fn set_config(
     State(st): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<RepoQuery>,
-    Json(body): Json<PrjconfText>,
+    ApiJson(body): ApiJson<PrjconfText>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
         blocking(move || Ok(ops::set_config(&st, &name, q.repository.as_deref(), &body)?)).await?,
@@ -209,7 +211,7 @@ async fn set_repository(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
-    Json(body): Json<RepoRequest>,
+    ApiJson(body): ApiJson<RepoRequest>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
         blocking(move || Ok(ops::set_repository(&st, &who, &name, &body)?)).await?,
@@ -225,12 +227,14 @@ struct SyncBody {
 async fn sync(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Json(body): Json<SyncBody>,
+    ApiJson(body): ApiJson<SyncBody>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     let changed = blocking(move || Ok(ops::sync_project(&st, &name, body.allow_expired)?)).await?;
     Ok(Json(serde_json::json!({ "changed_repositories": changed })))
 }
 
+/// `package add` / `commit` body. The source's file names are `SafeName`s, refused when
+/// the body is deserialised; the package name is checked before anything is resolved.
 #[derive(Deserialize)]
 struct CommitBody {
     source: SourceSpec,
@@ -244,9 +248,12 @@ async fn add_package(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
-    Json(body): Json<CommitBody>,
+    ApiJson(body): ApiJson<CommitBody>,
 ) -> Result<Json<CommitOutcome>, ApiErr> {
     let author = who.name().to_string();
+    if let Some(n) = &body.name {
+        check_simple_name("package", n)?;
+    }
     Ok(Json(
         blocking(move || {
             let msg = if body.message.is_empty() {
@@ -272,9 +279,10 @@ async fn commit(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path((name, pkg)): Path<(String, String)>,
-    Json(body): Json<CommitBody>,
+    ApiJson(body): ApiJson<CommitBody>,
 ) -> Result<Json<CommitOutcome>, ApiErr> {
     let author = who.name().to_string();
+    check_simple_name("package", &pkg)?;
     Ok(Json(
         blocking(move || {
             Ok(ops::commit(
@@ -342,7 +350,7 @@ struct PackageBody {
 async fn rebuild(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Json(body): Json<PackageBody>,
+    ApiJson(body): ApiJson<PackageBody>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     let n = blocking(move || {
         let p = ops::get(&st, &name)?;
@@ -359,7 +367,7 @@ async fn rebuild(
 async fn abort(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Json(body): Json<PackageBody>,
+    ApiJson(body): ApiJson<PackageBody>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     let n = blocking(move || {
         let p = ops::get(&st, &name)?;
@@ -487,7 +495,7 @@ async fn publish(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
-    Json(body): Json<PublishBody>,
+    ApiJson(body): ApiJson<PublishBody>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     use crate::publish::generation as p;
     let v = blocking(move || {
@@ -545,7 +553,7 @@ struct Flags {
 async fn set_flags(
     State(st): State<AppState>,
     Path(name): Path<String>,
-    Json(body): Json<Flags>,
+    ApiJson(body): ApiJson<Flags>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
         blocking(move || {

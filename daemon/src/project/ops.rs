@@ -395,7 +395,9 @@ pub fn delete(st: &AppState, project: &str) -> Result<(), ProjectError> {
 }
 
 /// The identity of a source revision: BLAKE3 of its sorted `name digest` lines.
-fn revision_digest(files: &std::collections::BTreeMap<String, B3Digest>) -> B3Digest {
+fn revision_digest(
+    files: &std::collections::BTreeMap<cryo_store::SafeName, B3Digest>,
+) -> B3Digest {
     let mut text = String::new();
     for (n, d) in files {
         text.push_str(&format!("{n} {d}\n"));
@@ -422,8 +424,8 @@ pub struct PreparedCommit {
     pub project: ProjectName,
     pub package: String,
     pub create: bool,
-    dsc: String,
-    files: std::collections::BTreeMap<String, B3Digest>,
+    dsc: cryo_store::SafeName,
+    files: std::collections::BTreeMap<cryo_store::SafeName, B3Digest>,
     digest: B3Digest,
     source: String,
     version: String,
