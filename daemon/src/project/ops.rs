@@ -395,9 +395,7 @@ pub fn delete(st: &AppState, project: &str) -> Result<(), ProjectError> {
 }
 
 /// The identity of a source revision: BLAKE3 of its sorted `name digest` lines.
-fn revision_digest(
-    files: &std::collections::BTreeMap<cryo_store::SafeName, B3Digest>,
-) -> B3Digest {
+fn revision_digest(files: &std::collections::BTreeMap<cryo_store::SafeName, B3Digest>) -> B3Digest {
     let mut text = String::new();
     for (n, d) in files {
         text.push_str(&format!("{n} {d}\n"));
