@@ -48,21 +48,15 @@ impl VerifyReport {
 
 impl Store {
     /// Mark and sweep. Safe while writers run (they wait for the lock).
+    ///
+    /// The mark phase is one walk of the reference graph in a single read transaction,
+    /// each step a keyed lookup (references of an object, the realisation of a
+    /// derivation): linear in what is live, whatever the number of realisations.
     pub fn gc(&self) -> Result<GcReport, StoreError> {
         let _g = self.gc_lock.write().expect("gc lock");
-        let mut live: HashSet<B3Digest> = HashSet::new();
-        let mut stack: Vec<B3Digest> = self.index.roots()?.into_iter().map(|(_, d)| d).collect();
-        stack.extend(self.temp_roots.lock().expect("temp roots").keys().copied());
-        let realisations = self.index.realisations()?;
-        while let Some(d) = stack.pop() {
-            if !live.insert(d) {
-                continue;
-            }
-            stack.extend(self.index.refs(&d)?);
-            if let Some(r) = realisations.iter().find(|r| r.drv == d) {
-                stack.extend(r.outputs.values().map(|o| o.digest));
-            }
-        }
+        let mut start: Vec<B3Digest> = self.index.roots()?.into_iter().map(|(_, d)| d).collect();
+        start.extend(self.temp_roots.lock().expect("temp roots").keys().copied());
+        let live: HashSet<B3Digest> = self.index.reachable(start)?;
         let mut report = GcReport {
             live: live.len() as u64,
             ..GcReport::default()
@@ -74,13 +68,16 @@ impl Store {
                 dead.push(d);
             }
         }
-        self.index.remove_objects(&dead)?;
-        let dead_drvs: Vec<B3Digest> = realisations
-            .iter()
-            .map(|r| r.drv)
+        // Realisations first: after a crash between the two, no realisation names an
+        // output the index no longer has.
+        let dead_drvs: Vec<B3Digest> = self
+            .index
+            .realised_drvs()?
+            .into_iter()
             .filter(|d| !live.contains(d))
             .collect();
         self.index.remove_realisations(&dead_drvs)?;
+        self.index.remove_objects(&dead)?;
         for d in &dead {
             self.blobs.delete(d)?;
         }

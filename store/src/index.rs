@@ -1,10 +1,12 @@
 //! The redb index: object metadata, references between objects, named roots and
-//! realisations (derivation → outputs).
+//! realisations (derivation → outputs), with the reverse map output → derivations that
+//! answers "is this blob a build output?" in one lookup (the binary cache's public set).
 //!
 //! redb is embedded (no server). All methods are blocking; async callers run them in
 //! `spawn_blocking`. Later subsystems (snapshots, projects) keep their own tables in the
 //! same database through [`Index::database`].
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,6 +24,15 @@ const OBJECTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("objects");
 const REFS: MultimapTableDefinition<&[u8], &[u8]> = MultimapTableDefinition::new("refs");
 const ROOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("roots");
 const REALISATIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("realisations");
+/// Output digest → the derivations whose realisation lists it. Written in the same
+/// transaction as `realisations`, so the two never disagree, even after `kill -9`.
+const OUTPUT_OF: MultimapTableDefinition<&[u8], &[u8]> =
+    MultimapTableDefinition::new("realisation_outputs");
+/// Small facts about the index itself (format upgrades done).
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("store_meta");
+/// `META` key set once `OUTPUT_OF` holds every realisation (filled at open for databases
+/// written before the table existed).
+const OUTPUT_OF_BUILT: &str = "realisation_outputs_v1";
 
 /// What an object is; decides how GC follows its references and how verify checks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
@@ -88,15 +99,30 @@ fn decode_digest(b: &[u8]) -> Result<B3Digest, IndexError> {
 }
 
 impl Index {
-    /// Open or create `path` and make sure every table exists.
+    /// Open or create `path` and make sure every table exists. The file is created 0600
+    /// (it holds users, token digests, the audit log and private projects), and an existing
+    /// file written by an older version with wider permissions is narrowed to 0600.
     pub fn open(path: &Path) -> Result<Self, IndexError> {
+        private_file(path)?;
         let db = Database::create(path)?;
         let tx = db.begin_write()?;
         {
             tx.open_table(OBJECTS)?;
             tx.open_multimap_table(REFS)?;
             tx.open_table(ROOTS)?;
-            tx.open_table(REALISATIONS)?;
+            let realisations = tx.open_table(REALISATIONS)?;
+            let mut output_of = tx.open_multimap_table(OUTPUT_OF)?;
+            let mut meta = tx.open_table(META)?;
+            if meta.get(OUTPUT_OF_BUILT)?.is_none() {
+                for item in realisations.iter()? {
+                    let (k, v) = item?;
+                    let r = decode_realisation(k.value(), v.value())?;
+                    for o in r.outputs.values() {
+                        output_of.insert(&o.digest.as_bytes()[..], &r.drv.as_bytes()[..])?;
+                    }
+                }
+                meta.insert(OUTPUT_OF_BUILT, &b"1"[..])?;
+            }
         }
         tx.commit()?;
         Ok(Self { db: Arc::new(db) })
@@ -255,9 +281,63 @@ impl Index {
                 return Ok(());
             }
             t.insert(&r.drv.as_bytes()[..], &value[..])?;
+            let mut o = tx.open_multimap_table(OUTPUT_OF)?;
+            for out in r.outputs.values() {
+                o.insert(&out.digest.as_bytes()[..], &r.drv.as_bytes()[..])?;
+            }
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Whether `digest` is an output of some recorded realisation: one B-tree lookup,
+    /// whatever the number of realisations.
+    pub fn is_output(&self, digest: &B3Digest) -> Result<bool, IndexError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_multimap_table(OUTPUT_OF)?;
+        let mut drvs = t.get(&digest.as_bytes()[..])?;
+        Ok(drvs.next().transpose()?.is_some())
+    }
+
+    /// Number of recorded realisations.
+    pub fn realisation_count(&self) -> Result<u64, IndexError> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(REALISATIONS)?.len()?)
+    }
+
+    /// Everything reachable from `start`: through the reference table, and from a
+    /// derivation to the outputs of its realisation. One read transaction; every step is
+    /// a keyed lookup, so the walk is linear in what it reaches (GC's mark phase).
+    pub fn reachable(&self, start: Vec<B3Digest>) -> Result<HashSet<B3Digest>, IndexError> {
+        let tx = self.db.begin_read()?;
+        let refs = tx.open_multimap_table(REFS)?;
+        let realisations = tx.open_table(REALISATIONS)?;
+        let mut live = HashSet::new();
+        let mut stack = start;
+        while let Some(d) = stack.pop() {
+            if !live.insert(d) {
+                continue;
+            }
+            for c in refs.get(&d.as_bytes()[..])? {
+                stack.push(decode_digest(c?.value())?);
+            }
+            if let Some(v) = realisations.get(&d.as_bytes()[..])? {
+                let r = decode_realisation(&d.as_bytes()[..], v.value())?;
+                stack.extend(r.outputs.values().map(|o| o.digest));
+            }
+        }
+        Ok(live)
+    }
+
+    /// The derivation ids of every realisation (keys only; nothing decoded).
+    pub fn realised_drvs(&self) -> Result<Vec<B3Digest>, IndexError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(REALISATIONS)?;
+        let mut out = Vec::new();
+        for item in t.iter()? {
+            out.push(decode_digest(item?.0.value())?);
+        }
+        Ok(out)
     }
 
     /// Outputs of a realised derivation.
@@ -275,13 +355,22 @@ impl Index {
             })
     }
 
-    /// Forget realisations (GC, when their derivation is collected).
+    /// Forget realisations (GC, when their derivation is collected), and their outputs'
+    /// entries in the reverse map.
     pub fn remove_realisations(&self, drvs: &[B3Digest]) -> Result<(), IndexError> {
         let tx = self.db.begin_write()?;
         {
             let mut t = tx.open_table(REALISATIONS)?;
+            let mut o = tx.open_multimap_table(OUTPUT_OF)?;
             for d in drvs {
-                t.remove(&d.as_bytes()[..])?;
+                let Some(old) = t.remove(&d.as_bytes()[..])? else {
+                    continue;
+                };
+                let r = decode_realisation(&d.as_bytes()[..], old.value())?;
+                drop(old);
+                for out in r.outputs.values() {
+                    o.remove(&out.digest.as_bytes()[..], &d.as_bytes()[..])?;
+                }
             }
         }
         tx.commit()?;
@@ -295,12 +384,41 @@ impl Index {
         let mut out = Vec::new();
         for item in t.iter()? {
             let (k, v) = item?;
-            let r = serde_json::from_slice(v.value()).map_err(|e| IndexError::BadEntry {
-                digest: hex::encode(k.value()),
-                reason: e.to_string(),
-            })?;
-            out.push(r);
+            out.push(decode_realisation(k.value(), v.value())?);
         }
         Ok(out)
+    }
+}
+
+fn decode_realisation(key: &[u8], value: &[u8]) -> Result<Realisation, IndexError> {
+    serde_json::from_slice(value).map_err(|e| IndexError::BadEntry {
+        digest: hex::encode(key),
+        reason: e.to_string(),
+    })
+}
+
+/// Create `path` 0600 if it does not exist; narrow an existing file to 0600.
+fn private_file(path: &Path) -> Result<(), IndexError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let fs_err = |e: std::io::Error| IndexError::Db(format!("{}: {e}", path.display()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path)
+                .map_err(fs_err)?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(fs_err)?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(fs_err(e)),
     }
 }

@@ -294,8 +294,11 @@ impl Store {
         Ok(self.index.roots()?)
     }
 
-    /// Record a derivation's outputs (all output objects must be in the store).
+    /// Record a derivation's outputs (all output objects must be in the store). Holds the
+    /// GC lock shared, so a collection cannot delete an output between the check and the
+    /// record.
     pub fn set_realisation(&self, r: &Realisation) -> Result<(), StoreError> {
+        let _g = self.gc_lock.read().expect("gc lock");
         for o in r.outputs.values() {
             if !self.contains(&o.digest)? {
                 return Err(BlobError::NotFound(o.digest).into());

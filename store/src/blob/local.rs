@@ -6,6 +6,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -34,8 +35,10 @@ impl LocalBlobs {
     pub fn open(root: &Path) -> Result<Self, BlobError> {
         let blobs = root.join("blobs");
         let tmp = root.join("tmp");
+        // Only the daemon reads blobs (private projects' sources are among them): the
+        // areas are 0700, also when an older version created them wider.
         for d in [&blobs, &tmp] {
-            fs::create_dir_all(d).map_err(|e| BlobError::io(d, e))?;
+            private_dir(d)?;
         }
         let this = Self { blobs, tmp };
         let swept = this.sweep_temp()?;
@@ -80,7 +83,12 @@ impl LocalBlobs {
         let shard = dest.parent().expect("blob path has a shard dir");
         let new_shard = !shard.exists();
         if new_shard {
-            fs::create_dir_all(shard).map_err(|e| BlobError::io(shard, e))?;
+            match fs::DirBuilder::new().mode(0o700).create(shard) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+                    return Err(BlobError::io(shard, e))
+                }
+                _ => {}
+            }
         }
         let existed = dest.exists();
         tmp.persist(&dest)
@@ -91,6 +99,25 @@ impl LocalBlobs {
         }
         Ok(!existed)
     }
+}
+
+/// Create `d` (and missing parents) 0700, or narrow an existing `d` to 0700.
+fn private_dir(d: &Path) -> Result<(), BlobError> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(d)
+        .map_err(|e| BlobError::io(d, e))?;
+    let mode = fs::metadata(d)
+        .map_err(|e| BlobError::io(d, e))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o700))
+            .map_err(|e| BlobError::io(d, e))?;
+    }
+    Ok(())
 }
 
 fn fsync_dir(p: &Path) -> Result<(), BlobError> {
