@@ -529,29 +529,6 @@ pub fn export(
     })
 }
 
-#[cfg(test)]
-mod export_tests {
-    use std::path::Path;
-
-    #[test]
-    fn export_targets_are_absolute_plain_paths() {
-        let (parent, base) = super::export_target(Path::new("/srv/www/repo")).unwrap();
-        assert_eq!((parent, base.as_str()), (Path::new("/srv/www"), "repo"));
-        for bad in [
-            "srv/repo",
-            "/srv/../etc",
-            "/srv/./repo",
-            "/srv/repo/..",
-            "/",
-        ] {
-            let e = super::export_target(Path::new(bad))
-                .unwrap_err()
-                .to_string();
-            assert!(e.contains("export directory"), "{bad}: {e}");
-        }
-    }
-}
-
 /// Publish the repositories of `project` whose rows are all final, if the project has
 /// the publish flag (called after evaluations and finished builds). Errors are logged.
 pub fn auto_publish(st: &AppState, name: &ProjectName) {
@@ -571,6 +548,29 @@ pub fn auto_publish(st: &AppState, name: &ProjectName) {
         }
         if let Err(e) = publish_repo(st, &p, repo) {
             tracing::warn!(project = %name, repository = %repo.name, error = %e, "auto-publish failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod export_tests {
+    use std::path::Path;
+
+    #[test]
+    fn export_targets_are_absolute_plain_paths() {
+        let (parent, base) = super::export_target(Path::new("/srv/www/repo")).unwrap();
+        assert_eq!((parent, base.as_str()), (Path::new("/srv/www"), "repo"));
+        for bad in [
+            "srv/repo",
+            "/srv/../etc",
+            "/srv/./repo",
+            "/srv/repo/..",
+            "/",
+        ] {
+            let e = super::export_target(Path::new(bad))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("export directory"), "{bad}: {e}");
         }
     }
 }
