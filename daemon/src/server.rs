@@ -1,8 +1,9 @@
-//! Starting and stopping the daemon: state directory lock, unix socket (0600), optional
-//! TCP listener, graceful shutdown.
+//! Starting and stopping the daemon: state directory lock, unix socket (0600, never
+//! observable wider), private state files, optional TCP listener, graceful shutdown.
 
 use std::fs::{self, File};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,6 +38,8 @@ pub enum ServerError {
     },
     #[error("serving: {0}")]
     Serve(#[source] std::io::Error),
+    #[error(transparent)]
+    BuildDir(crate::build::BuildError),
 }
 
 fn io_state(path: &std::path::Path) -> impl Fn(std::io::Error) -> ServerError + '_ {
@@ -44,6 +47,74 @@ fn io_state(path: &std::path::Path) -> impl Fn(std::io::Error) -> ServerError + 
         path: path.display().to_string(),
         source,
     }
+}
+
+/// Files in the state directory that only the daemon may read, created before it ran (the
+/// autostart log is opened by `cryo`) or by older versions: narrowed to 0600 (0700 for
+/// directories). The store narrows its own (`index.redb`, `blobs/`, `tmp/`).
+fn private_state(state: &Path) -> Result<(), ServerError> {
+    let keys = state.join("keys");
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&keys)
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Ok(()),
+            _ => Err(e),
+        })
+        .map_err(io_state(&keys))?;
+    for (name, mode) in [
+        ("keys", 0o700),
+        ("keys/cache", 0o700),
+        ("keys/projects", 0o700),
+        ("cryod.log", 0o600),
+        ("cryod.lock", 0o600),
+    ] {
+        let p = state.join(name);
+        match fs::symlink_metadata(&p) {
+            Ok(m) if !m.file_type().is_symlink() && m.permissions().mode() & 0o077 != 0 => {
+                fs::set_permissions(&p, fs::Permissions::from_mode(mode)).map_err(io_state(&p))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Bind the API socket at `path` so that it is never reachable with a wider mode than
+/// `mode`: it is bound inside a fresh 0700 directory next to `path`, given its mode there,
+/// and renamed into place. (If that temporary path would be too long for a socket address,
+/// it is bound in place under a umask that leaves only the owner's bits.)
+fn bind_socket(path: &Path, mode: u32) -> Result<UnixListener, ServerError> {
+    let bind_err = |source| ServerError::Bind {
+        what: "unix socket",
+        addr: path.display().to_string(),
+        source,
+    };
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let private = tempfile::Builder::new()
+        .prefix(".cb")
+        .tempdir_in(parent)
+        .map_err(io_state(parent))?;
+    let tmp = private.path().join("s");
+    let std_listener = if tmp.as_os_str().len() < 100 {
+        let l = std::os::unix::net::UnixListener::bind(&tmp).map_err(bind_err)?;
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(mode)).map_err(io_state(&tmp))?;
+        fs::rename(&tmp, path).map_err(io_state(path))?;
+        l
+    } else {
+        // SAFETY: umask only swaps the process's file mode mask; restored right after.
+        let old = unsafe { libc::umask(0o177) };
+        let l = std::os::unix::net::UnixListener::bind(path);
+        unsafe { libc::umask(old) };
+        let l = l.map_err(bind_err)?;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io_state(path))?;
+        l
+    };
+    std_listener.set_nonblocking(true).map_err(bind_err)?;
+    UnixListener::from_std(std_listener).map_err(bind_err)
 }
 
 /// Run the daemon until `shutdown` is cancelled.
@@ -59,6 +130,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&lock_path)
         .map_err(io_state(&lock_path))?;
     if lock.try_lock().is_err() {
@@ -70,6 +142,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             .await
             .map_err(|e| ServerError::Serve(std::io::Error::other(e)))??
     };
+    private_state(&state_dir)?;
 
     // We hold the lock, so a socket file left behind is stale.
     let sock = config.socket.clone();
@@ -79,15 +152,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     if let Some(parent) = sock.parent() {
         fs::create_dir_all(parent).map_err(io_state(parent))?;
     }
-    let unix = UnixListener::bind(&sock).map_err(|source| ServerError::Bind {
-        what: "unix socket",
-        addr: sock.display().to_string(),
-        source,
-    })?;
-    fs::set_permissions(&sock, fs::Permissions::from_mode(config.socket_mode))
-        .map_err(io_state(&sock))?;
+    let unix = bind_socket(&sock, config.socket_mode)?;
 
-    let build_dir = crate::build::roots::choose_build_dir(&state_dir);
+    let build_dir =
+        crate::build::roots::choose_build_dir(&state_dir).map_err(ServerError::BuildDir)?;
     crate::build::roots::sweep(&build_dir);
     let store = Arc::new(store);
     let state = AppState {
@@ -95,6 +163,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         store: store.clone(),
         root_locks: Arc::default(),
         build_dir,
+        blob_cache: Arc::default(),
         substituters: Arc::new(crate::cache::substitute::Substituters::new(
             config
                 .substituters

@@ -1,8 +1,8 @@
 //! Reading `.deb` files on the host without running anything from them: the `control`
 //! paragraph, single members of `control.tar.*` (maintainer scripts for the bootstrap's
-//! Runscripts) and the extraction of `data.tar.*` into a directory (the Preinstall phase),
-//! either keeping the archive's owners (root) or as the current user, listing what each
-//! entry asked for so that the owners can be applied later inside a sandbox.
+//! Runscripts) and the extraction of `data.tar.*` into a directory (the Preinstall phase)
+//! as the current user, without set-id bits on files, listing what each entry asked for
+//! so that owners and modes can be applied later inside a sandbox.
 //! A `.deb` is an `ar` archive (`debian-binary`, `control.tar.*`, `data.tar.*`); the
 //! members are read with the `ar` and `tar` crates and decompressed as streams.
 
@@ -178,23 +178,12 @@ pub fn read_control(path: &Path) -> Result<OwnedParagraph, DebError> {
     }
 }
 
-/// Unpacks `data.tar.*` of `path` into `dest` the way `dpkg-deb -x` does (permissions,
-/// modification times, and with `preserve_owners` the numeric owners of the archive).
-/// Entries that would land outside `dest` are refused by the `tar` crate.
-pub fn extract_data(path: &Path, dest: &Path, preserve_owners: bool) -> Result<(), DebError> {
-    with_member(path, "data.tar", |r, _| {
-        let mut tar = tar::Archive::new(r);
-        tar.set_preserve_permissions(true);
-        tar.set_preserve_ownerships(preserve_owners);
-        tar.set_preserve_mtime(true);
-        tar.set_overwrite(true);
-        tar.set_unpack_xattrs(false);
-        tar.unpack(dest).map_err(|source| DebError::Extract {
-            path: path.into(),
-            dest: dest.into(),
-            source,
-        })
-    })
+/// Unpacks `data.tar.*` of `path` into `dest` like `dpkg-deb -x` does, but as the
+/// current user and without set-id bits on anything but directories (see
+/// [`extract_data_listing`]). Entries that would land outside `dest` are refused by the
+/// `tar` crate.
+pub fn extract_data(path: &Path, dest: &Path) -> Result<(), DebError> {
+    extract_data_listing(path, dest).map(drop)
 }
 
 /// What kind of inode an archive entry is, as far as fixing its owner and mode goes.
@@ -258,10 +247,12 @@ fn entry_meta<R: Read>(e: &tar::Entry<'_, R>) -> std::io::Result<Option<DataEntr
 }
 
 /// Unpacks `data.tar.*` of `path` into `dest` as the current user (no owners; modes and
-/// modification times kept) and returns every extracted entry with the owner and mode the
-/// archive asks for, in archive order (directories last, deepest first, as the `tar` crate
-/// unpacks them). This is `tar::Archive::unpack` written out, because that function does
-/// not say what it extracted. Entries outside `dest` are skipped, as `tar` does.
+/// modification times kept, except that files never get set-id or sticky bits: those are
+/// applied inside the sandbox's user namespace, never on the host) and returns every
+/// extracted entry with the owner and mode the archive asks for, in archive order
+/// (directories last, deepest first, as the `tar` crate unpacks them). This is
+/// `tar::Archive::unpack` written out, because that function does not say what it
+/// extracted. Entries outside `dest` are skipped, as `tar` does.
 pub fn extract_data_listing(path: &Path, dest: &Path) -> Result<Vec<DataEntry>, DebError> {
     with_member(path, "data.tar", |r, _| {
         let err = |source| DebError::Extract {
@@ -285,6 +276,9 @@ pub fn extract_data_listing(path: &Path, dest: &Path) -> Result<Vec<DataEntry>, 
                 continue;
             }
             let meta = entry_meta(&entry).map_err(err)?;
+            // `mode & 0o777`: a set-id file owned by the daemon (root) must never exist on
+            // the host, not even for the moment between writing and chmod.
+            entry.set_preserve_permissions(false);
             if entry.unpack_in(&dest).map_err(err)? {
                 out.extend(meta);
             }

@@ -1,6 +1,8 @@
-//! Root preparation by an unprivileged daemon, which cannot give files away: the Preinstall
-//! data is unpacked as the daemon's own user (inside id `CALLER_ID_INSIDE`), every entry's
-//! owner and mode as the archive gives them is kept in a [`Manifest`], and a [`Fixup`]
+//! Root preparation without giving files away on the host: the Preinstall data is
+//! unpacked as the daemon's own user (an unprivileged daemon's files appear inside as id
+//! `CALLER_ID_INSIDE`; a root daemon shifts them to inside id 0 first), without set-id
+//! bits on files, every entry's owner and mode as the archive gives them is kept in a
+//! [`Manifest`], and a [`Fixup`]
 //! (lists of paths per owner and per mode) is applied by uid 0 inside the first
 //! writable-root sandbox job with the root's own `xargs`, `chown` and `chmod` (findutils
 //! and coreutils are part of every Preinstall set; see `docs/builder.md`).
@@ -55,7 +57,15 @@ pub(crate) struct Manifest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OnDisk {
     pub is_symlink: bool,
+    pub is_dir: bool,
     pub mode: u32,
+}
+
+impl OnDisk {
+    /// A set-uid or set-gid file (set-gid directories only mean group inheritance).
+    pub fn is_setid_file(&self) -> bool {
+        !self.is_dir && !self.is_symlink && self.mode & 0o6000 != 0
+    }
 }
 
 /// The changes to apply inside the sandbox: `chown -h` per owner, then `chmod` per mode.
@@ -146,6 +156,7 @@ pub(crate) fn scan(root: &Path) -> Result<BTreeMap<PathBuf, OnDisk>, ManifestErr
         }
         let d = OnDisk {
             is_symlink: md.file_type().is_symlink(),
+            is_dir: md.is_dir(),
             mode: md.mode() & 0o7777,
         };
         out.insert(rel, d);
@@ -227,7 +238,14 @@ mod tests {
     fn disk(items: &[(&str, bool, u32)]) -> BTreeMap<PathBuf, OnDisk> {
         items
             .iter()
-            .map(|&(p, is_symlink, mode)| (PathBuf::from(p), OnDisk { is_symlink, mode }))
+            .map(|&(p, is_symlink, mode)| {
+                let d = OnDisk {
+                    is_symlink,
+                    is_dir: false,
+                    mode,
+                };
+                (PathBuf::from(p), d)
+            })
             .collect()
     }
 

@@ -5,7 +5,7 @@
 //! the sandbox's owner; switch back when fixed.
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use cryo_sandbox::ResolvedIdMap;
@@ -28,7 +28,8 @@ pub enum ShiftError {
 }
 
 /// Re-owns every inode under `root` (included; symlinks not followed; one file system)
-/// from inside id `n` to `map`'s outside id for `n`, each inode exactly once.
+/// from inside id `n` to `map`'s outside id for `n`, each inode exactly once. Set-id bits
+/// of files do not survive (chown clears them).
 pub(crate) fn shift_tree(root: &Path, map: &ResolvedIdMap) -> Result<(), ShiftError> {
     let read = |path: &Path| {
         let path = path.to_path_buf();
@@ -58,12 +59,9 @@ pub(crate) fn shift_tree(root: &Path, map: &ResolvedIdMap) -> Result<(), ShiftEr
             path: path.clone(),
             source,
         };
+        // chown clears set-id bits on regular files, and they are not put back: set-id
+        // modes are applied inside the sandbox (`manifest.rs`), never from the host.
         std::os::unix::fs::lchown(&path, Some(uid), Some(gid)).map_err(chown)?;
-        // chown clears set-id bits on regular files: put the mode back.
-        if md.is_file() && md.mode() & 0o6000 != 0 {
-            let mode = std::fs::Permissions::from_mode(md.mode() & 0o7777);
-            std::fs::set_permissions(&path, mode).map_err(chown)?;
-        }
     }
     Ok(())
 }

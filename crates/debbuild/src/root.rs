@@ -3,9 +3,12 @@
 //! The procedure follows obs-build's `init_buildsystem` for Debian (see `docs/builder.md`):
 //! the Preinstall set's data is unpacked on the host (no package code runs there), the
 //! Runscripts' maintainer scripts and then `dpkg --install` of every package run inside a
-//! writable-root sandbox as uid 0, and the build user is added last. A root daemon unpacks
-//! with the archive's owners and shifts them into the sandbox's id range; an unprivileged
-//! one unpacks as itself and applies the recorded owners inside the first sandbox job.
+//! writable-root sandbox as uid 0, and the build user is added last. The host-side unpack
+//! keeps no owners and no set-id bits (a package, e.g. one a project built itself, can
+//! hold any set-uid file): it unpacks as the daemon's user, a root daemon then shifts that
+//! tree to the sandbox's inside root, and the archive's owners and modes (set-id bits
+//! included) are applied inside the user namespace by the first sandbox job, so no set-id
+//! file ever belongs to a host user.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +27,7 @@ pub const BUILD_USER_NAME: &str = "buildd";
 const DEB_DIR: &str = "/.cryo-debs";
 /// Inside the root, where the Runscripts' maintainer scripts wait to be run.
 const SCRIPT_DIR: &str = ".cryo-bootstrap";
-/// Under [`SCRIPT_DIR`], the lists of owners and modes an unprivileged unpack recorded.
+/// Under [`SCRIPT_DIR`], the lists of owners and modes the unpack recorded.
 const OWNERSHIP_DIR: &str = "ownership";
 /// Forbids starting services while the root is installed (written by the Unpack phase).
 const POLICY_RC_D: &str = "/usr/sbin/policy-rc.d";
@@ -55,7 +58,7 @@ pub struct RootPlan {
 pub enum RootPhase {
     /// Host side: unpack the Preinstall data, create the dpkg database.
     Unpack,
-    /// Sandbox (unprivileged daemons only): apply the owners and modes recorded while
+    /// Sandbox: apply the owners and modes (set-id bits included) recorded while
     /// unpacking (see `manifest.rs`).
     Ownership,
     /// Sandbox: the Runscripts' `preinst install` / `postinst configure`.
@@ -119,6 +122,8 @@ pub enum RootError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{0} is a set-id file on the host after unpacking; refusing to go on")]
+    SetIdOnHost(PathBuf),
     #[error("cannot shift the root into the sandbox's id range")]
     Ownership(#[from] crate::ownership::ShiftError),
     #[error("cannot unpack as the daemon's user and record the owners")]
@@ -190,20 +195,22 @@ pub fn prepare_root(
     let t = Instant::now();
     let mut manifest = crate::manifest::Manifest::default();
     let mut extract = |d: &DebFile| -> Result<(), RootError> {
-        if unprivileged {
-            manifest.unpack(&d.path, dest)?;
-        } else {
-            deb::extract_data(&d.path, dest, true)?;
-        }
+        manifest.unpack(&d.path, dest)?;
         Ok(())
     };
     let mut unpack_log =
         crate::bootstrap::unpack(dest, &pre, &plan.runscripts, SCRIPT_DIR, &mut extract)?;
-    if unprivileged {
-        let fixup = manifest.fixup(&crate::manifest::scan(dest)?);
-        let lists = dest.join(SCRIPT_DIR).join(OWNERSHIP_DIR);
-        unpack_log.extend(fixup.write(&lists)?.bytes());
-    } else {
+    let disk = crate::manifest::scan(dest)?;
+    // The unpack writes none; anything else would be a set-id file of a host user.
+    if let Some((p, _)) = disk.iter().find(|(_, d)| d.is_setid_file()) {
+        return Err(RootError::SetIdOnHost(dest.join(p)));
+    }
+    let fixup = manifest.fixup(&disk);
+    let lists = dest.join(SCRIPT_DIR).join(OWNERSHIP_DIR);
+    unpack_log.extend(fixup.write(&lists)?.bytes());
+    if !unprivileged {
+        // Every inode is root's (the daemon's): make it inside root's, so that root in
+        // the sandbox owns the tree and applies the recorded owners and modes.
         crate::ownership::shift_tree(dest, &map)?;
     }
     phases.push(PhaseLog {
@@ -241,11 +248,9 @@ pub fn prepare_root(
         });
         Ok(())
     };
-    if unprivileged {
-        let lists = format!("/{SCRIPT_DIR}/{OWNERSHIP_DIR}");
-        let fixup = crate::manifest::fixup_command(&lists);
-        run(RootPhase::Ownership, fixup, &[], &mut phases)?;
-    }
+    let lists = format!("/{SCRIPT_DIR}/{OWNERSHIP_DIR}");
+    let fixup = crate::manifest::fixup_command(&lists);
+    run(RootPhase::Ownership, fixup, &[], &mut phases)?;
     let scripts = crate::bootstrap::runscripts_command(&plan.runscripts, SCRIPT_DIR);
     run(RootPhase::Runscripts, scripts, &[], &mut phases)?;
     let dpkg_install = |extra: &str| {

@@ -25,12 +25,38 @@ fn root_is_configured() {
     assert_eq!(root.info.packages["libfaketime"], "0.9.10-2.1");
     let phases: Vec<RootPhase> = root.info.phases.iter().map(|p| p.phase).collect();
     use RootPhase::*;
-    assert_eq!(phases, [Unpack, Runscripts, Preinstall, Install, Finish]);
-    let runscripts = String::from_utf8_lossy(&root.info.phases[1].log);
+    // The recorded owners and modes are applied inside the user namespace as root too.
+    assert_eq!(
+        phases,
+        [Unpack, Ownership, Runscripts, Preinstall, Install, Finish]
+    );
+    let runscripts = String::from_utf8_lossy(&root.info.phases[2].log);
     assert!(
         runscripts.contains("cryo: running base-passwd postinst"),
         "{runscripts}"
     );
+    // Set-id files exist, with the archive's modes, and belong to the sandbox's ids only.
+    use std::os::unix::fs::MetadataExt;
+    let su = std::fs::symlink_metadata(root.dir.join("bin/su")).unwrap();
+    assert_eq!(su.mode() & 0o7777, 0o4755);
+    assert_eq!(su.uid(), cryo_sandbox::DEFAULT_ROOT_BASE);
+    let mut setid = 0;
+    for p in walk(&root.dir) {
+        let md = std::fs::symlink_metadata(&p).unwrap();
+        if md.is_file() && md.mode() & 0o6000 != 0 {
+            setid += 1;
+            let range = cryo_sandbox::DEFAULT_ROOT_BASE
+                ..cryo_sandbox::DEFAULT_ROOT_BASE + cryo_sandbox::RANGE_SIZE;
+            assert!(
+                range.contains(&md.uid()) && range.contains(&md.gid()),
+                "set-id file {} is owned by host ids {}:{}",
+                p.display(),
+                md.uid(),
+                md.gid()
+            );
+        }
+    }
+    assert!(setid >= 5, "only {setid} set-id files in the root");
     let passwd = std::fs::read_to_string(root.dir.join("etc/passwd")).unwrap();
     assert!(passwd.starts_with("root:x:0:0:"), "{passwd}");
     assert!(
@@ -139,7 +165,7 @@ fn facts(r: &cryo_debbuild::BuildResult) -> Vec<String> {
         .find(|o| o.name == "cryotest_1.0_all.deb")
         .unwrap_or_else(|| panic!("no deb: {:?}", r.outputs));
     let dir = tempfile::tempdir().unwrap();
-    cryo_debbuild::deb::extract_data(&deb.path, dir.path(), false).unwrap();
+    cryo_debbuild::deb::extract_data(&deb.path, dir.path()).unwrap();
     let text = std::fs::read_to_string(dir.path().join("usr/share/cryotest/facts")).unwrap();
     text.lines().map(str::to_owned).collect()
 }
@@ -254,4 +280,20 @@ fn arch_all_sources_are_identical_to_debians() {
         let (r, _work) = common::build_on_shared_root(src, common::settings(), Default::default());
         common::assert_identical(&r, dir, &[deb]);
     }
+}
+
+/// Every path under `dir` (not following symlinks).
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let md = std::fs::symlink_metadata(&p).unwrap();
+        if md.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                stack.push(e.unwrap().path());
+            }
+        }
+        out.push(p);
+    }
+    out
 }

@@ -65,12 +65,12 @@ fn ensure_user() -> (u32, u32) {
 
 #[test]
 fn ordinary_user_prepares_a_root_builds_and_removes_it() {
-    if !is_root() {
-        eprintln!("skipped: creating the throwaway user {USER} needs root");
-        return;
-    }
-    if !Path::new("/usr/bin/newuidmap").exists() || !Path::new("/usr/bin/setpriv").exists() {
-        eprintln!("skipped: newuidmap (package uidmap) or setpriv is not installed");
+    if !common::require(is_root(), "creating the throwaway user needs root")
+        || !common::require(
+            Path::new("/usr/bin/newuidmap").exists() && Path::new("/usr/bin/setpriv").exists(),
+            "newuidmap (package uidmap) or setpriv is not installed",
+        )
+    {
         return;
     }
     let (uid, gid) = ensure_user();

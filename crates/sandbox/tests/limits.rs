@@ -7,15 +7,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{log, nix_is_root, sh, Job};
+use common::{log, nix_is_root, require, sh, Job};
 use cryo_sandbox::{BindMount, ExitStatusKind, Owner};
 
+/// True (and says why) when these tests cannot run; fails under `CI=true`.
 fn skip() -> bool {
-    if !nix_is_root() {
-        eprintln!("skipped: these tests run the helper as root");
-        return true;
-    }
-    false
+    !require(nix_is_root(), "these tests run the helper as root")
 }
 
 /// dash gives up at the first failed fork ("Cannot fork"); the rest uses builtins only,

@@ -1,25 +1,23 @@
 //! Integration tests of the sandbox against a real Debian root built from fixture .debs.
-//! They need root (the CI runs as root); as another user they print why and return.
+//! They need root (the CI runs as root); as another user they print why and return (and fail under `CI=true`).
 
 mod common;
 
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
-use common::{log, nix_is_root, sh, Job};
+use common::{log, nix_is_root, require, sh, Job};
 use cryo_sandbox::{
     BindMount, ExitStatusKind, HelperCommand, LogLimitAction, Owner, Sandbox, SandboxError,
     DEFAULT_ROOT_BASE,
 };
 
+/// True (and says why) when these tests cannot run; fails under `CI=true`.
 fn skip() -> bool {
-    if !nix_is_root() {
-        eprintln!(
-            "skipped: these tests run the helper as root (see tests/unprivileged.rs otherwise)"
-        );
-        return true;
-    }
-    false
+    !require(
+        nix_is_root(),
+        "these tests run the helper as root (see tests/unprivileged.rs otherwise)",
+    )
 }
 
 fn bind(

@@ -61,12 +61,12 @@ fn as_user(user: &str, group: &str) -> HelperCommand {
 
 #[test]
 fn ordinary_user_with_subordinate_range() {
-    if !nix_is_root() {
-        eprintln!("skipped: creating a throwaway user needs root");
-        return;
-    }
-    if !Path::new("/usr/bin/newuidmap").exists() || !Path::new("/usr/bin/setpriv").exists() {
-        eprintln!("skipped: newuidmap (package uidmap) or setpriv is not installed");
+    if !common::require(nix_is_root(), "creating a throwaway user needs root")
+        || !common::require(
+            Path::new("/usr/bin/newuidmap").exists() && Path::new("/usr/bin/setpriv").exists(),
+            "newuidmap (package uidmap) or setpriv is not installed",
+        )
+    {
         return;
     }
     let (uid, gid) = ensure_user();
@@ -119,8 +119,10 @@ fn ordinary_user_with_subordinate_range() {
 
 #[test]
 fn ordinary_user_without_range_gets_a_clear_error() {
-    if !nix_is_root() || !Path::new("/usr/bin/setpriv").exists() {
-        eprintln!("skipped: needs root and setpriv to run the helper as `nobody`");
+    if !common::require(
+        nix_is_root() && Path::new("/usr/bin/setpriv").exists(),
+        "needs root and setpriv to run the helper as `nobody`",
+    ) {
         return;
     }
     let job = sh("true", 0);

@@ -1,13 +1,18 @@
 //! Realising derivations: build roots, sandboxed builds, outputs and realisations.
 //!
-//! - [`roots`]: configured build roots cached under `<state>/roots/<key>`, keyed by the hash
-//!   of the closure (plus build user and runscripts), prepared once and shared read-only by
-//!   every build that needs the same environment (each build gets an overlay on top).
+//! - [`builddir`]: the build directory's trust boundary: a directory only the daemon
+//!   writes (refused at start otherwise) and the `ready` records that make a cached root
+//!   trusted.
+//! - [`roots`]: configured build roots cached under `<build dir>/roots/<key>`, keyed by the
+//!   hash of the closure (plus build user and runscripts), prepared once and shared
+//!   read-only by every build that needs the same environment (each build gets an overlay
+//!   on top).
 //! - [`run`]: derivation → fetch closure and source (download on demand) → root →
 //!   `cryo-debbuild` in the sandbox → outputs into the store → realisation. A realised
 //!   derivation is never built again unless asked to (`--rebuild`), and then the new
 //!   outputs are compared bit for bit with the recorded ones.
 
+pub mod builddir;
 pub mod roots;
 pub mod run;
 pub mod slots;
@@ -21,6 +26,11 @@ pub enum BuildError {
     Mirror(#[from] crate::mirror::MirrorError),
     #[error(transparent)]
     Store(#[from] cryo_store::StoreError),
+    #[error(
+        "unsafe build directory {path}: {reason}; remove it (or fix its owner and mode) or \
+         choose another one with CRYOD_BUILD_DIR"
+    )]
+    UnsafeDir { path: String, reason: String },
     #[error("preparing the build root: {0}")]
     Root(String),
     #[error("running the build: {0}")]
@@ -86,12 +96,17 @@ pub(crate) fn remove_work(path: &std::path::Path, tools_root: &std::path::Path) 
     }
 }
 
-/// Any configured (ready) root under `build_dir`, to run cleanup jobs on.
+/// Any configured root under `build_dir` that checks out (`builddir::check_root`), to
+/// run cleanup jobs on.
 pub(crate) fn any_ready_root(build_dir: &std::path::Path) -> Option<std::path::PathBuf> {
     std::fs::read_dir(build_dir.join("roots"))
         .ok()?
         .flatten()
-        .map(|e| e.path())
-        .find(|p| p.join("ready").exists() && p.join("root").is_dir())
-        .map(|p| p.join("root"))
+        .filter_map(|e| {
+            let key = e.file_name().to_str()?.to_owned();
+            let dir = e.path();
+            let ok = !key.contains('.') && matches!(builddir::check_root(&dir, &key), Ok(Some(_)));
+            ok.then(|| dir.join("root"))
+        })
+        .next()
 }

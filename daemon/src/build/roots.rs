@@ -1,10 +1,13 @@
-//! Build roots cached by closure: `<state>/roots/<key>/root`.
+//! Build roots cached by closure: `<build dir>/roots/<key>/root`.
 //!
 //! The key is the BLAKE3 of the root's inputs (closure entries with their SHA256, build
 //! user, runscripts, architecture, builder version): two derivations that need the same
-//! environment share one configured root. A root is prepared in a temporary directory and
-//! renamed into place when complete, so a crash never leaves a half-prepared root under a
-//! key. Roots are read-only lower layers: every build writes to its own overlay.
+//! environment share one configured root. A root is prepared in a temporary directory
+//! (`<key>.tmp-<pid>`, mode 0700) and renamed into place when complete, so a crash never
+//! leaves a half-prepared root under a key; a failed preparation is removed at once. A
+//! cached root is used only if its `ready` record checks out (`builddir::check_root`),
+//! else it is prepared again. Roots are read-only lower layers: every build writes to its
+//! own overlay.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -17,7 +20,7 @@ use cryo_prjconf::BuildUser;
 use cryo_store::derivation::Derivation;
 use cryo_store::B3Digest;
 
-use super::{helper_command, io, BuildError};
+use super::{builddir, helper_command, io, BuildError};
 
 use crate::state::AppState;
 
@@ -92,7 +95,7 @@ pub fn build_user(drv: &Derivation) -> Result<BuildUser, BuildError> {
 }
 
 /// The configured root for `drv`, preparing it from `debs` (closure entry name → local
-/// .deb) if it is not cached yet. Returns the root directory and whether it was cached.
+/// .deb) if no trusted one is cached. Returns the root directory and whether it was cached.
 pub fn ensure_root(
     st: &AppState,
     drv: &Derivation,
@@ -105,13 +108,23 @@ pub fn ensure_root(
     let root = final_dir.join("root");
     let lock = st.root_locks.lock_for(&key);
     let _guard = lock.lock().expect("root lock");
-    if final_dir.join("ready").exists() {
-        return Ok((root, true));
+    match builddir::check_root(&final_dir, &key) {
+        Ok(Some(_)) => return Ok((root, true)),
+        Ok(None) => {}
+        Err(reason) => {
+            tracing::warn!(%key, %reason, "cached build root not trusted; preparing it again");
+            log.extend_from_slice(
+                format!(
+                    "cryo: the cached build root is not trusted ({reason}); preparing it again\n"
+                )
+                .as_bytes(),
+            );
+            discard(&base, &final_dir, &key);
+        }
     }
-    std::fs::create_dir_all(&base).map_err(io(&base))?;
     check_traversable(&base)?;
     let tmp = base.join(format!("{key}.tmp-{}", std::process::id()));
-    if tmp.exists() {
+    if std::fs::symlink_metadata(&tmp).is_ok() {
         super::remove_work(&tmp, &tmp.join("root"));
     }
     let mut plan = RootPlan {
@@ -140,13 +153,20 @@ pub fn ensure_root(
         }
     }
     let helper = helper_command()?;
+    builddir::create_tmp_parent(&tmp)?;
     let tmp_root = tmp.join("root");
-    let info =
-        prepare_root(&plan, &tmp_root, &helper).map_err(|e| BuildError::Root(super::chain(&e)));
-    let info = match info {
+    let prepared = prepare_root(&plan, &tmp_root, &helper)
+        .map_err(|e| BuildError::Root(super::chain(&e)))
+        .and_then(|info| {
+            builddir::write_record(&tmp, &key, info.packages.len(), info.duration.as_secs_f64())?;
+            Ok(info)
+        });
+    let info = match prepared {
         Ok(i) => i,
         Err(e) => {
             log.extend_from_slice(format!("cryo: {e}\n").as_bytes());
+            // Never leave a half-prepared root (with whatever the packages hold) behind.
+            remove_failed(&st.build_dir, &tmp);
             return Err(e);
         }
     };
@@ -160,25 +180,40 @@ pub fn ensure_root(
             .as_bytes(),
         );
     }
-    std::fs::write(
-        tmp.join("ready"),
-        format!(
-            "{} packages, prepared in {:.1}s\n",
-            info.packages.len(),
-            info.duration.as_secs_f64()
-        ),
-    )
-    .map_err(io(&tmp))?;
     if let Err(e) = std::fs::rename(&tmp, &final_dir) {
         // Another daemon sharing this build directory finished the same root first.
-        if final_dir.join("ready").exists() {
+        if matches!(builddir::check_root(&final_dir, &key), Ok(Some(_))) {
             super::remove_work(&tmp, &tmp.join("root"));
             return Ok((root, true));
         }
+        remove_failed(&st.build_dir, &tmp);
         return Err(io(&final_dir)(e));
     }
     tracing::info!(%key, packages = info.packages.len(), secs = info.duration.as_secs_f64(), "build root prepared");
     Ok((root, false))
+}
+
+/// Removes the unfinished root `tmp`: with itself as the tools root, then (an
+/// unprivileged daemon whose half-made root lacks `sh`/`rm`) with any trusted root.
+fn remove_failed(build_dir: &Path, tmp: &Path) {
+    super::remove_work(tmp, &tmp.join("root"));
+    if std::fs::symlink_metadata(tmp).is_ok() {
+        if let Some(tools) = super::any_ready_root(build_dir) {
+            super::remove_work(tmp, &tools);
+        }
+    }
+}
+
+/// Moves an untrusted cached root out of the way (atomically, so no build picks it up
+/// meanwhile) and removes it.
+fn discard(base: &Path, final_dir: &Path, key: &str) {
+    let aside = base.join(format!("{key}.tmp-{}-untrusted", std::process::id()));
+    match std::fs::rename(final_dir, &aside) {
+        Ok(()) => super::remove_work(&aside, &aside.join("root")),
+        Err(e) => {
+            tracing::warn!(dir = %final_dir.display(), error = %e, "could not move an untrusted root aside")
+        }
+    }
 }
 
 /// Build sandboxes run as mapped ids: every ancestor of the roots directory must be
@@ -200,36 +235,37 @@ fn check_traversable(dir: &Path) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// Where build roots and work directories live: below the state directory when the
+/// Where build roots and work directories live: `$CRYOD_BUILD_DIR` if set (e.g. one
+/// directory shared by several daemons, as the test suite does to share build roots:
+/// roots are keyed by the hash of their closure), else below the state directory when the
 /// sandbox's mapped ids can reach it, else `/var/tmp/cryo-build-<uid>` (a root daemon
-/// whose state is under a 0700 home directory, e.g. `/root/.local/state/cryo`).
-pub fn choose_build_dir(state: &Path) -> std::path::PathBuf {
-    // An explicit choice (e.g. one directory shared by several daemons, as the test suite
-    // does to share build roots: roots are keyed by the hash of their closure).
+/// whose state is under a 0700 home directory, e.g. `/root/.local/state/cryo`). The
+/// directory and its `roots/` and `builds/` must be the daemon's own and not writable by
+/// others (`builddir::prepare`); otherwise this fails, naming the directory, its owner
+/// and mode, and the daemon does not start.
+pub fn choose_build_dir(state: &Path) -> Result<PathBuf, BuildError> {
     if let Some(d) = std::env::var_os("CRYOD_BUILD_DIR").filter(|d| !d.is_empty()) {
-        let dir = std::path::PathBuf::from(d);
-        if std::fs::create_dir_all(&dir).is_ok() {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711));
-        }
-        // The sandbox wants absolute paths without `..`.
-        return std::fs::canonicalize(&dir).unwrap_or(dir);
+        let dir = PathBuf::from(d);
+        let dir = if dir.is_relative() {
+            std::env::current_dir().map_err(io(&dir))?.join(dir)
+        } else {
+            dir
+        };
+        return builddir::prepare(&dir);
     }
     if check_traversable(state).is_ok() {
-        return state.to_path_buf();
+        return builddir::prepare(state);
     }
     // SAFETY: getuid has no preconditions.
     let uid = unsafe { libc::getuid() };
-    let dir = std::path::PathBuf::from(format!("/var/tmp/cryo-build-{uid}"));
-    if std::fs::create_dir_all(&dir).is_ok() {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711));
-    }
+    let dir = PathBuf::from(format!("/var/tmp/cryo-build-{uid}"));
+    let dir = builddir::prepare(&dir)?;
     tracing::info!(build_dir = %dir.display(), "the state directory is not reachable by build sandboxes; build roots live here");
-    dir
+    Ok(dir)
 }
 
-/// Remove leftovers of interrupted root preparations (called at start).
+/// Remove leftovers of interrupted root preparations (called at start): `<key>.tmp-<pid>…`
+/// of daemons that are gone (a build directory may be shared by several daemons).
 pub fn sweep(build_dir: &Path) {
     let base = build_dir.join("roots");
     let Ok(rd) = std::fs::read_dir(&base) else {
@@ -237,13 +273,14 @@ pub fn sweep(build_dir: &Path) {
     };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        // `<key>.tmp-<pid>`: only leftovers of daemons that are gone (a build directory
-        // may be shared by several daemons).
-        let alive = name
-            .rsplit_once(".tmp-")
-            .and_then(|(_, pid)| pid.parse::<u32>().ok())
-            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
-        if name.contains(".tmp-") && !alive {
+        let Some((_, rest)) = name.rsplit_once(".tmp-") else {
+            continue;
+        };
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let alive = digits
+            .parse::<u32>()
+            .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
             super::remove_work(&e.path(), &e.path().join("root"));
         }
     }

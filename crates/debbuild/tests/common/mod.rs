@@ -29,16 +29,29 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// True (and says why) when the real-data tests cannot run.
-pub fn skip() -> bool {
-    if !is_root() {
-        eprintln!(
-            "skipped: these tests run as root (the CI does); tests/unprivileged.rs covers \
-             ordinary users"
-        );
+/// Whether this run is CI's (`CI=true`), where a test that cannot do its job must fail.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A test's precondition (root, a tool, user namespaces). When it does not hold, the
+/// test is skipped locally (returns `false` after saying why) but **fails** under
+/// `CI=true`: a green CI run that tested nothing is a defect.
+pub fn require(cond: bool, why: &str) -> bool {
+    if cond {
         return true;
     }
+    assert!(!in_ci(), "CI=true and this test cannot run: {why}");
+    eprintln!("skipping: {why} (this fails under CI=true)");
     false
+}
+
+/// True (and says why) when the real-data tests cannot run; fails under `CI=true`.
+pub fn skip() -> bool {
+    !require(
+        is_root(),
+        "these tests run as root (the CI does); tests/unprivileged.rs covers ordinary users",
+    )
 }
 
 pub fn prjconf() -> Prjconf {

@@ -115,6 +115,23 @@ pub fn test_root() -> &'static TestRoot {
     })
 }
 
+/// Whether this run is CI's (`CI=true`), where a test that cannot do its job must fail.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A test's precondition (root, a tool, user namespaces). When it does not hold, the
+/// test is skipped locally (returns `false` after saying why) but **fails** under
+/// `CI=true`: a green CI run that tested nothing is a defect.
+pub fn require(cond: bool, why: &str) -> bool {
+    if cond {
+        return true;
+    }
+    assert!(!in_ci(), "CI=true and this test cannot run: {why}");
+    eprintln!("skipping: {why} (this fails under CI=true)");
+    false
+}
+
 pub fn nix_is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
