@@ -309,6 +309,38 @@ fn private_projects_stay_out_of_foreign_paths() {
             "{r}"
         );
     }
+
+    // A public project in bob's path that becomes private stops serving him too.
+    create(&d, &snap, "sec:open", &[]);
+    let mut v = repo_add("sec:bob");
+    *v.last_mut().unwrap() = "sec:open".into();
+    ok_as(&d, &bob, &strs(&v));
+    ok_as(
+        &d,
+        &bob,
+        &[
+            "package",
+            "add",
+            "sec:bob",
+            work.path().join("t").to_str().unwrap(),
+        ],
+    );
+    for r in results(&d, "sec:bob") {
+        assert!(
+            !r["reason"].as_str().unwrap_or("").contains("private"),
+            "{r}"
+        );
+    }
+    d.ok(&["project", "set-private", "sec:open", "true"]);
+    let rows = results(&d, "sec:bob");
+    assert!(!rows.is_empty());
+    for r in &rows {
+        let reason = r["reason"].as_str().unwrap_or("");
+        assert!(
+            r["state"] == "unresolvable" && reason.contains("sec:open") && reason.contains("bob"),
+            "{r}"
+        );
+    }
 }
 
 #[test]

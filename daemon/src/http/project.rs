@@ -557,14 +557,23 @@ async fn set_flags(
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let mut p = ops::get(&st, &name)?;
-            if let Some(v) = body.publish {
-                p.publish = v;
+            let p = ops::get(&st, &name)?;
+            // One write transaction: a concurrent role change is not overwritten.
+            let p = tables::update_project(&st, &p.name, |p| {
+                if let Some(v) = body.publish {
+                    p.publish = v;
+                }
+                if let Some(v) = body.private {
+                    p.private = v;
+                }
+                Ok(())
+            })?;
+            // Who may read it changed: projects with it in a repository path check again.
+            if body.private.is_some() {
+                for d in crate::project::eval::dependents(&st, &p.name)? {
+                    st.scheduler.evaluate_now(&st, &d);
+                }
             }
-            if let Some(v) = body.private {
-                p.private = v;
-            }
-            tables::put_project(&st, &p)?;
             Ok(p)
         })
         .await?,

@@ -37,10 +37,6 @@ pub fn projects(st: &AppState) -> Result<Vec<Project>, ProjectError> {
     scan(st, PROJECTS, "")
 }
 
-pub fn put_project(st: &AppState, p: &Project) -> Result<(), ProjectError> {
-    Ok(PROJECTS.put(st.store.index().database(), p.name.as_str(), p)?)
-}
-
 /// Change a project in one write transaction (read, `f`, write): concurrent changes to
 /// the same project cannot overwrite each other. 404 when it does not exist.
 pub fn update_project(
@@ -84,14 +80,6 @@ pub fn package(
 
 pub fn packages(st: &AppState, project: &ProjectName) -> Result<Vec<Package>, ProjectError> {
     scan(st, PACKAGES, &format!("{project}\0"))
-}
-
-pub fn put_package(st: &AppState, p: &Package) -> Result<(), ProjectError> {
-    Ok(PACKAGES.put(
-        st.store.index().database(),
-        package_key(&p.project, &p.name).as_str(),
-        p,
-    )?)
 }
 
 /// Count one forced rebuild (`<B_CNT>`) of `package`, or of every package of
