@@ -156,7 +156,7 @@ pub fn ensure_root(
     builddir::create_tmp_parent(&tmp)?;
     let tmp_root = tmp.join("root");
     let prepared = prepare_root(&plan, &tmp_root, &helper)
-        .map_err(|e| BuildError::Root(super::chain(&e)))
+        .map_err(|e| BuildError::Root(format!("root {key}: {}", super::chain(&e))))
         .and_then(|info| {
             builddir::write_record(&tmp, &key, info.packages.len(), info.duration.as_secs_f64())?;
             Ok(info)
