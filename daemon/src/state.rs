@@ -28,6 +28,8 @@ pub struct AppState {
     pub build_logs: Arc<crate::build::slots::BuildLogs>,
     /// Where build roots (`roots/`) and work directories (`builds/`) live.
     pub build_dir: std::path::PathBuf,
+    /// Compressed bodies served by the binary cache (bounded; see `cache::blobs`).
+    pub blob_cache: Arc<crate::cache::blobs::BlobCache>,
     /// Binary caches asked before building.
     pub substituters: Arc<crate::cache::substitute::Substituters>,
     /// Sandbox builds run since start (substitutions and cache hits do not count).

@@ -5,7 +5,7 @@
 //! as `NAME:BASE64(32-byte seed)` and are never served.
 
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -90,7 +90,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CacheError + '_ {
 pub fn generate(state: &Path, name: &str) -> Result<NamedKey, CacheError> {
     valid_name(name)?;
     let d = dir(state);
-    std::fs::create_dir_all(&d).map_err(io(&d))?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&d)
+        .map_err(io(&d))?;
     let path = d.join(format!("{name}.secret"));
     let mut seed = [0u8; 32];
     std::fs::File::open("/dev/urandom")

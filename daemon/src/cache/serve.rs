@@ -1,5 +1,10 @@
 //! The cache's HTTP side (served on `cryod --listen`): `GET /cache/info`,
 //! `GET /cache/drv/<id>`, `GET|HEAD /cache/blob/<blake3>` (zstd on the wire, Range).
+//!
+//! Anonymous clients reach these routes. A blob is served only when it is an output of a
+//! realisation: one lookup in the index's output table, whatever the number of
+//! realisations (a miss costs the same as a hit's check). Compression is bounded by
+//! [`super::blobs`]; bodies are streamed from its temp files in chunks.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -9,119 +14,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use cryo_store::B3Digest;
+use std::sync::Arc;
 
+use cryo_store::{B3Digest, StoreError};
+
+use super::blobs::Encoded;
 use super::{keys, signed};
 use crate::http::ApiErr;
 use crate::state::AppState;
-
-/// Largest blob served (it is compressed in memory so that ranges are stable).
-const MAX_SERVED: u64 = 1 << 30;
-
-/// Compressed bodies kept in memory, most recently used first, up to this many bytes:
-/// concurrent and repeated downloads of a blob share one compression (and one copy).
-const ENCODED_CACHE_BYTES: usize = 512 << 20;
-
-/// The serving side's memory: compressed bodies, the per-blob compression locks (one
-/// compression per blob at a time: 16 clients asking for the same blob wait for one), and
-/// the set of public blobs (build outputs), refreshed when a digest is not in it.
-/// A compressed body: digest, zstd bytes, content size.
-type Encoded = (B3Digest, std::sync::Arc<Vec<u8>>, u64);
-
-#[derive(Default)]
-struct BlobCache {
-    encoded: std::sync::Mutex<Vec<Encoded>>,
-    inflight:
-        std::sync::Mutex<std::collections::HashMap<B3Digest, std::sync::Arc<std::sync::Mutex<()>>>>,
-    public: std::sync::Mutex<std::collections::HashSet<B3Digest>>,
-}
-
-fn cache() -> &'static BlobCache {
-    static C: std::sync::OnceLock<BlobCache> = std::sync::OnceLock::new();
-    C.get_or_init(BlobCache::default)
-}
-
-impl BlobCache {
-    fn is_public(&self, st: &AppState, d: &B3Digest) -> Result<bool, ApiErr> {
-        if self.public.lock().expect("public").contains(d) {
-            return Ok(true);
-        }
-        // Only build outputs are public, not everything in the store. Realisations are
-        // immutable, so the set only grows: rescan when a digest is not known yet.
-        let set: std::collections::HashSet<B3Digest> = st
-            .store
-            .index()
-            .realisations()
-            .map_err(|e| ApiErr::internal(e.to_string()))?
-            .iter()
-            .flat_map(|r| r.outputs.values().map(|o| o.digest))
-            .collect();
-        let found = set.contains(d);
-        *self.public.lock().expect("public") = set;
-        Ok(found)
-    }
-
-    fn lookup(&self, d: &B3Digest) -> Option<(std::sync::Arc<Vec<u8>>, u64)> {
-        let mut e = self.encoded.lock().expect("encoded");
-        let i = e.iter().position(|(k, _, _)| k == d)?;
-        let item = e.remove(i);
-        let out = (item.1.clone(), item.2);
-        e.insert(0, item);
-        Some(out)
-    }
-
-    fn remember(&self, d: B3Digest, body: std::sync::Arc<Vec<u8>>, size: u64) {
-        let mut e = self.encoded.lock().expect("encoded");
-        e.retain(|(k, _, _)| *k != d);
-        e.insert(0, (d, body, size));
-        let mut total = 0;
-        e.retain(|(_, b, _)| {
-            total += b.len();
-            total <= ENCODED_CACHE_BYTES
-        });
-    }
-
-    /// The zstd body of `d` and its content size: from memory, or compressed once.
-    fn encoded(
-        &self,
-        st: &AppState,
-        d: &B3Digest,
-    ) -> Result<(std::sync::Arc<Vec<u8>>, u64), ApiErr> {
-        if let Some(hit) = self.lookup(d) {
-            return Ok(hit);
-        }
-        let lock = self
-            .inflight
-            .lock()
-            .expect("inflight")
-            .entry(*d)
-            .or_default()
-            .clone();
-        let _g = lock.lock().expect("blob lock");
-        if let Some(hit) = self.lookup(d) {
-            return Ok(hit);
-        }
-        let meta = st
-            .store
-            .meta(d)?
-            .ok_or_else(|| ApiErr::not_found(format!("blob {d} not found")))?;
-        if meta.size > MAX_SERVED {
-            return Err(ApiErr::bad_request(format!(
-                "blob {d} is larger than {MAX_SERVED} bytes"
-            )));
-        }
-        // Streamed from the store (verified while read) straight into the encoder.
-        let mut r = st.store.open_blob(d)?;
-        let mut enc = zstd::stream::Encoder::new(Vec::new(), 3)
-            .map_err(|e| ApiErr::internal(e.to_string()))?;
-        let size = std::io::copy(&mut r, &mut enc)
-            .map_err(|e| ApiErr::internal(format!("reading blob {d}: {e}")))?;
-        let body = std::sync::Arc::new(enc.finish().map_err(|e| ApiErr::internal(e.to_string()))?);
-        self.remember(*d, body.clone(), size);
-        self.inflight.lock().expect("inflight").remove(d);
-        Ok((body, size))
-    }
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -230,6 +130,9 @@ pub(crate) fn range(h: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
     Ok(Some((start, end)))
 }
 
+/// Bytes read from a compressed body per chunk of a response.
+const CHUNK: u64 = 256 * 1024;
+
 async fn blob(
     State(st): State<AppState>,
     method: Method,
@@ -237,32 +140,29 @@ async fn blob(
     Path(d): Path<String>,
 ) -> Result<Response, ApiErr> {
     let d = digest(&d)?;
-    let (encoded, size) = tokio::task::spawn_blocking(move || {
-        let c = cache();
-        if !c.is_public(&st, &d)? {
-            return Err(ApiErr::not_found(format!(
-                "blob {d} is not a build output of this cache"
-            )));
-        }
-        c.encoded(&st, &d)
-    })
-    .await??;
-    let len = encoded.len() as u64;
+    let store = st.store.clone();
+    let public = tokio::task::spawn_blocking(move || store.index().is_output(&d))
+        .await?
+        .map_err(StoreError::from)?;
+    if !public {
+        return Err(ApiErr::not_found(format!(
+            "blob {d} is not a build output of this cache"
+        )));
+    }
+    let encoded = st.blob_cache.encoded(&st.store, &d).await?;
+    let len = encoded.len;
     let mut resp = Response::builder()
         .header(header::CONTENT_TYPE, "application/octet-stream")
         .header(header::CONTENT_ENCODING, "zstd")
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::ETAG, format!("\"{d}\""))
         .header("x-cryo-blake3", d.to_hex())
-        .header("x-cryo-size", size.to_string());
-    let (status, body) = match range(&headers, len) {
-        Ok(None) => (StatusCode::OK, Bytes::from_owner(ArcBody(encoded.clone()))),
+        .header("x-cryo-size", encoded.size.to_string());
+    let (status, start, end) = match range(&headers, len) {
+        Ok(None) => (StatusCode::OK, 0, len),
         Ok(Some((a, b))) => {
             resp = resp.header(header::CONTENT_RANGE, format!("bytes {a}-{b}/{len}"));
-            (
-                StatusCode::PARTIAL_CONTENT,
-                Bytes::copy_from_slice(&encoded[a as usize..=b as usize]),
-            )
+            (StatusCode::PARTIAL_CONTENT, a, b + 1)
         }
         Err(()) => {
             return Ok((
@@ -272,23 +172,35 @@ async fn blob(
                 .into_response())
         }
     };
-    let body_len = body.len();
     let body = if method == Method::HEAD {
         Body::empty()
     } else {
-        Body::from(body)
+        file_body(encoded, start, end)
     };
     resp.status(status)
-        .header(header::CONTENT_LENGTH, body_len.to_string())
+        .header(header::CONTENT_LENGTH, (end - start).to_string())
         .body(body)
         .map_err(|e| ApiErr::internal(e.to_string()))
 }
 
-/// A shared compressed body handed to the response without copying.
-struct ArcBody(std::sync::Arc<Vec<u8>>);
-
-impl AsRef<[u8]> for ArcBody {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
+/// Bytes `start..end` of a compressed body, read in chunks on the blocking pool: a slow
+/// client holds one chunk of memory and no thread.
+fn file_body(encoded: Arc<Encoded>, start: u64, end: u64) -> Body {
+    let stream = futures_util::stream::try_unfold(start, move |pos| {
+        let encoded = encoded.clone();
+        async move {
+            if pos >= end {
+                return Ok(None);
+            }
+            let n = CHUNK.min(end - pos);
+            let buf = tokio::task::spawn_blocking(move || {
+                let mut buf = vec![0u8; n as usize];
+                encoded.read_at(&mut buf, pos).map(|()| buf)
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            Ok::<_, std::io::Error>(Some((Bytes::from(buf), pos + n)))
+        }
+    });
+    Body::from_stream(stream)
 }

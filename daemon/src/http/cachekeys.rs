@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::ApiErr;
-use crate::cache::keys;
+use crate::cache::{keys, CacheError};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -31,7 +31,10 @@ async fn generate(
 ) -> Result<Json<KeyInfo>, ApiErr> {
     let k = tokio::task::spawn_blocking(move || keys::generate(&st.config.state, &req.name))
         .await?
-        .map_err(|e| ApiErr::bad_request(e.to_string()))?;
+        .map_err(|e| match e {
+            CacheError::Invalid(m) => ApiErr::bad_request(m),
+            other => ApiErr::internal(other.to_string()),
+        })?;
     Ok(Json(KeyInfo {
         name: k.name.clone(),
         public_key: k.public(),

@@ -1,4 +1,9 @@
 //! The API error type: explicit status + `{code, message}`.
+//!
+//! A 500 never shows its cause: whatever its code and message, the client gets
+//! `{code: "internal", message: "internal error (request id <id>)", request_id}` and the
+//! detail goes to the log under the same id. Every `ApiErr` becomes a response here, so no
+//! handler can forget this; [`mask_internal`] also covers 500s built any other way.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -39,10 +44,42 @@ impl ApiErr {
     }
 }
 
+/// Body of a 500: nothing but the request id.
+#[derive(serde::Serialize)]
+struct InternalBody {
+    code: &'static str,
+    message: String,
+    request_id: String,
+}
+
+/// Marks a 500 whose body was already masked (and its detail logged).
+#[derive(Clone, Copy)]
+struct Masked;
+
+/// The masked answer of an internal error with request id `id`.
+fn internal_response(id: String) -> Response {
+    let mut r = (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(InternalBody {
+            code: "internal",
+            message: format!("internal error (request id {id})"),
+            request_id: id,
+        }),
+    )
+        .into_response();
+    r.extensions_mut().insert(Masked);
+    r
+}
+
 impl IntoResponse for ApiErr {
     fn into_response(self) -> Response {
+        if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            let id = super::request_id::current().unwrap_or_else(super::request_id::next);
+            tracing::error!(request_id = %id, code = self.code, detail = %self.message, "internal error");
+            return internal_response(id);
+        }
         if self.status.is_server_error() {
-            tracing::error!(code = self.code, message = %self.message, "request failed");
+            tracing::warn!(code = self.code, message = %self.message, "request failed");
         }
         (
             self.status,
@@ -53,6 +90,18 @@ impl IntoResponse for ApiErr {
         )
             .into_response()
     }
+}
+
+/// Replace the body of a 500 that did not come from [`ApiErr`] (a framework rejection, a
+/// handler building its own response) by the masked one; `id` is the request's id.
+pub fn mask_internal(resp: Response, id: &str) -> Response {
+    if resp.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || resp.extensions().get::<Masked>().is_some()
+    {
+        return resp;
+    }
+    tracing::error!(request_id = %id, "internal error (body not from ApiErr, replaced)");
+    internal_response(id.to_string())
 }
 
 impl From<StoreError> for ApiErr {
@@ -113,5 +162,45 @@ impl From<crate::mirror::MirrorError> for ApiErr {
 impl From<tokio::task::JoinError> for ApiErr {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiErr::internal(format!("background task failed: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(r: Response) -> serde_json::Value {
+        let b = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        serde_json::from_slice(&b).unwrap()
+    }
+
+    #[tokio::test]
+    async fn internal_errors_show_only_the_request_id() {
+        let r = super::super::request_id::scope("00ff00ff00000001".into(), async {
+            ApiErr::internal("auth database: table users is corrupt at /root/state").into_response()
+        })
+        .await;
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let v = body(r).await;
+        assert_eq!(v["code"], "internal");
+        assert_eq!(v["request_id"], "00ff00ff00000001");
+        assert_eq!(v["message"], "internal error (request id 00ff00ff00000001)");
+        // Store errors that map to 500 (corrupt blobs, I/O) are masked the same way.
+        let e: ApiErr = StoreError::Blob(BlobError::Corrupt {
+            digest: cryo_store::B3Digest::of(b"x"),
+            reason: "bad header at /var/lib/cryo/blobs/ab".into(),
+        })
+        .into();
+        let v = body(e.into_response()).await;
+        assert_eq!(v["code"], "internal");
+        assert!(!v.to_string().contains("/var/lib"), "{v}");
+        // Other statuses keep their useful message.
+        let v = body(ApiErr::not_found("blob abc not found").into_response()).await;
+        assert_eq!(v["message"], "blob abc not found");
+        // A 500 built by hand is replaced by the middleware's helper.
+        let raw = (StatusCode::INTERNAL_SERVER_ERROR, "database at /secret").into_response();
+        let v = body(mask_internal(raw, "id-1")).await;
+        assert_eq!(v["request_id"], "id-1");
+        assert!(!v.to_string().contains("/secret"));
     }
 }

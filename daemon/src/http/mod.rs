@@ -1,8 +1,9 @@
 //! HTTP routes of the daemon's versioned JSON API, one file per endpoint group.
 //!
 //! The same router serves the unix socket and (optionally) TCP. Errors are [`ApiErr`]:
-//! an explicit status plus a JSON `{code, message}` body; internal details are logged,
-//! and messages stay useful (they name the digest, path or field at fault).
+//! an explicit status plus a JSON `{code, message}` body; messages stay useful (they name
+//! the digest, path or field at fault), except for 500s, whose detail is only logged under
+//! the request's id (see `error.rs`, `request_id.rs`).
 
 mod auth;
 mod build;
@@ -11,6 +12,7 @@ mod error;
 mod mirror;
 mod project;
 mod request;
+pub mod request_id;
 pub mod resolve;
 mod snapshot;
 mod status;
@@ -98,14 +100,27 @@ pub fn public_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Give the request an id (tracing span, `x-request-id`, internal error bodies), log it,
+/// and mask the body of any 500 that escaped [`ApiErr`].
 async fn log_request(
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<Peer>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    use tracing::Instrument;
+    let id = request_id::next();
+    let span = tracing::info_span!("request", id = %id);
     let method = req.method().clone();
     let uri = req.uri().clone();
-    let resp = next.run(req).await;
-    tracing::info!(peer_uid = ?peer.uid, peer_pid = ?peer.pid, %method, %uri, status = resp.status().as_u16(), "request");
+    let resp = request_id::scope(id.clone(), next.run(req))
+        .instrument(span.clone())
+        .await;
+    let mut resp = error::mask_internal(resp, &id);
+    span.in_scope(|| {
+        tracing::info!(peer_uid = ?peer.uid, peer_pid = ?peer.pid, %method, %uri, status = resp.status().as_u16(), "request");
+    });
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
     resp
 }
