@@ -62,8 +62,8 @@ impl Role {
 /// A role on a project, given to a user or to `@group`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleGrant {
-    /// A user name, or `@group`.
-    pub subject: String,
+    /// A user name, or `@group` (validated: it can only hold such a name).
+    pub subject: name::Subject,
     pub role: Role,
 }
 
@@ -137,7 +137,7 @@ pub fn roles_of(st: &crate::state::AppState, who: &str, project: &Project) -> Ve
         .filter(|g| {
             g.subject == who
                 || g.subject
-                    .strip_prefix('@')
+                    .group()
                     .is_some_and(|grp| groups.iter().any(|x| x == grp))
         })
         .map(|g| g.role)
@@ -162,14 +162,14 @@ pub fn user_can_read(
 pub fn maintainers(st: &crate::state::AppState, project: &Project) -> Result<Vec<String>, ApiErr> {
     let mut out = std::collections::BTreeSet::new();
     for g in project.roles.iter().filter(|g| g.role == Role::Maintainer) {
-        match g.subject.strip_prefix('@') {
+        match g.subject.group() {
             Some(grp) => {
                 if let Some(grp) = tables::group(st, grp)? {
                     out.extend(grp.members.iter().map(|m| m.to_string()));
                 }
             }
             None => {
-                out.insert(g.subject.clone());
+                out.insert(g.subject.to_string());
             }
         }
     }

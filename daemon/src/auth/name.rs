@@ -1,4 +1,4 @@
-//! `UserName`: a user or group name. Stricter than [`cryo_store::SafeName`] (which it
+//! `UserName`: a user or group name, and `Subject`: a user or `@group` holding a role. Stricter than [`cryo_store::SafeName`] (which it
 //! also is): letters, digits and `+._-`, starting with a letter or digit, at most 100
 //! bytes. Validated on construction and on deserialisation, so a user, group, member or
 //! token record can never hold an unchecked name.
@@ -101,6 +101,74 @@ impl<'de> Deserialize<'de> for UserName {
     }
 }
 
+/// Who a project role is given to: a user name, or `@` and a group name. Validated like
+/// [`UserName`] on construction and on deserialisation.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Subject(String);
+
+impl Subject {
+    pub fn parse(s: &str) -> Result<Self, BadName> {
+        match s.strip_prefix('@') {
+            Some(g) => UserName::parse("group", g)?,
+            None => UserName::parse("user", s)?,
+        };
+        Ok(Subject(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The group name of `@group`.
+    pub fn group(&self) -> Option<&str> {
+        self.0.strip_prefix('@')
+    }
+}
+
+impl std::ops::Deref for Subject {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Subject {
+    fn eq(&self, o: &str) -> bool {
+        self.0 == o
+    }
+}
+
+impl PartialEq<&str> for Subject {
+    fn eq(&self, o: &&str) -> bool {
+        self.0 == *o
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+impl Serialize for Subject {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Subject {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Subject::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +186,15 @@ mod tests {
         }
         assert!(serde_json::from_str::<UserName>("\"../etc\"").is_err());
         assert!(serde_json::from_str::<Vec<UserName>>("[\"ok\", \"no way\"]").is_err());
+    }
+
+    #[test]
+    fn subjects() {
+        assert_eq!(Subject::parse("@team").unwrap().group(), Some("team"));
+        assert_eq!(Subject::parse("alice").unwrap().group(), None);
+        for bad in ["@", "@@x", "@../x", "a/b", "", "@ x"] {
+            assert!(Subject::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(serde_json::from_str::<Subject>("\"@../../x\"").is_err());
     }
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use cryo_store::B3Digest;
 
 use super::ApiErr;
-use crate::auth::name::UserName;
+use crate::auth::name::{Subject, UserName};
 use crate::auth::tables::{self, Group, Token, User, GROUPS, TOKENS, USERS};
 use crate::auth::{audit, forbidden, require, Credential, Principal, Role, RoleGrant};
 use crate::project::{ops, tables as ptables};
@@ -475,22 +475,21 @@ async fn change_role(
             let p = ops::get(&st, &name)?;
             require(&st, &who, &p, Role::Maintainer)?;
             let role = Role::parse(&b.role)?;
-            match b.subject.strip_prefix('@') {
+            let subject =
+                Subject::parse(&b.subject).map_err(|e| ApiErr::bad_request(e.to_string()))?;
+            match subject.group() {
                 Some(g) => {
                     if tables::group(&st, g)?.is_none() {
                         return Err(ApiErr::not_found(format!("no group {g}")));
                     }
                 }
                 None => {
-                    if tables::user(&st, &b.subject)?.is_none() {
-                        return Err(ApiErr::not_found(format!("no user {}", b.subject)));
+                    if tables::user(&st, &subject)?.is_none() {
+                        return Err(ApiErr::not_found(format!("no user {subject}")));
                     }
                 }
             }
-            let grant = RoleGrant {
-                subject: b.subject.clone(),
-                role,
-            };
+            let grant = RoleGrant { subject, role };
             // Read-modify-write of the project's grants in one transaction.
             let p = ptables::update_project(&st, &p.name, |p| {
                 if add {

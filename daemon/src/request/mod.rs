@@ -194,7 +194,7 @@ pub fn submit(
         .iter()
         .filter(|g| g.role == Role::Reviewer)
         .map(|g| Review {
-            reviewer: g.subject.clone(),
+            reviewer: g.subject.to_string(),
             state: ReviewState::New,
             by: None,
             message: String::new(),
