@@ -56,13 +56,23 @@ struct InternalBody {
 #[derive(Clone, Copy)]
 struct Masked;
 
-/// The masked answer of an internal error with request id `id`.
-fn internal_response(id: String) -> Response {
+/// The one 500 whose answer says what is wrong: a stored object failed its hash check.
+/// Its public message is built by [`ApiErr::from_store`] from the digest alone (which the
+/// client named); the reason (header, offsets, paths) is only logged.
+const CORRUPT: &str = "corrupt";
+
+/// The masked answer of an internal error with request id `id` (`public`: the message of
+/// a [`CORRUPT`] error).
+fn internal_response(id: String, public: Option<String>) -> Response {
+    let (code, message) = match public {
+        Some(m) => (CORRUPT, format!("{m} (request id {id})")),
+        None => ("internal", format!("internal error (request id {id})")),
+    };
     let mut r = (
         StatusCode::INTERNAL_SERVER_ERROR,
         Json(InternalBody {
-            code: "internal",
-            message: format!("internal error (request id {id})"),
+            code,
+            message,
             request_id: id,
         }),
     )
@@ -76,7 +86,13 @@ impl IntoResponse for ApiErr {
         if self.status == StatusCode::INTERNAL_SERVER_ERROR {
             let id = super::request_id::current().unwrap_or_else(super::request_id::next);
             tracing::error!(request_id = %id, code = self.code, detail = %self.message, "internal error");
-            return internal_response(id);
+            // `from_store` starts the message with "blob <digest> is corrupt"; nothing else
+            // of it is shown.
+            let public = (self.code == CORRUPT)
+                .then(|| self.message.strip_prefix("blob ")?.get(..64)?.parse().ok())
+                .flatten()
+                .map(|d: cryo_store::B3Digest| format!("blob {d} is corrupt"));
+            return internal_response(id, public);
         }
         if self.status.is_server_error() {
             tracing::warn!(code = self.code, message = %self.message, "request failed");
@@ -101,7 +117,7 @@ pub fn mask_internal(resp: Response, id: &str) -> Response {
         return resp;
     }
     tracing::error!(request_id = %id, "internal error (body not from ApiErr, replaced)");
-    internal_response(id.to_string())
+    internal_response(id.to_string(), None)
 }
 
 impl From<StoreError> for ApiErr {
@@ -115,8 +131,12 @@ impl ApiErr {
     fn from_store(e: &StoreError, message: String) -> Self {
         let (status, code) = match e {
             StoreError::Blob(BlobError::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
-            StoreError::Blob(BlobError::Corrupt { .. }) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "corrupt")
+            StoreError::Blob(BlobError::Corrupt { digest, reason }) => {
+                return Self {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: CORRUPT,
+                    message: format!("blob {digest} is corrupt: {reason}"),
+                };
             }
             StoreError::Blob(BlobError::Input(_)) => (StatusCode::BAD_REQUEST, "bad_input"),
             StoreError::Tree(_)
@@ -192,8 +212,19 @@ mod tests {
         })
         .into();
         let v = body(e.into_response()).await;
-        assert_eq!(v["code"], "internal");
+        assert_eq!(v["code"], "corrupt");
+        let d = cryo_store::B3Digest::of(b"x");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("blob {d} is corrupt (request id ")),
+            "{v}"
+        );
         assert!(!v.to_string().contains("/var/lib"), "{v}");
+        // A message with "corrupt" in it under another code is masked like any other.
+        let v = body(ApiErr::internal("blob x is corrupt at /var/lib").into_response()).await;
+        assert_eq!(v["code"], "internal");
         // Other statuses keep their useful message.
         let v = body(ApiErr::not_found("blob abc not found").into_response()).await;
         assert_eq!(v["message"], "blob abc not found");
