@@ -1,19 +1,21 @@
 //! Garbage collection on a store of `CRYO_BENCH_OBJECTS` objects (default 100 000) with
 //! realisations, the shape a build server accumulates: derivations (each referring to a
 //! source blob, each realised with two outputs) and unreferenced garbage blobs; half of
-//! the derivations are reachable from named roots through records.
+//! the derivations (`CRYO_BENCH_LIVE_EVERY=2`) are reachable from named roots through
+//! records.
 //!
 //! `cargo bench -p cryo-store --bench gc` builds the store in `CRYO_BENCH_DIR` (default
 //! `/dev/shm` when it exists, so the setup's fsyncs are cheap; else the temp dir), then
-//! times a first GC (marks and sweeps the garbage) and a second GC (nothing to delete: the
+//! times the mark phase as it was before (a linear search of the realisations per live
+//! object) and as it is now, then a first GC (marks and sweeps the garbage) and a second GC (nothing to delete: the
 //! mark phase alone, done under the exclusive lock that blocks every store write).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use cryo_store::realisation::{OutputRef, Realisation};
-use cryo_store::{ObjectKind, Store};
+use cryo_store::{B3Digest, ObjectKind, Store};
 
 fn bench_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("CRYO_BENCH_DIR") {
@@ -27,6 +29,22 @@ fn bench_dir() -> PathBuf {
     }
 }
 
+/// GC's mark phase before issue 13, kept here as the baseline.
+fn quadratic_mark(store: &Store, mut stack: Vec<B3Digest>) -> HashSet<B3Digest> {
+    let realisations = store.index().realisations().unwrap();
+    let mut live = HashSet::new();
+    while let Some(d) = stack.pop() {
+        if !live.insert(d) {
+            continue;
+        }
+        stack.extend(store.index().refs(&d).unwrap());
+        if let Some(r) = realisations.iter().find(|r| r.drv == d) {
+            stack.extend(r.outputs.values().map(|o| o.digest));
+        }
+    }
+    live
+}
+
 fn main() {
     let objects: usize = std::env::var("CRYO_BENCH_OBJECTS")
         .ok()
@@ -35,7 +53,12 @@ fn main() {
     // 1 source + 1 derivation + 2 outputs per derivation, plus as many garbage blobs as
     // derivations, plus the records: ≈ 5 objects per derivation.
     let drvs = objects / 5;
-    let live_every = 2;
+    // Every `live_every`-th derivation is reachable from a root.
+    let live_every: usize = std::env::var("CRYO_BENCH_LIVE_EVERY")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2)
+        .max(1);
     let per_record = 100;
     let dir = tempfile::Builder::new()
         .prefix("cryo-bench-gc-")
@@ -114,6 +137,25 @@ fn main() {
         "gc benchmark: {total} objects, {drvs} realisations, {} live derivations, setup {:.1}s",
         live_drvs.len(),
         t.elapsed().as_secs_f64()
+    );
+
+    // The mark phase alone, the way GC did it before (a linear search of every realisation
+    // per live object, one read transaction per object), then as it does it now.
+    let roots: Vec<B3Digest> = store.roots().unwrap().into_iter().map(|(_, d)| d).collect();
+    let t = Instant::now();
+    let old = quadratic_mark(&store, roots.clone());
+    let t_old = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let new = store.index().reachable(roots).unwrap();
+    let t_new = t.elapsed().as_secs_f64();
+    assert_eq!(old, new);
+    println!(
+        "mark, linear search per object (before): {t_old:>8.3}s  live {}",
+        old.len()
+    );
+    println!(
+        "mark, keyed lookups (now):               {t_new:>8.3}s  live {}",
+        new.len()
     );
 
     let t = Instant::now();
