@@ -12,8 +12,8 @@ use cryo_store::api::{GcReport, PutResponse, RootInfo, StoreStats, VerifyReport}
 use cryo_store::{B3Digest, ObjectKind};
 use serde::Deserialize;
 
-use super::stream::{body_reader, ChannelWriter};
 use super::resolve::ApiJson;
+use super::stream::{body_reader, ChannelWriter};
 use super::ApiErr;
 use crate::state::AppState;
 
