@@ -262,6 +262,8 @@ struct Suite {
     build_dir: PathBuf,
     /// Deep listing of every ready build root, taken before the first hostile build.
     roots: BTreeMap<PathBuf, Meta>,
+    /// The tag of the attack being built.
+    current_tag: std::cell::RefCell<String>,
 }
 
 /// The parts of the state directory that may change during a build.
@@ -325,6 +327,7 @@ impl Suite {
             work,
             build_dir: shared_build_dir(),
             roots: BTreeMap::new(),
+            current_tag: Default::default(),
         };
         // A benign build first: prepares (or reuses) the shared root before the limits
         // are lowered, and shows the suite's plumbing works.
@@ -407,6 +410,14 @@ impl Suite {
             if started.elapsed() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
+                // Killing the daemon (on drop) does not end its builds today (see
+                // crash.rs): end this one's processes, which then end their sandbox.
+                let tag = self.current_tag.borrow().clone();
+                for p in processes_with_env(&format!("CRYO_HOSTILE_TAG={tag}")) {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &p.to_string()])
+                        .status();
+                }
                 let log = self.d.log();
                 panic!(
                     "cryo build {} still running after {deadline:?}\ndaemon log (end):\n{}",
@@ -595,6 +606,7 @@ impl Suite {
     fn run(&self, name: &str, body: &str, extra: &[(&str, String)], prjconf: &Path) -> Run {
         let tag = format!("cryo-hostile-{name}-{}", random_hex());
         let tree = self.tree(name, &tag, body, extra);
+        *self.current_tag.borrow_mut() = tag.clone();
         let before = self.before();
         let (code, outcome) = self.build(&tree, prjconf);
         let drv = outcome["derivation"]
