@@ -2,6 +2,7 @@
 //! (the embedded default a newcomer gets with no set-up).
 
 use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -91,9 +92,12 @@ fn start(t: &Target, explicit_socket: bool) -> Result<()> {
     std::fs::create_dir_all(&t.state)
         .with_context(|| format!("creating state directory {}", t.state.display()))?;
     let log_path = t.state.join("cryod.log");
+    // The log can name users, projects and paths: private to the daemon's user, like
+    // every other state file (docs/security.md).
     let log = OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(&log_path)
         .with_context(|| format!("opening {}", log_path.display()))?;
     let mut cmd = Command::new(cryod_path());
