@@ -94,10 +94,9 @@ pub async fn run_build(g: &Global, a: BuildArgs) -> Result<ExitCode> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for o in r["outputs"].as_array().into_iter().flatten() {
             let name = o["name"].as_str().unwrap_or("");
-            if name.is_empty() || name.contains('/') || name.starts_with('.') {
-                bail!("daemon returned an unsafe output name {name:?}");
-            }
-            let dest = dir.join(name);
+            let name = cryo_store::SafeName::new(name)
+                .with_context(|| "the daemon returned an unsafe output name")?;
+            let dest = dir.join(name.as_str());
             let mut f = std::fs::File::create(&dest)
                 .with_context(|| format!("creating {}", dest.display()))?;
             conn.download(o["blake3"].as_str().unwrap_or(""), &mut f)

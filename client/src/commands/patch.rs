@@ -60,13 +60,13 @@ pub struct PatchArgs {
 async fn fetch_revision(conn: &Conn, rev: &Value, dir: &Path) -> Result<PathBuf> {
     let files = rev["files"].as_object().context("revision without files")?;
     for (name, digest) in files {
-        if name.is_empty() || name.contains('/') || name.starts_with('.') {
-            bail!("unsafe file name {name:?} in the revision");
-        }
-        let mut f = std::fs::File::create(dir.join(name))?;
+        let name = cryo_store::SafeName::new(name).context("unsafe file name in the revision")?;
+        let mut f = std::fs::File::create(dir.join(name.as_str()))?;
         conn.download(digest.as_str().unwrap_or(""), &mut f).await?;
     }
-    Ok(dir.join(rev["dsc"].as_str().context("revision without .dsc")?))
+    let dsc = rev["dsc"].as_str().context("revision without .dsc")?;
+    let dsc = cryo_store::SafeName::new(dsc).context("unsafe .dsc name in the revision")?;
+    Ok(dir.join(dsc.as_str()))
 }
 
 /// `dpkg-source -x DSC DIR/tree`.
@@ -306,10 +306,8 @@ pub async fn run_diff(g: &Global, a: DiffArgs) -> Result<ExitCode> {
         let mut dsc = None;
         for f in files {
             let name = f["name"].as_str().unwrap_or("");
-            if name.is_empty() || name.contains('/') || name.starts_with('.') {
-                bail!("unsafe file name {name:?}");
-            }
-            let mut out = std::fs::File::create(old_dir.join(name))?;
+            let name = cryo_store::SafeName::new(name).context("unsafe file name")?;
+            let mut out = std::fs::File::create(old_dir.join(name.as_str()))?;
             conn.download(f["digest"].as_str().unwrap_or(""), &mut out)
                 .await?;
             if name.ends_with(".dsc") {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use hyper::Method;
 use serde_json::{json, Value};
@@ -301,11 +301,10 @@ async fn fetch(
             Ok(files) => {
                 for f in files {
                     let name = f["name"].as_str().unwrap_or("");
-                    if name.is_empty() || name.contains('/') || name == ".." {
-                        bail!("daemon returned an unsafe file name {name:?}");
-                    }
+                    let name = cryo_store::SafeName::new(name)
+                        .with_context(|| "the daemon returned an unsafe file name")?;
                     let digest = f["digest"].as_str().unwrap_or("");
-                    let dest = dir.join(name);
+                    let dest = dir.join(name.as_str());
                     download(&conn, digest, &dest).await?;
                     written.push(json!({"package": p, "file": dest, "digest": digest, "sha256": f["sha256"]}));
                     if !g.json {
