@@ -291,3 +291,37 @@ fn failed_roots_leave_nothing_behind_and_forged_roots_are_not_used() {
         );
     }
 }
+
+#[test]
+fn a_root_another_daemon_prepared_is_checked_and_used() {
+    if !require(
+        is_root(),
+        "the build sandbox needs root here (the CI runs as root)",
+    ) {
+        return;
+    }
+    // Two daemons (two processes, so the second recomputes the root's listing) on the
+    // suite's shared build dir: builds on a cached root leave it as its record says, and
+    // the second daemon trusts it.
+    let build = |d: &Daemon| {
+        let snap = d.fixture_snapshot();
+        let pc = fixture_mirror().join("debian-12.prjconf");
+        d.json(&[
+            "build",
+            "--snapshot",
+            &snap,
+            "--prjconf",
+            pc.to_str().unwrap(),
+            "src:base-files",
+        ])
+    };
+    let first = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800")]);
+    let b1 = build(&first);
+    assert_eq!(b1["status"], "built", "{b1}");
+    drop(first);
+    let second = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800")]);
+    let b2 = build(&second);
+    assert_eq!(b2["status"], "built", "{b2}");
+    assert_eq!(b2["root_cached"], true, "{b2}\n{}", second.log());
+    assert!(!second.log().contains("not trusted"), "{}", second.log());
+}
