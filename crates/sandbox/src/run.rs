@@ -122,7 +122,25 @@ impl Sandbox {
         spec.validate()?;
         let json = serde_json::to_vec(spec).map_err(|e| SandboxError::Io(e.into()))?;
         let started = Instant::now();
-        let mut child = Command::new(&helper.program)
+        let mut cmd = Command::new(&helper.program);
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: only async-signal-safe calls between fork and exec. The helper dies with
+        // the thread that started it (which waits for it), and with the helper the
+        // sandbox's init and its whole pid namespace (init's own PR_SET_PDEATHSIG): a build
+        // never outlives a killed daemon. The parent check closes the race with a parent
+        // that died before the prctl.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd
             .args(&helper.args)
             .env_clear()
             .stdin(Stdio::piped())

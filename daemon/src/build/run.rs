@@ -277,6 +277,38 @@ fn settings(drv: &Derivation) -> Result<(BuildSettings, BuildKind), BuildError> 
     Ok((s, kind))
 }
 
+/// `Cryo-Timeout` of the derivation's prjconf: its normalised form (compact JSON, see
+/// `cryo_prjconf::normalize`) is a store object the derivation references. Not an input of
+/// its own: it decides whether a build finishes, not what it produces.
+fn prjconf_timeout(st: &AppState, drv: &Derivation) -> Result<std::time::Duration, BuildError> {
+    let d: B3Digest = drv
+        .prjconf
+        .parse()
+        .map_err(|e| BuildError::Invalid(format!("prjconf digest {:?}: {e}", drv.prjconf)))?;
+    let norm: serde_json::Value = serde_json::from_slice(&st.store.read(&d)?)
+        .map_err(|e| BuildError::Invalid(format!("normalised prjconf {d}: {e}")))?;
+    // A prjconf normalised before `Cryo-Timeout` existed keeps the builder's default.
+    Ok(norm["cryo"]["timeout_secs"]
+        .as_u64()
+        .map(std::time::Duration::from_secs)
+        .unwrap_or(BuildSettings::default().timeout))
+}
+
+/// Why a build failed, for the end of its log (the sandbox's status is not in it).
+fn failure_reason(status: cryo_sandbox::ExitStatusKind, timeout: std::time::Duration) -> String {
+    use cryo_sandbox::ExitStatusKind as K;
+    match status {
+        K::Exited(n) => format!("the build exited with status {n}"),
+        K::Signaled(n) => format!("the build was killed by signal {n}"),
+        K::TimedOut => format!(
+            "the build timed out after {} s (Cryo-Timeout); everything it started was killed",
+            timeout.as_secs()
+        ),
+        K::OutputLimit => "the build was killed at the log size limit".into(),
+        K::Cancelled => "the build was aborted".into(),
+    }
+}
+
 fn tail(log: &[u8], lines: usize) -> String {
     let text = String::from_utf8_lossy(log);
     let all: Vec<&str> = text.lines().collect();
@@ -593,6 +625,7 @@ fn run_build(
     let dsc =
         dsc.ok_or_else(|| BuildError::Invalid("the derivation's source has no .dsc".into()))?;
     let (mut settings, kind) = settings(drv)?;
+    settings.timeout = prjconf_timeout(st, drv)?;
     if let Some(v) = vary {
         v.apply(&mut settings)?;
         log.extend_from_slice(format!("cryo: deliberate variation: {}\n", v.name()).as_bytes());
@@ -609,6 +642,10 @@ fn run_build(
     log.extend_from_slice(&result.log);
     if result.log_truncated {
         log.extend_from_slice(b"\ncryo: the build log was truncated at its size limit\n");
+    }
+    if !result.success() {
+        let why = failure_reason(result.status, spec.settings.timeout);
+        log.extend_from_slice(format!("\ncryo: build failed: {why}\n").as_bytes());
     }
     Ok((result, root_cached, log))
 }
