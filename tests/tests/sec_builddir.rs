@@ -249,14 +249,14 @@ fn failed_roots_leave_nothing_behind_and_forged_roots_are_not_used() {
     assert_eq!(leftovers(&build_dir), Vec::<String>::new());
     assert_eq!(setid_files(&build_dir), Vec::<String>::new());
     let prepared = |log: &str| log.matches(&format!("{marker}{key}")).count();
-    let mut attempts = prepared(&log);
+    let attempts = prepared(&log);
 
     // Forged cached roots for exactly that key: a bare `ready` file (what the old code
     // trusted), then a well-formed record planted by another user. Neither is used: the
     // daemon prepares the root again (and fails again the same way), and the forged
     // directory is gone.
     let forged = build_dir.join("roots").join(&key);
-    for round in 0..2 {
+    for round in 0..2usize {
         std::fs::create_dir_all(forged.join("root/bin")).unwrap();
         std::fs::write(forged.join("root/bin/sh"), "#!/bin/false\n").unwrap();
         std::fs::set_permissions(&forged, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -275,10 +275,9 @@ fn failed_roots_leave_nothing_behind_and_forged_roots_are_not_used() {
         let log = d.log();
         assert_eq!(
             prepared(&log),
-            attempts + 1,
+            attempts + round + 1,
             "round {round}: the forged root was used:\n{log}"
         );
-        attempts += 1;
         assert!(
             !forged.exists(),
             "round {round}: the forged root is still there"
