@@ -37,8 +37,18 @@ fn fixture_parses_for_x86_64_with_declared_sets() {
     // Support and their dependencies, among them packages a source can itself produce.
     let keep = names(c.keep());
     assert_eq!(keep[..6], words("binutils cpp gcc make patch perl")[..]);
-    for kept in ["tzdata", "debian-archive-keyring", "base-files", "libc6", "fakeroot", "dpkg-dev"] {
-        assert!(keep.iter().any(|k| k == kept), "{kept} is not kept: {keep:?}");
+    for kept in [
+        "tzdata",
+        "debian-archive-keyring",
+        "base-files",
+        "libc6",
+        "fakeroot",
+        "dpkg-dev",
+    ] {
+        assert!(
+            keep.iter().any(|k| k == kept),
+            "{kept} is not kept: {keep:?}"
+        );
     }
     let unique: std::collections::BTreeSet<&String> = keep.iter().collect();
     assert_eq!(unique.len(), 150, "distinct kept packages");
