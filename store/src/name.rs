@@ -155,7 +155,13 @@ mod tests {
         ] {
             assert!(SafeName::new(bad).is_err(), "{bad:?}");
         }
-        for good in ["hello_2.10-3.dsc", "eol:12:staging", "a b", "x..y", "fix-CVE-1.patch"] {
+        for good in [
+            "hello_2.10-3.dsc",
+            "eol:12:staging",
+            "a b",
+            "x..y",
+            "fix-CVE-1.patch",
+        ] {
             assert_eq!(SafeName::new(good).unwrap().as_str(), good);
         }
     }

@@ -377,7 +377,19 @@ pub fn tree_digest(root: &Path) -> std::io::Result<String> {
         }
         h.update(b"\n");
         if ft.is_dir() {
-            let mut names: Vec<_> = fs::read_dir(&path)?
+            // An unprivileged daemon cannot list directories that the sandbox gave to
+            // subordinate ids with mode 0700 (`/root`, spool dirs). Only the daemon's own
+            // namespaces can write there; the directory's metadata above (its mtime moves
+            // when an entry is added or removed) stands for its contents.
+            let entries = match fs::read_dir(&path) {
+                Ok(rd) => rd,
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    h.update(b"\0unreadable\n");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let mut names: Vec<_> = entries
                 .map(|e| e.map(|e| e.file_name()))
                 .collect::<Result<_, _>>()?;
             // Popped in ascending order.
