@@ -7,10 +7,11 @@
 
 mod common;
 
-#[path = "common/mutate.rs"]
+// One copy of the mutators for every crate's fuzz properties (test support, not a crate).
+#[path = "../../debian/tests/common/mutate.rs"]
 mod mutate;
 
-#[path = "common/debseed.rs"]
+#[path = "../../compare/tests/common/debseed.rs"]
 mod debseed;
 
 use cryo_aptrepo::{scan_deb, scan_deb_bytes};

@@ -7,7 +7,8 @@
 
 mod common;
 
-#[path = "common/mutate.rs"]
+// One copy of the mutators for every crate's fuzz properties (test support, not a crate).
+#[path = "../../debian/tests/common/mutate.rs"]
 mod mutate;
 
 #[path = "common/debseed.rs"]
