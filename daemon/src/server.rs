@@ -117,48 +117,72 @@ fn bind_socket(path: &Path, mode: u32) -> Result<UnixListener, ServerError> {
     UnixListener::from_std(std_listener).map_err(bind_err)
 }
 
-/// Run the daemon until `shutdown` is cancelled.
-pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServerError> {
-    let state_dir = config.state.clone();
-    fs::create_dir_all(&state_dir).map_err(io_state(&state_dir))?;
-    // Others may traverse (not list) the state dir: build sandboxes run as mapped ids and
-    // must reach their roots below it. The socket is 0600; secrets are 0600 files.
-    fs::set_permissions(&state_dir, fs::Permissions::from_mode(0o711))
-        .map_err(io_state(&state_dir))?;
-    let lock_path = state_dir.join("cryod.lock");
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&lock_path)
-        .map_err(io_state(&lock_path))?;
-    if lock.try_lock().is_err() {
-        return Err(ServerError::AlreadyRunning(state_dir.display().to_string()));
-    }
-    let store = {
-        let dir = state_dir.clone();
-        tokio::task::spawn_blocking(move || Store::open(&dir))
-            .await
-            .map_err(|e| ServerError::Serve(std::io::Error::other(e)))??
-    };
-    private_state(&state_dir)?;
+/// An opened daemon: the state dir is locked, the store open, services built and the
+/// scheduler started. Serve it with [`run`], or drive [`App::router`] in-process (tests).
+pub struct App {
+    state: AppState,
+    /// Held while the process lives (see [`run`]).
+    lock: File,
+}
 
-    // We hold the lock, so a socket file left behind is stale.
-    let sock = config.socket.clone();
-    if sock.exists() {
-        fs::remove_file(&sock).map_err(io_state(&sock))?;
+impl App {
+    /// Lock `config.state`, open the store and build every service once.
+    pub async fn open(config: Config, shutdown: CancellationToken) -> Result<App, ServerError> {
+        let state_dir = config.state.clone();
+        fs::create_dir_all(&state_dir).map_err(io_state(&state_dir))?;
+        // Others may traverse (not list) the state dir: build sandboxes run as mapped ids and
+        // must reach their roots below it. The socket is 0600; secrets are 0600 files.
+        fs::set_permissions(&state_dir, fs::Permissions::from_mode(0o711))
+            .map_err(io_state(&state_dir))?;
+        let lock_path = state_dir.join("cryod.lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(io_state(&lock_path))?;
+        if lock.try_lock().is_err() {
+            return Err(ServerError::AlreadyRunning(state_dir.display().to_string()));
+        }
+        let store = {
+            let dir = state_dir.clone();
+            tokio::task::spawn_blocking(move || Store::open(&dir))
+                .await
+                .map_err(|e| ServerError::Serve(std::io::Error::other(e)))??
+        };
+        private_state(&state_dir)?;
+        let build_dir =
+            crate::build::roots::choose_build_dir(&state_dir).map_err(ServerError::BuildDir)?;
+        crate::build::roots::sweep(&build_dir);
+        let state = new_state(config, Arc::new(store), build_dir, shutdown)?;
+        state.scheduler.start(state.clone());
+        Ok(App { state, lock })
     }
-    if let Some(parent) = sock.parent() {
-        fs::create_dir_all(parent).map_err(io_state(parent))?;
-    }
-    let unix = bind_socket(&sock, config.socket_mode)?;
 
-    let build_dir =
-        crate::build::roots::choose_build_dir(&state_dir).map_err(ServerError::BuildDir)?;
-    crate::build::roots::sweep(&build_dir);
-    let store = Arc::new(store);
-    let state = AppState {
+    /// The whole API as served on the unix socket.
+    pub fn router(&self) -> axum::Router {
+        http::router(self.state.clone())
+    }
+
+    /// What TCP serves (binary cache, repositories, the team API for bearer tokens).
+    pub fn public_router(&self) -> axum::Router {
+        http::public_router(self.state.clone())
+    }
+
+    /// The daemon's configuration.
+    pub fn config(&self) -> &Config {
+        &self.state.config
+    }
+}
+
+fn new_state(
+    config: Config,
+    store: Arc<Store>,
+    build_dir: std::path::PathBuf,
+    shutdown: CancellationToken,
+) -> Result<AppState, ServerError> {
+    Ok(AppState {
         config: Arc::new(config.clone()),
         store: store.clone(),
         root_locks: Arc::default(),
@@ -188,38 +212,92 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         host_arch: cryo_debian::arch::Arch::host()
             .map(|a| a.to_string())
             .unwrap_or_else(|_| "amd64".into()),
-        shutdown: shutdown.clone(),
+        shutdown,
         publish_manifests: Arc::default(),
         scheduler: Arc::new(crate::project::scheduler::Scheduler::new(config.workers)),
-    };
-    state.scheduler.start(state.clone());
-    let app = http::router(state.clone());
-    info!(socket = %sock.display(), state = %state_dir.display(), "cryod listening");
+    })
+}
 
-    let tcp_task = match config.listen {
-        Some(addr) => {
-            let l = TcpListener::bind(addr)
-                .await
-                .map_err(|source| ServerError::Bind {
-                    what: "TCP address",
-                    addr: addr.to_string(),
-                    source,
-                })?;
-            info!(%addr, "serving HTTP on TCP");
-            let public = http::public_router(state.clone());
-            let sd = shutdown.clone();
-            Some(tokio::spawn(async move {
-                axum::serve(l, public.into_make_service_with_connect_info::<Peer>())
-                    .with_graceful_shutdown(sd.cancelled_owned())
-                    .await
-            }))
+/// The sockets a daemon serves: the API socket and, optionally, TCP.
+pub struct Listeners {
+    pub unix: UnixListener,
+    /// Path of the unix socket, removed when serving ends.
+    pub unix_path: std::path::PathBuf,
+    pub tcp: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Bind what `config` names: the unix socket (stale files removed: the caller holds
+    /// the state-dir lock) and the TCP address, if any.
+    pub async fn bind(config: &Config) -> Result<Listeners, ServerError> {
+        let sock = config.socket.clone();
+        if sock.exists() {
+            fs::remove_file(&sock).map_err(io_state(&sock))?;
         }
-        None => None,
-    };
+        if let Some(parent) = sock.parent() {
+            fs::create_dir_all(parent).map_err(io_state(parent))?;
+        }
+        let unix = bind_socket(&sock, config.socket_mode)?;
+        let tcp = match config.listen {
+            Some(addr) => {
+                Some(
+                    TcpListener::bind(addr)
+                        .await
+                        .map_err(|source| ServerError::Bind {
+                            what: "TCP address",
+                            addr: addr.to_string(),
+                            source,
+                        })?,
+                )
+            }
+            None => None,
+        };
+        Ok(Listeners {
+            unix,
+            unix_path: sock,
+            tcp,
+        })
+    }
+}
 
-    let res = axum::serve(unix, app.into_make_service_with_connect_info::<Peer>())
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await;
+/// Open the daemon for `config`, bind its listeners and serve until `shutdown`.
+pub async fn start(config: Config, shutdown: CancellationToken) -> Result<(), ServerError> {
+    let app = App::open(config, shutdown.clone()).await?;
+    let listeners = Listeners::bind(app.config()).await?;
+    run(app, listeners, shutdown).await
+}
+
+/// Serve `app` on `listeners` until `shutdown` is cancelled; in-flight requests are
+/// drained before this returns.
+pub async fn run(
+    app: App,
+    listeners: Listeners,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
+    let Listeners {
+        unix,
+        unix_path,
+        tcp,
+    } = listeners;
+    info!(socket = %unix_path.display(), state = %app.config().state.display(), "cryod listening");
+    let tcp_task = tcp.map(|l| {
+        if let Ok(addr) = l.local_addr() {
+            info!(%addr, "serving HTTP on TCP");
+        }
+        let public = app.public_router();
+        let sd = shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(l, public.into_make_service_with_connect_info::<Peer>())
+                .with_graceful_shutdown(sd.cancelled_owned())
+                .await
+        })
+    });
+    let res = axum::serve(
+        unix,
+        app.router().into_make_service_with_connect_info::<Peer>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    .await;
     shutdown.cancel();
     if let Some(t) = tcp_task {
         match t.await {
@@ -228,10 +306,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             Ok(Ok(())) => {}
         }
     }
-    let _ = fs::remove_file(&sock);
+    let _ = fs::remove_file(&unix_path);
     info!("cryod stopped");
     // Keep the state-dir lock until the process exits: background tasks may still hold the
     // store (and redb's own lock) for a moment, and a new daemon must not start before.
-    std::mem::forget(lock);
+    std::mem::forget(app.lock);
     res.map_err(ServerError::Serve)
 }

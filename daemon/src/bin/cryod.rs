@@ -122,7 +122,7 @@ fn main() -> ExitCode {
             }
             sd.cancel();
         });
-        cryo_daemon::server::run(cfg, shutdown).await
+        cryo_daemon::server::start(cfg, shutdown).await
     });
     match res {
         Ok(()) => ExitCode::SUCCESS,
