@@ -206,12 +206,9 @@ fn new_state(
         build_slots: Arc::new(crate::build::slots::BuildSlots::new(config.workers)),
         build_logs: Arc::new(crate::build::slots::BuildLogs::new(store.clone())),
         started: Instant::now(),
-        universes: Arc::default(),
+        deriver: Arc::new(crate::drv::Deriver::new(store.clone())),
         clock: crate::clock::Clock::from_env()
             .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?,
-        host_arch: cryo_debian::arch::Arch::host()
-            .map(|a| a.to_string())
-            .unwrap_or_else(|_| "amd64".into()),
         shutdown,
         publish_manifests: Arc::default(),
         scheduler: Arc::new(crate::project::scheduler::Scheduler::new(config.workers)),

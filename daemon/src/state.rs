@@ -16,10 +16,8 @@ pub struct AppState {
     pub started: Instant,
     /// The clock for validity checks (`CRYOD_NOW` in tests).
     pub clock: crate::clock::Clock,
-    /// Host architecture in Debian naming.
-    pub host_arch: String,
-    /// Resolver universes of recently used snapshots.
-    pub universes: Arc<crate::drv::universe::UniverseCache>,
+    /// Resolution and derivation (universes, host architecture).
+    pub deriver: Arc<crate::drv::Deriver>,
     /// Build roots being prepared (one lock per root key).
     pub root_locks: Arc<crate::build::roots::RootLocks>,
     /// At most `workers` builds at once.

@@ -85,7 +85,7 @@ fn official(
     version: &str,
     arch: &str,
 ) -> Result<Option<PoolFile>, String> {
-    let entries = query::package(st, snap, name).map_err(|e| e.to_string())?;
+    let entries = query::package(&st.store, snap, name).map_err(|e| e.to_string())?;
     for e in entries
         .iter()
         .filter(|e| e.kind == IndexKind::Packages && e.arch == arch)
@@ -198,7 +198,7 @@ fn verify_source(
             }
         };
         let theirs =
-            match dod::ensure(st, snap, &pf, &session).and_then(|d| Ok(st.store.read(&d)?)) {
+            match dod::ensure(&st.store, snap, &pf, &session).and_then(|d| Ok(st.store.read(&d)?)) {
                 Ok(b) => b,
                 Err(e) => {
                     binaries.push(inconclusive(
@@ -240,8 +240,8 @@ pub fn verify(
     requests: &[String],
     arch: Option<&str>,
 ) -> Result<VerifyOutcome, String> {
-    let snap = snapshot::get(st, snapshot).map_err(|e| e.to_string())?;
-    let arch = arch.unwrap_or(&st.host_arch).to_string();
+    let snap = snapshot::get(&st.store, snapshot).map_err(|e| e.to_string())?;
+    let arch = arch.unwrap_or(&st.deriver.host_arch).to_string();
     let mut sources: Vec<Option<SourceReport>> = vec![None; requests.len()];
     let workers = st.config.workers.max(1);
     for chunk in (0..requests.len()).collect::<Vec<_>>().chunks(workers) {

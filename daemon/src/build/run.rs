@@ -217,7 +217,7 @@ fn pool_file(
     snap: &snapshot::SnapshotInfo,
     c: &cryo_store::derivation::ClosureEntry,
 ) -> Result<PoolFile, BuildError> {
-    let entries = query::package(st, snap, &c.name)?;
+    let entries = query::package(&st.store, snap, &c.name)?;
     for e in entries.iter().filter(|e| e.kind == IndexKind::Packages) {
         let field = |k: &str| {
             e.fields
@@ -366,7 +366,7 @@ pub fn realise_observed(
     st.builds_run
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let session = st.store.session();
-    let snap = snapshot::get(st, &drv.snapshot.to_hex())?;
+    let snap = snapshot::get(&st.store, &drv.snapshot.to_hex())?;
     let work = WorkDir::create(st, &format!("{id}-{}", std::process::id()))?;
     let res = run_build(st, id, &drv, &snap, &work, &session, None, observer).and_then(
         |(result, root_cached, log)| {
@@ -533,7 +533,7 @@ pub fn build_varied(
     st.builds_run
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let session = st.store.session();
-    let snap = snapshot::get(st, &drv.snapshot.to_hex())?;
+    let snap = snapshot::get(&st.store, &drv.snapshot.to_hex())?;
     let work = WorkDir::create(st, &format!("{id}-{}-{}", v.name(), std::process::id()))?;
     let res = run_build(st, id, &drv, &snap, &work, &session, Some(v), None).and_then(
         |(result, _, _)| {
@@ -578,7 +578,7 @@ fn run_build(
     let mut debs: BTreeMap<String, PathBuf> = BTreeMap::new();
     for c in &drv.closure {
         // Packages built by projects are not in the snapshot: they are known by SHA256.
-        let local = crate::mirror::sync::known_blake3(st, &c.sha256)?
+        let local = crate::mirror::sync::known_blake3(&st.store, &c.sha256)?
             .filter(|d| st.store.contains(d).unwrap_or(false));
         let (d, file_name) = match local {
             Some(d) => {
@@ -596,7 +596,7 @@ fn run_build(
             None => {
                 let pf = pool_file(st, snap, c)?;
                 (
-                    dod::ensure(st, snap, &pf, session)?,
+                    dod::ensure(&st.store, snap, &pf, session)?,
                     pf.file_name().to_string(),
                 )
             }

@@ -18,7 +18,7 @@ use cryo_store::{B3Digest, ObjectKind, Session};
 use super::source::ResolvedSource;
 use super::DrvError;
 use crate::mirror::snapshot::SnapshotInfo;
-use crate::state::AppState;
+use super::Deriver;
 
 /// The Debian builder's kind and version. Bump the version whenever the build procedure
 /// changes what a build produces: that changes every derivation id on purpose.
@@ -34,7 +34,7 @@ pub struct ProjectConfig {
 
 /// Parse a prjconf for `arch` (Debian name); errors carry file:line.
 pub fn parse_prjconf(
-    st: &AppState,
+    st: &Deriver,
     name: &str,
     text: &str,
     arch: &str,
@@ -144,7 +144,7 @@ fn build_kind(s: &str) -> Result<BuildKind, DrvError> {
 /// Resolve the closure and store the derivation (rooted as `drv/<id>`).
 #[allow(clippy::too_many_arguments)]
 pub fn derive(
-    st: &AppState,
+    st: &Deriver,
     snap: &SnapshotInfo,
     pc: &ProjectConfig,
     src: &ResolvedSource,
@@ -152,7 +152,7 @@ pub fn derive(
     build: &str,
     session: &Session,
 ) -> Result<(Derivation, Closure, Resolved), DrvError> {
-    let universe = st.universes.get(st, snap, arch)?;
+    let universe = st.universes.get(&st.store, snap, arch)?;
     derive_in(st, snap, &universe, pc, src, arch, build, None, session)
 }
 
@@ -168,7 +168,7 @@ pub struct ReleaseCounters {
 /// [`derive`] against a given universe (e.g. a snapshot plus packages built by projects).
 #[allow(clippy::too_many_arguments)]
 pub fn derive_in(
-    st: &AppState,
+    st: &Deriver,
     snap: &SnapshotInfo,
     universe: &cryo_resolve::Universe,
     pc: &ProjectConfig,

@@ -10,7 +10,31 @@ pub mod derive;
 pub mod source;
 pub mod universe;
 
+use std::sync::Arc;
+
+use cryo_store::Store;
+
 use crate::mirror::MirrorError;
+
+/// What resolution and derivation use: the store, the resolver universes of recently used
+/// snapshots, and the host architecture (Debian naming).
+pub struct Deriver {
+    pub store: Arc<Store>,
+    pub universes: universe::UniverseCache,
+    pub host_arch: String,
+}
+
+impl Deriver {
+    pub fn new(store: Arc<Store>) -> Deriver {
+        Deriver {
+            store,
+            universes: universe::UniverseCache::default(),
+            host_arch: cryo_debian::arch::Arch::host()
+                .map(|a| a.to_string())
+                .unwrap_or_else(|_| "amd64".into()),
+        }
+    }
+}
 
 /// Errors of resolution and derivation.
 #[derive(Debug, thiserror::Error)]

@@ -20,7 +20,7 @@ use super::DrvError;
 use crate::mirror::dod;
 use crate::mirror::query::{self, Request};
 use crate::mirror::snapshot::SnapshotInfo;
-use crate::state::AppState;
+use super::Deriver;
 
 /// How a request names its source package.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,7 +45,7 @@ pub struct ResolvedSource {
     pub files: BTreeMap<SafeName, B3Digest>,
 }
 
-fn sha256_of(st: &AppState, d: &B3Digest) -> Result<(String, u64), DrvError> {
+fn sha256_of(st: &Deriver, d: &B3Digest) -> Result<(String, u64), DrvError> {
     let mut r = st.store.open_blob(d)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -65,7 +65,7 @@ fn sha256_of(st: &AppState, d: &B3Digest) -> Result<(String, u64), DrvError> {
 
 /// Resolve a source spec against a snapshot.
 pub fn resolve(
-    st: &AppState,
+    st: &Deriver,
     snap: &SnapshotInfo,
     spec: &SourceSpec,
     session: &Session,
@@ -78,13 +78,13 @@ pub fn resolve(
                     "{request:?} names a binary package; use src:NAME[=VERSION] for a source package"
                 )));
             }
-            let pool = query::files_for(st, snap, &req, &st.host_arch)?;
+            let pool = query::files_for(&st.store, snap, &req, &st.host_arch)?;
             let mut files = BTreeMap::new();
             for f in &pool {
                 let name = SafeName::new(f.file_name()).map_err(|e| {
                     DrvError::Invalid(format!("{request}: the snapshot lists an unsafe file: {e}"))
                 })?;
-                let d = dod::ensure(st, snap, f, session)?;
+                let d = dod::ensure(&st.store, snap, f, session)?;
                 files.insert(name, d);
             }
             let dsc_name = files
@@ -107,7 +107,7 @@ pub fn resolve(
 }
 
 fn finish(
-    st: &AppState,
+    st: &Deriver,
     dsc_name: SafeName,
     files: BTreeMap<SafeName, B3Digest>,
 ) -> Result<ResolvedSource, DrvError> {

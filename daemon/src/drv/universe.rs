@@ -11,7 +11,7 @@ use cryo_store::B3Digest;
 use super::DrvError;
 use crate::mirror::snapshot::{IndexKind, SnapshotInfo};
 use crate::mirror::MirrorError;
-use crate::state::AppState;
+use cryo_store::Store;
 
 /// Cache key: snapshot id and architecture.
 type Key = (B3Digest, String);
@@ -45,7 +45,7 @@ impl UniverseCache {
     /// The universe of `snap` for `arch`, building it on a miss.
     pub fn get(
         &self,
-        st: &AppState,
+        st: &Store,
         snap: &SnapshotInfo,
         arch: &str,
     ) -> Result<Arc<Universe>, DrvError> {
@@ -69,7 +69,7 @@ impl UniverseCache {
     /// higher priority makes them win over the snapshot's packages of the same name).
     pub fn get_with(
         &self,
-        st: &AppState,
+        st: &Store,
         snap: &SnapshotInfo,
         arch: &str,
         extras: &[Candidate],
@@ -104,7 +104,7 @@ impl UniverseCache {
 
     fn candidates(
         &self,
-        st: &AppState,
+        st: &Store,
         snap: &SnapshotInfo,
         arch: &str,
     ) -> Result<Arc<Vec<Candidate>>, DrvError> {
@@ -125,7 +125,7 @@ fn universe(cands: Vec<Candidate>, arch: &str) -> Result<Universe, DrvError> {
     Universe::new(cands, host).map_err(|e| DrvError::Invalid(e.to_string()))
 }
 
-fn load(st: &AppState, snap: &SnapshotInfo, arch: &str) -> Result<Vec<Candidate>, DrvError> {
+fn load(st: &Store, snap: &SnapshotInfo, arch: &str) -> Result<Vec<Candidate>, DrvError> {
     let mut cands = Vec::new();
     for a in &snap.record.archives {
         for i in a.indices.iter().filter(|i| i.kind == IndexKind::Packages) {

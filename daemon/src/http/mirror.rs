@@ -53,7 +53,7 @@ async fn add(
             req.components
         },
         arches: if req.arches.is_empty() {
-            vec![st.host_arch.clone()]
+            vec![st.deriver.host_arch.clone()]
         } else {
             req.arches
         },
@@ -76,7 +76,7 @@ async fn add(
             .map_err(|e| ApiErr::bad_request(format!("keyring of mirror {}: {e}", m2.name)))?;
         st2.store
             .add_root(&format!("mirror-keyring/{}", m2.name), &m2.keyring)?;
-        config::put(&st2, &m2)?;
+        config::put(&st2.store, &m2)?;
         Ok(())
     })
     .await??;
@@ -85,7 +85,7 @@ async fn add(
 
 async fn list(State(st): State<AppState>) -> Result<Json<Vec<MirrorConfig>>, ApiErr> {
     Ok(Json(
-        tokio::task::spawn_blocking(move || config::list(&st)).await??,
+        tokio::task::spawn_blocking(move || config::list(&st.store)).await??,
     ))
 }
 
@@ -94,7 +94,7 @@ async fn remove(
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     let n = name.clone();
-    let existed = tokio::task::spawn_blocking(move || config::remove(&st, &n)).await??;
+    let existed = tokio::task::spawn_blocking(move || config::remove(&st.store, &n)).await??;
     if !existed {
         return Err(ApiErr::not_found(format!("unknown mirror {name:?}")));
     }
@@ -122,13 +122,13 @@ async fn sync_mirrors(
             if ms.iter().any(|m: &MirrorConfig| &m.name == n) {
                 return Err(ApiErr::bad_request(format!("mirror {n:?} named twice")));
             }
-            ms.push(config::get(&st, n)?);
+            ms.push(config::get(&st.store, n)?);
         }
         let opts = SyncOptions {
             allow_expired: req.allow_expired,
             now: st.clock.now(),
         };
-        Ok(sync::sync(&st, &ms, &opts)?)
+        Ok(sync::sync(&st.store, &ms, &opts)?)
     })
     .await??;
     Ok(Json(out))

@@ -435,7 +435,7 @@ async fn log(
                 .iter()
                 .find(|r| r.name == repo)
                 .and_then(|r| r.arches.first().cloned())
-                .unwrap_or_else(|| st2.host_arch.clone())
+                .unwrap_or_else(|| st2.deriver.host_arch.clone())
         });
         let key = result_key(&p.name, &repo, &arch, &pkg);
         let row = tables::result(&st2, &key)?.ok_or_else(|| {

@@ -103,13 +103,13 @@ async fn resolve(
 
 /// Resolve a request into a stored derivation (blocking).
 pub fn resolve_blocking(st: &AppState, req: &ResolveRequestBody) -> Result<Resolved, ApiErr> {
-    let snap = snapshot::get(st, &req.snapshot)?;
-    let arch = req.arch.clone().unwrap_or_else(|| st.host_arch.clone());
+    let snap = snapshot::get(&st.store, &req.snapshot)?;
+    let arch = req.arch.clone().unwrap_or_else(|| st.deriver.host_arch.clone());
     let session = st.store.session();
-    let pc = derive::parse_prjconf(st, &req.prjconf.name, &req.prjconf.text, &arch, &session)?;
-    let src = source::resolve(st, &snap, &req.source, &session)?;
+    let pc = derive::parse_prjconf(&st.deriver, &req.prjconf.name, &req.prjconf.text, &arch, &session)?;
+    let src = source::resolve(&st.deriver, &snap, &req.source, &session)?;
     let build = req.build.clone().unwrap_or_else(|| "full".into());
-    let (_, _, resolved) = derive::derive(st, &snap, &pc, &src, &arch, &build, &session)?;
+    let (_, _, resolved) = derive::derive(&st.deriver, &snap, &pc, &src, &arch, &build, &session)?;
     Ok(resolved)
 }
 

@@ -28,7 +28,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn list(State(st): State<AppState>) -> Result<Json<Vec<SnapshotInfo>>, ApiErr> {
     Ok(Json(
-        tokio::task::spawn_blocking(move || snapshot::list(&st)).await??,
+        tokio::task::spawn_blocking(move || snapshot::list(&st.store)).await??,
     ))
 }
 
@@ -37,7 +37,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<SnapshotInfo>, ApiErr> {
     Ok(Json(
-        tokio::task::spawn_blocking(move || snapshot::get(&st, &id)).await??,
+        tokio::task::spawn_blocking(move || snapshot::get(&st.store, &id)).await??,
     ))
 }
 
@@ -68,7 +68,7 @@ fn winners(
     let mut best: BTreeMap<String, (i32, Version, String)> = BTreeMap::new();
     for a in &s.record.archives {
         for i in a.indices.iter().filter(|i| i.kind == kind) {
-            for (name, v) in snapshot::versions(st, &i.blake3)? {
+            for (name, v) in snapshot::versions(&st.store, &i.blake3)? {
                 let Ok(ver) = v.parse::<Version>() else {
                     continue;
                 };
@@ -90,8 +90,8 @@ async fn diff(
     Path((a, b)): Path<(String, String)>,
 ) -> Result<Json<Diff>, ApiErr> {
     let d = tokio::task::spawn_blocking(move || -> Result<Diff, ApiErr> {
-        let sa = snapshot::get(&st, &a)?;
-        let sb = snapshot::get(&st, &b)?;
+        let sa = snapshot::get(&st.store, &a)?;
+        let sb = snapshot::get(&st.store, &b)?;
         let mut d = Diff {
             from: sa.id,
             to: sb.id,
@@ -141,8 +141,8 @@ async fn package(
     Path((id, name)): Path<(String, String)>,
 ) -> Result<Json<Vec<PackageEntry>>, ApiErr> {
     let entries = tokio::task::spawn_blocking(move || -> Result<Vec<PackageEntry>, ApiErr> {
-        let s = snapshot::get(&st, &id)?;
-        let e = query::package(&st, &s, &name)?;
+        let s = snapshot::get(&st.store, &id)?;
+        let e = query::package(&st.store, &s, &name)?;
         if e.is_empty() {
             return Err(ApiErr::not_found(format!(
                 "no binary or source package named {name:?} in snapshot {}",
@@ -187,17 +187,17 @@ async fn fetch(
     ApiJson(req): ApiJson<FetchRequest>,
 ) -> Result<Json<Vec<FetchedFile>>, ApiErr> {
     let out = tokio::task::spawn_blocking(move || -> Result<Vec<FetchedFile>, ApiErr> {
-        let s = snapshot::get(&st, &id)?;
+        let s = snapshot::get(&st.store, &id)?;
         let r: Request = req.request.parse()?;
-        let arch = req.arch.unwrap_or_else(|| st.host_arch.clone());
-        let files = query::files_for(&st, &s, &r, &arch)?;
+        let arch = req.arch.unwrap_or_else(|| st.deriver.host_arch.clone());
+        let files = query::files_for(&st.store, &s, &r, &arch)?;
         let session = st.store.session();
         let mut out = Vec::new();
         for f in files {
             let digest = if q.dry_run {
                 B3Digest::from_bytes([0; 32])
             } else {
-                let d = dod::ensure(&st, &s, &f, &session)?;
+                let d = dod::ensure(&st.store, &s, &f, &session)?;
                 st.store.add_root(&format!("fetched/{}", f.sha256), &d)?;
                 d
             };

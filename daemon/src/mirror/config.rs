@@ -8,7 +8,7 @@ use redb::{ReadableDatabase, ReadableTable};
 
 use super::tables::MIRRORS;
 use super::MirrorError;
-use crate::state::AppState;
+use cryo_store::Store;
 
 /// apt's default pin priority.
 pub const DEFAULT_PRIORITY: i32 = 500;
@@ -91,9 +91,9 @@ impl MirrorConfig {
 }
 
 /// Register or replace a mirror.
-pub fn put(st: &AppState, m: &MirrorConfig) -> Result<(), MirrorError> {
+pub fn put(st: &Store, m: &MirrorConfig) -> Result<(), MirrorError> {
     m.validate()?;
-    let db = st.store.index().database();
+    let db = st.index().database();
     let tx = db.begin_write()?;
     tx.open_table(MIRRORS)?.insert(
         m.name.as_str(),
@@ -104,8 +104,8 @@ pub fn put(st: &AppState, m: &MirrorConfig) -> Result<(), MirrorError> {
 }
 
 /// All mirrors, by name.
-pub fn list(st: &AppState) -> Result<Vec<MirrorConfig>, MirrorError> {
-    let db = st.store.index().database();
+pub fn list(st: &Store) -> Result<Vec<MirrorConfig>, MirrorError> {
+    let db = st.index().database();
     let tx = db.begin_read()?;
     let t = match tx.open_table(MIRRORS) {
         Ok(t) => t,
@@ -124,7 +124,7 @@ pub fn list(st: &AppState) -> Result<Vec<MirrorConfig>, MirrorError> {
 }
 
 /// One mirror by name.
-pub fn get(st: &AppState, name: &str) -> Result<MirrorConfig, MirrorError> {
+pub fn get(st: &Store, name: &str) -> Result<MirrorConfig, MirrorError> {
     list(st)?
         .into_iter()
         .find(|m| m.name == name)
@@ -132,8 +132,8 @@ pub fn get(st: &AppState, name: &str) -> Result<MirrorConfig, MirrorError> {
 }
 
 /// Remove a mirror registration (snapshots made from it stay).
-pub fn remove(st: &AppState, name: &str) -> Result<bool, MirrorError> {
-    let db = st.store.index().database();
+pub fn remove(st: &Store, name: &str) -> Result<bool, MirrorError> {
+    let db = st.index().database();
     let tx = db.begin_write()?;
     let existed = tx.open_table(MIRRORS)?.remove(name)?.is_some();
     tx.commit()?;

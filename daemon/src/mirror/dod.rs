@@ -13,7 +13,7 @@ use cryo_store::{B3Digest, ObjectKind, Session};
 use super::fetch::{self, FetchFailure, Retry};
 use super::snapshot::SnapshotInfo;
 use super::MirrorError;
-use crate::state::AppState;
+use cryo_store::Store;
 
 /// Largest package file fetched.
 const MAX_FILE: u64 = 8 << 30;
@@ -39,7 +39,7 @@ impl PoolFile {
     }
 }
 
-fn base_url(st: &AppState, snap: &SnapshotInfo, archive: &str) -> Result<String, MirrorError> {
+fn base_url(st: &Store, snap: &SnapshotInfo, archive: &str) -> Result<String, MirrorError> {
     // A mirror that moved is re-registered under the same name: prefer its current URL.
     if let Ok(m) = super::config::get(st, archive) {
         return Ok(m.url);
@@ -51,13 +51,13 @@ fn base_url(st: &AppState, snap: &SnapshotInfo, archive: &str) -> Result<String,
 
 /// The file's BLAKE3 in the store, fetching and verifying it first if needed.
 pub fn ensure(
-    st: &AppState,
+    st: &Store,
     snap: &SnapshotInfo,
     f: &PoolFile,
     session: &Session,
 ) -> Result<B3Digest, MirrorError> {
     if let Some(d) = super::sync::known_blake3(st, &f.sha256)? {
-        st.store.hold(session, &d)?;
+        st.hold(session, &d)?;
         return Ok(d);
     }
     if f.path
@@ -88,7 +88,7 @@ pub fn ensure(
     };
     let mut tmp = tempfile::Builder::new()
         .prefix("dod-")
-        .tempfile_in(st.store.tmp_dir())
+        .tempfile_in(st.tmp_dir())
         .map_err(|e| MirrorError::Invalid(format!("temporary file: {e}")))?;
     let state = std::cell::RefCell::new(Download {
         file: tmp.as_file_mut(),
@@ -120,7 +120,6 @@ pub fn ensure(
     file.seek(SeekFrom::Start(0))
         .map_err(|e| MirrorError::Invalid(format!("temporary file: {e}")))?;
     let stored = st
-        .store
         .put_reader(file, ObjectKind::Blob, &[], Some(session))?;
     super::sync::remember_sha256(st, &f.sha256, &stored.digest)?;
     tracing::info!(package = %f.package, version = %f.version, %url, digest = %stored.digest, "fetched on demand");

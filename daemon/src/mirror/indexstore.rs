@@ -17,7 +17,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use cryo_store::B3Digest;
 
 use super::MirrorError;
-use crate::state::AppState;
+use cryo_store::Store;
 
 /// Names per chunk.
 const CHUNK: usize = 64;
@@ -35,8 +35,8 @@ pub type Grouped<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 /// Write the queryable form of `index` (bulk without fsync; the `indexed2` marker is
 /// committed durably afterwards, which makes both durable: redb orders its commits; a
 /// crash in between leaves no marker, and the next sync writes the index again).
-pub fn write(st: &AppState, index: &B3Digest, grouped: &Grouped<'_>) -> Result<(), MirrorError> {
-    let db = st.store.index().database();
+pub fn write(st: &Store, index: &B3Digest, grouped: &Grouped<'_>) -> Result<(), MirrorError> {
+    let db = st.index().database();
     let tname = table_name(index);
     let def: TableDefinition<&str, &str> = TableDefinition::new(&tname);
     let hex = index.to_hex();
@@ -69,8 +69,8 @@ pub fn write(st: &AppState, index: &B3Digest, grouped: &Grouped<'_>) -> Result<(
 }
 
 /// Whether `index` has a complete queryable form.
-pub fn is_indexed(st: &AppState, index: &B3Digest) -> Result<bool, MirrorError> {
-    let db = st.store.index().database();
+pub fn is_indexed(st: &Store, index: &B3Digest) -> Result<bool, MirrorError> {
+    let db = st.index().database();
     let tx = db.begin_read()?;
     let t = match tx.open_table(INDEXED) {
         Ok(t) => t,
@@ -95,8 +95,8 @@ fn stanza_name(stanza: &str) -> Option<&str> {
 }
 
 /// The raw stanzas named `name` (each ending in a blank line), if any.
-pub fn stanzas(st: &AppState, index: &B3Digest, name: &str) -> Result<Option<String>, MirrorError> {
-    let db = st.store.index().database();
+pub fn stanzas(st: &Store, index: &B3Digest, name: &str) -> Result<Option<String>, MirrorError> {
+    let db = st.index().database();
     let tx = db.begin_read()?;
     let tname = table_name(index);
     let def: TableDefinition<&str, &str> = TableDefinition::new(&tname);
@@ -120,8 +120,8 @@ pub fn stanzas(st: &AppState, index: &B3Digest, name: &str) -> Result<Option<Str
 }
 
 /// Every package name of an index, sorted.
-pub fn names(st: &AppState, index: &B3Digest) -> Result<Vec<String>, MirrorError> {
-    let db = st.store.index().database();
+pub fn names(st: &Store, index: &B3Digest) -> Result<Vec<String>, MirrorError> {
+    let db = st.index().database();
     let tx = db.begin_read()?;
     let t = match tx.open_table(NAMES) {
         Ok(t) => t,
@@ -136,11 +136,11 @@ pub fn names(st: &AppState, index: &B3Digest) -> Result<Vec<String>, MirrorError
 
 /// Call `f` with every chunk of stanzas of an index, in name order.
 pub fn for_each_chunk(
-    st: &AppState,
+    st: &Store,
     index: &B3Digest,
     mut f: impl FnMut(&str) -> Result<(), MirrorError>,
 ) -> Result<(), MirrorError> {
-    let db = st.store.index().database();
+    let db = st.index().database();
     let tx = db.begin_read()?;
     let tname = table_name(index);
     let def: TableDefinition<&str, &str> = TableDefinition::new(&tname);

@@ -13,7 +13,7 @@ use cryo_debian::version::Version;
 use super::dod::PoolFile;
 use super::snapshot::{self, IndexKind, SnapshotInfo};
 use super::MirrorError;
-use crate::state::AppState;
+use cryo_store::Store;
 
 /// One stanza of a package as found in a snapshot.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,7 +32,7 @@ pub struct PackageEntry {
 
 /// All stanzas named `name` (binary packages and source packages).
 pub fn package(
-    st: &AppState,
+    st: &Store,
     snap: &SnapshotInfo,
     name: &str,
 ) -> Result<Vec<PackageEntry>, MirrorError> {
@@ -133,7 +133,7 @@ impl std::str::FromStr for Request {
 
 /// The files a request stands for (a .deb, or a .dsc and its files).
 pub fn files_for(
-    st: &AppState,
+    st: &Store,
     snap: &SnapshotInfo,
     req: &Request,
     host_arch: &str,

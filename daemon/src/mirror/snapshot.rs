@@ -18,7 +18,7 @@ use cryo_store::B3Digest;
 
 use super::tables::SNAPSHOTS;
 use super::MirrorError;
-use crate::state::AppState;
+use cryo_store::Store;
 
 /// Encoding version of snapshot records.
 pub const SNAPSHOT_FORMAT: &str = "cryo.snapshot/1";
@@ -110,8 +110,8 @@ pub struct SnapshotInfo {
 }
 
 /// Save a snapshot's metadata unless it exists already; returns whether it was new.
-pub fn save(st: &AppState, info: &SnapshotInfo) -> Result<bool, MirrorError> {
-    let db = st.store.index().database();
+pub fn save(st: &Store, info: &SnapshotInfo) -> Result<bool, MirrorError> {
+    let db = st.index().database();
     let tx = db.begin_write()?;
     let new = {
         let mut t = tx.open_table(SNAPSHOTS)?;
@@ -130,8 +130,8 @@ pub fn save(st: &AppState, info: &SnapshotInfo) -> Result<bool, MirrorError> {
 }
 
 /// All snapshots, oldest first.
-pub fn list(st: &AppState) -> Result<Vec<SnapshotInfo>, MirrorError> {
-    let db = st.store.index().database();
+pub fn list(st: &Store) -> Result<Vec<SnapshotInfo>, MirrorError> {
+    let db = st.index().database();
     let tx = db.begin_read()?;
     let t = match tx.open_table(SNAPSHOTS) {
         Ok(t) => t,
@@ -151,8 +151,8 @@ pub fn list(st: &AppState) -> Result<Vec<SnapshotInfo>, MirrorError> {
 }
 
 /// The snapshot with exactly this id, if any.
-pub fn find(st: &AppState, id: &B3Digest) -> Result<Option<SnapshotInfo>, MirrorError> {
-    let db = st.store.index().database();
+pub fn find(st: &Store, id: &B3Digest) -> Result<Option<SnapshotInfo>, MirrorError> {
+    let db = st.index().database();
     let tx = db.begin_read()?;
     let t = match tx.open_table(SNAPSHOTS) {
         Ok(t) => t,
@@ -168,7 +168,7 @@ pub fn find(st: &AppState, id: &B3Digest) -> Result<Option<SnapshotInfo>, Mirror
 }
 
 /// Find a snapshot by id or unique id prefix (at least 8 hex characters).
-pub fn get(st: &AppState, id: &str) -> Result<SnapshotInfo, MirrorError> {
+pub fn get(st: &Store, id: &str) -> Result<SnapshotInfo, MirrorError> {
     let id = id.trim().to_ascii_lowercase();
     if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(MirrorError::Invalid(format!(
@@ -189,17 +189,17 @@ pub fn get(st: &AppState, id: &str) -> Result<SnapshotInfo, MirrorError> {
 }
 
 /// The raw stanzas named `name` in one index's queryable form.
-pub fn stanzas(st: &AppState, index: &B3Digest, name: &str) -> Result<Option<String>, MirrorError> {
+pub fn stanzas(st: &Store, index: &B3Digest, name: &str) -> Result<Option<String>, MirrorError> {
     super::indexstore::stanzas(st, index, name)
 }
 
 /// Every package name of an index.
-pub fn names(st: &AppState, index: &B3Digest) -> Result<Vec<String>, MirrorError> {
+pub fn names(st: &Store, index: &B3Digest) -> Result<Vec<String>, MirrorError> {
     super::indexstore::names(st, index)
 }
 
 /// name → version for every stanza of an index (for diffs): highest version per name.
-pub fn versions(st: &AppState, index: &B3Digest) -> Result<BTreeMap<String, String>, MirrorError> {
+pub fn versions(st: &Store, index: &B3Digest) -> Result<BTreeMap<String, String>, MirrorError> {
     let mut best: BTreeMap<String, cryo_debian::version::Version> = BTreeMap::new();
     super::indexstore::for_each_chunk(st, index, |chunk| {
         for p in deb822::paragraphs(chunk).flatten() {

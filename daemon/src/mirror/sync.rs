@@ -25,7 +25,7 @@ use super::snapshot::{
 };
 use super::tables::SHA256_MAP;
 use super::MirrorError;
-use crate::state::AppState;
+use cryo_store::Store;
 
 /// Largest Release file accepted.
 const MAX_RELEASE: u64 = 64 << 20;
@@ -120,11 +120,11 @@ fn release_text(
 
 /// Sync `mirrors` (in the given order) into one snapshot.
 pub fn sync(
-    st: &AppState,
+    st: &Store,
     mirrors: &[MirrorConfig],
     opts: &SyncOptions,
 ) -> Result<SyncOutcome, MirrorError> {
-    let session = st.store.session();
+    let session = st.session();
     let mut archives = Vec::new();
     let mut summaries = Vec::new();
     let mut expired = Vec::new();
@@ -146,11 +146,10 @@ pub fn sync(
         .flat_map(|a| std::iter::once(a.release).chain(a.indices.iter().map(|i| i.blake3)))
         .collect();
     let stored = st
-        .store
         .put_bytes(&record.encode(), ObjectKind::Record, &refs, Some(&session))?;
     let id = stored.digest;
     debug_assert_eq!(id, record.id());
-    st.store.add_root(&format!("snapshot/{id}"), &id)?;
+    st.add_root(&format!("snapshot/{id}"), &id)?;
     if let Some(existing) = snapshot::find(st, &id)? {
         // Same verified inputs: same snapshot, nothing else to do.
         return Ok(SyncOutcome {
@@ -184,7 +183,7 @@ pub fn sync(
 }
 
 /// Distinct binary and source package names across the snapshot's archives.
-fn count_packages(st: &AppState, r: &SnapshotRecord) -> Result<(u64, u64), MirrorError> {
+fn count_packages(st: &Store, r: &SnapshotRecord) -> Result<(u64, u64), MirrorError> {
     let mut bin = BTreeSet::new();
     let mut src = BTreeSet::new();
     for a in &r.archives {
@@ -202,12 +201,12 @@ fn count_packages(st: &AppState, r: &SnapshotRecord) -> Result<(u64, u64), Mirro
 type ArchiveResult = (ArchiveRecord, ArchiveSummary, Option<ExpiredAccepted>);
 
 fn sync_archive(
-    st: &AppState,
+    st: &Store,
     m: &MirrorConfig,
     opts: &SyncOptions,
     session: &Session,
 ) -> Result<ArchiveResult, MirrorError> {
-    let keyring_bytes = st.store.read(&m.keyring)?;
+    let keyring_bytes = st.read(&m.keyring)?;
     let keyring = Keyring::from_bytes(&keyring_bytes).map_err(|e| MirrorError::Signature {
         archive: m.name.clone(),
         file: "keyring".into(),
@@ -254,7 +253,6 @@ fn sync_archive(
         _ => None,
     };
     let release = st
-        .store
         .put_bytes(&raw, ObjectKind::Blob, &[], Some(session))?
         .digest;
 
@@ -340,10 +338,10 @@ fn sync_archive(
 }
 
 pub fn known_blake3(
-    st: &AppState,
+    st: &Store,
     sha256: &str,
 ) -> Result<Option<cryo_store::B3Digest>, MirrorError> {
-    let db = st.store.index().database();
+    let db = st.index().database();
     let tx = redb::ReadableDatabase::begin_read(db.as_ref())?;
     let t = match tx.open_table(SHA256_MAP) {
         Ok(t) => t,
@@ -357,16 +355,16 @@ pub fn known_blake3(
         .value()
         .parse()
         .map_err(|e| MirrorError::Db(format!("sha256 map entry: {e}")))?;
-    Ok(st.store.contains(&d)?.then_some(d))
+    Ok(st.contains(&d)?.then_some(d))
 }
 
 /// Record that content with `sha256` is stored as `blake3`.
 pub fn remember_sha256(
-    st: &AppState,
+    st: &Store,
     sha256: &str,
     blake3: &cryo_store::B3Digest,
 ) -> Result<(), MirrorError> {
-    let db = st.store.index().database();
+    let db = st.index().database();
     let tx = db.begin_write()?;
     tx.open_table(SHA256_MAP)?
         .insert(sha256, blake3.to_hex().as_str())?;
@@ -374,7 +372,7 @@ pub fn remember_sha256(
     Ok(())
 }
 
-fn is_indexed(st: &AppState, d: &cryo_store::B3Digest) -> Result<bool, MirrorError> {
+fn is_indexed(st: &Store, d: &cryo_store::B3Digest) -> Result<bool, MirrorError> {
     super::indexstore::is_indexed(st, d)
 }
 
@@ -387,7 +385,7 @@ struct IndexJob<'a> {
 }
 
 fn fetch_index(
-    st: &AppState,
+    st: &Store,
     m: &MirrorConfig,
     rel: &Release,
     session: &Session,
@@ -417,7 +415,7 @@ fn fetch_index(
         let sha_hex = entry.digest.to_string();
         // Unchanged index already verified and parsed: no new work.
         if let Some(b3) = known_blake3(st, &sha_hex)? {
-            if is_indexed(st, &b3)? && st.store.hold(session, &b3).is_ok() {
+            if is_indexed(st, &b3)? && st.hold(session, &b3).is_ok() {
                 let rec = IndexRecord {
                     kind,
                     component: component.into(),
@@ -462,7 +460,6 @@ fn fetch_index(
         // behind another index's bulk write.
         let t_fetched = t0.elapsed();
         let stored = st
-            .store
             .put_bytes(&bytes, ObjectKind::Blob, &[], Some(session))?;
         let t_store = t0.elapsed() - t_fetched;
         let text = compression::decompress(&bytes, Some(&path), MAX_INDEX_TEXT)

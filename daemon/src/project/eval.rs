@@ -212,7 +212,7 @@ pub fn evaluate(
     let mut rows = Vec::new();
     let mut keep = BTreeSet::new();
     for repo in &project.repositories {
-        let snap = snapshot::get(st, &repo.snapshot.to_hex())?;
+        let snap = snapshot::get(&st.store, &repo.snapshot.to_hex())?;
         let text = prjconf_text(st, repo)?;
         // Sources once per repository (they do not depend on the architecture).
         let mut srcs = BTreeMap::new();
@@ -237,7 +237,7 @@ pub fn evaluate(
                 srcs.insert(p.name.clone(), s.clone());
                 continue;
             }
-            match source::resolve(st, &snap, &spec, &session) {
+            match source::resolve(&st.deriver, &snap, &spec, &session) {
                 Ok(s) => {
                     memo.sources.insert(rev.digest, s.clone());
                     srcs.insert(p.name.clone(), s);
@@ -261,7 +261,7 @@ pub fn evaluate(
             }
         }
         for arch in &repo.arches {
-            let pc = derive::parse_prjconf(st, &repo.prjconf_name, &text, arch, &session)?;
+            let pc = derive::parse_prjconf(&st.deriver, &repo.prjconf_name, &text, arch, &session)?;
             let mut path_extras = Vec::new();
             for (i, q) in repo.path.iter().enumerate() {
                 if denied.is_some() {
@@ -428,11 +428,12 @@ pub fn evaluate(
                     Some(r) => r,
                     None => {
                         let d = st
+                            .deriver
                             .universes
-                            .get_with(st, &snap, arch, &extras)
+                            .get_with(&st.store, &snap, arch, &extras)
                             .and_then(|u| {
                                 derive::derive_in(
-                                    st,
+                                    &st.deriver,
                                     &snap,
                                     &u,
                                     &pc,

@@ -70,17 +70,17 @@ fn sync_mirrors(
 ) -> Result<B3Digest, ProjectError> {
     let mut ms = Vec::new();
     for m in mirrors {
-        ms.push(crate::mirror::config::get(st, m)?);
+        ms.push(crate::mirror::config::get(&st.store, m)?);
     }
     let out = sync::sync(
-        st,
+        &st.store,
         &ms,
         &SyncOptions {
             allow_expired,
             now: st.clock.now(),
         },
     )?;
-    Ok(snapshot::get(st, &out.snapshot)?.id)
+    Ok(snapshot::get(&st.store, &out.snapshot)?.id)
 }
 
 /// The projects of a repository path, each checked: it exists, it is not `project`
@@ -163,7 +163,7 @@ fn make_repo(
     let name = req.repository.clone().unwrap_or_else(|| "debian".into());
     check_simple_name("repository", &name)?;
     let snapshot = match (&req.snapshot, req.mirrors.is_empty()) {
-        (Some(s), true) => snapshot::get(st, s)?.id,
+        (Some(s), true) => snapshot::get(&st.store, s)?.id,
         (None, false) => sync_mirrors(st, &req.mirrors, req.allow_expired)?,
         (Some(_), false) => {
             return Err(ProjectError::Invalid(
@@ -177,14 +177,14 @@ fn make_repo(
         }
     };
     let arches = if req.arches.is_empty() {
-        vec![st.host_arch.clone()]
+        vec![st.deriver.host_arch.clone()]
     } else {
         req.arches.clone()
     };
     let session = st.store.session();
     for a in &arches {
         // Validates the prjconf (errors carry file:line) for every architecture.
-        derive::parse_prjconf(st, &req.prjconf.name, &req.prjconf.text, a, &session)?;
+        derive::parse_prjconf(&st.deriver, &req.prjconf.name, &req.prjconf.text, a, &session)?;
     }
     let text = st.store.put_bytes(
         req.prjconf.text.as_bytes(),
@@ -275,7 +275,7 @@ pub fn set_config(
     let r = find_repo(&mut p, repo)?;
     let session = st.store.session();
     for a in &r.arches {
-        derive::parse_prjconf(st, &prjconf.name, &prjconf.text, a, &session)?;
+        derive::parse_prjconf(&st.deriver, &prjconf.name, &prjconf.text, a, &session)?;
     }
     let text = st.store.put_bytes(
         prjconf.text.as_bytes(),
@@ -443,9 +443,9 @@ pub fn prepare_commit(
         .repositories
         .first()
         .ok_or_else(|| ProjectError::Invalid(format!("project {} has no repository", p.name)))?;
-    let snap = snapshot::get(st, &repo.snapshot.to_hex())?;
+    let snap = snapshot::get(&st.store, &repo.snapshot.to_hex())?;
     let session = st.store.session();
-    let src = source::resolve(st, &snap, spec, &session)?;
+    let src = source::resolve(&st.deriver, &snap, spec, &session)?;
     let name = package
         .map(str::to_string)
         .unwrap_or_else(|| src.package.package.clone());

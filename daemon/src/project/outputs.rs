@@ -24,7 +24,7 @@ pub fn built_files(st: &AppState, r: &Realisation) -> Result<Vec<BuiltFile>, Pro
         let control = if name.ends_with(".deb") {
             let scanned = cryo_aptrepo::deb::scan_deb_bytes(&bytes)
                 .map_err(|e| ProjectError::Invalid(format!("output {name}: {e}")))?;
-            crate::mirror::sync::remember_sha256(st, &sha256, &o.digest)?;
+            crate::mirror::sync::remember_sha256(&st.store, &sha256, &o.digest)?;
             Some(scanned.control.to_string())
         } else {
             None

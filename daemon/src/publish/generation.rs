@@ -134,7 +134,7 @@ fn inputs(st: &AppState, p: &Project, repo: &Repository) -> Result<Inputs, Publi
 }
 
 fn codename(st: &AppState, repo: &Repository) -> Result<String, PublishError> {
-    let snap = snapshot::get(st, &repo.snapshot.to_hex())?;
+    let snap = snapshot::get(&st.store, &repo.snapshot.to_hex())?;
     Ok(snap
         .record
         .archives
