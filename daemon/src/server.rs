@@ -185,26 +185,26 @@ fn new_state(
     Ok(AppState {
         config: Arc::new(config.clone()),
         store: store.clone(),
-        root_locks: Arc::default(),
-        build_dir,
-        blob_cache: Arc::default(),
-        substituters: Arc::new(crate::cache::substitute::Substituters::new(
-            config
-                .substituters
-                .iter()
-                .map(|s| crate::cache::substitute::Substituter {
-                    url: s.url.clone(),
-                    trusted: s
-                        .trusted_keys
-                        .iter()
-                        .filter_map(|k| k.parse().ok())
-                        .collect(),
-                })
-                .collect(),
+        builder: Arc::new(crate::build::Builder::new(
+            store.clone(),
+            build_dir,
+            config.workers,
+            crate::cache::substitute::Substituters::new(
+                config
+                    .substituters
+                    .iter()
+                    .map(|s| crate::cache::substitute::Substituter {
+                        url: s.url.clone(),
+                        trusted: s
+                            .trusted_keys
+                            .iter()
+                            .filter_map(|k| k.parse().ok())
+                            .collect(),
+                    })
+                    .collect(),
+            ),
         )),
-        builds_run: Arc::default(),
-        build_slots: Arc::new(crate::build::slots::BuildSlots::new(config.workers)),
-        build_logs: Arc::new(crate::build::slots::BuildLogs::new(store.clone())),
+        blob_cache: Arc::default(),
         started: Instant::now(),
         deriver: Arc::new(crate::drv::Deriver::new(store.clone())),
         clock: crate::clock::Clock::from_env()

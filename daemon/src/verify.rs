@@ -152,7 +152,7 @@ fn verify_source(
         Ok(r) => r,
         Err(e) => return failed(String::new(), e.message),
     };
-    let outcome = match run::realise(st, &resolved.derivation, false) {
+    let outcome = match run::realise(&st.builder, &resolved.derivation, false) {
         Ok(o) => o,
         Err(e) => return failed(resolved.version, crate::build::chain(&e)),
     };
@@ -382,7 +382,7 @@ pub fn check(st: &AppState, id: &B3Digest, vary: &[String]) -> Result<VerifyOutc
     for v in variations {
         let label = format!("{} [vary {}]", drv.source.name, v.name());
         let mut binaries = Vec::new();
-        let outcome = build_varied(st, id, v);
+        let outcome = build_varied(&st.builder, id, v);
         for (name, out) in recorded
             .outputs
             .iter()

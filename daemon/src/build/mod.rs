@@ -17,6 +17,52 @@ pub mod roots;
 pub mod run;
 pub mod slots;
 
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use cryo_store::Store;
+
+use crate::cache::substitute::Substituters;
+
+/// What realising derivations uses: the store, the build directory with its root locks,
+/// the worker slots shared by every build, the latest build logs, the binary caches asked
+/// before building, and a counter of sandbox builds run.
+pub struct Builder {
+    pub store: Arc<Store>,
+    /// Where build roots (`roots/`) and work directories (`builds/`) live.
+    pub build_dir: PathBuf,
+    /// Build roots being prepared (one lock per root key).
+    pub root_locks: roots::RootLocks,
+    /// At most `workers` builds at once.
+    pub build_slots: slots::BuildSlots,
+    /// Latest build log of each derivation.
+    pub build_logs: slots::BuildLogs,
+    /// Binary caches asked before building.
+    pub substituters: Substituters,
+    /// Sandbox builds run since start (substitutions and cache hits do not count).
+    pub builds_run: AtomicU64,
+}
+
+impl Builder {
+    pub fn new(
+        store: Arc<Store>,
+        build_dir: PathBuf,
+        workers: usize,
+        substituters: Substituters,
+    ) -> Builder {
+        Builder {
+            build_logs: slots::BuildLogs::new(store.clone()),
+            store,
+            build_dir,
+            root_locks: roots::RootLocks::default(),
+            build_slots: slots::BuildSlots::new(workers),
+            substituters,
+            builds_run: AtomicU64::new(0),
+        }
+    }
+}
+
 /// Errors that stop a build from running (a build that runs and fails is an outcome).
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {

@@ -22,7 +22,7 @@ use cryo_store::B3Digest;
 
 use super::{builddir, helper_command, io, BuildError};
 
-use crate::state::AppState;
+use super::Builder;
 
 /// One lock per root key, so that two builds needing the same new root prepare it once.
 #[derive(Default)]
@@ -97,7 +97,7 @@ pub fn build_user(drv: &Derivation) -> Result<BuildUser, BuildError> {
 /// The configured root for `drv`, preparing it from `debs` (closure entry name → local
 /// .deb) if no trusted one is cached. Returns the root directory and whether it was cached.
 pub fn ensure_root(
-    st: &AppState,
+    st: &Builder,
     drv: &Derivation,
     debs: &BTreeMap<String, PathBuf>,
     log: &mut Vec<u8>,

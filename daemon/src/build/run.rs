@@ -30,7 +30,7 @@ use super::{helper_command, io, roots, BuildError};
 use crate::mirror::dod::{self, PoolFile};
 use crate::mirror::query;
 use crate::mirror::snapshot::{self, IndexKind};
-use crate::state::AppState;
+use super::Builder;
 
 /// One output of a build on the wire.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub struct BuildOutcome {
     pub rebuild_differences: Option<Vec<RebuildDifference>>,
 }
 
-fn read_drv(st: &AppState, id: &B3Digest) -> Result<Derivation, BuildError> {
+fn read_drv(st: &Builder, id: &B3Digest) -> Result<Derivation, BuildError> {
     let bytes = st.store.read(id)?;
     let drv = Derivation::decode(&bytes)
         .map_err(|e| BuildError::Invalid(format!("derivation {id}: {e}")))?;
@@ -87,7 +87,7 @@ fn source_names(id: &B3Digest, drv: &Derivation) -> Result<Vec<(SafeName, B3Dige
         .collect()
 }
 
-fn output_infos(st: &AppState, r: &Realisation) -> Result<Vec<OutputInfo>, BuildError> {
+fn output_infos(st: &Builder, r: &Realisation) -> Result<Vec<OutputInfo>, BuildError> {
     let mut out = Vec::new();
     for (name, o) in &r.outputs {
         let (sha256, _) = sha256_of(st, &o.digest)?;
@@ -101,7 +101,7 @@ fn output_infos(st: &AppState, r: &Realisation) -> Result<Vec<OutputInfo>, Build
     Ok(out)
 }
 
-fn sha256_of(st: &AppState, d: &B3Digest) -> Result<(String, u64), BuildError> {
+fn sha256_of(st: &Builder, d: &B3Digest) -> Result<(String, u64), BuildError> {
     let mut r = st.store.open_blob(d)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -122,7 +122,7 @@ fn sha256_of(st: &AppState, d: &B3Digest) -> Result<(String, u64), BuildError> {
 /// Write a store object as the new file `name` in `dir` (shown as `shown` in errors);
 /// returns its path.
 fn export(
-    st: &AppState,
+    st: &Builder,
     d: &B3Digest,
     dir: &Dir,
     shown: &Path,
@@ -154,7 +154,7 @@ struct WorkDir {
 }
 
 impl WorkDir {
-    fn create(st: &AppState, leaf: &str) -> Result<Self, BuildError> {
+    fn create(st: &Builder, leaf: &str) -> Result<Self, BuildError> {
         let builds = st.build_dir.join("builds");
         std::fs::create_dir_all(&builds).map_err(io(&builds))?;
         let path = builds.join(leaf);
@@ -213,7 +213,7 @@ fn open_output(o: &cryo_debbuild::BuildOutput) -> Result<cap_std::fs::File, Buil
 
 /// The pool file of a closure entry (found in the snapshot by name, version and SHA256).
 fn pool_file(
-    st: &AppState,
+    st: &Builder,
     snap: &snapshot::SnapshotInfo,
     c: &cryo_store::derivation::ClosureEntry,
 ) -> Result<PoolFile, BuildError> {
@@ -280,7 +280,7 @@ fn settings(drv: &Derivation) -> Result<(BuildSettings, BuildKind), BuildError> 
 /// `Cryo-Timeout` of the derivation's prjconf: its normalised form (compact JSON, see
 /// `cryo_prjconf::normalize`) is a store object the derivation references. Not an input of
 /// its own: it decides whether a build finishes, not what it produces.
-fn prjconf_timeout(st: &AppState, drv: &Derivation) -> Result<std::time::Duration, BuildError> {
+fn prjconf_timeout(st: &Builder, drv: &Derivation) -> Result<std::time::Duration, BuildError> {
     let d: B3Digest = drv
         .prjconf
         .parse()
@@ -316,13 +316,13 @@ fn tail(log: &[u8], lines: usize) -> String {
 }
 
 /// Build (or return the cached outputs of) derivation `id`. Blocking.
-pub fn realise(st: &AppState, id: &B3Digest, rebuild: bool) -> Result<BuildOutcome, BuildError> {
+pub fn realise(st: &Builder, id: &B3Digest, rebuild: bool) -> Result<BuildOutcome, BuildError> {
     realise_observed(st, id, rebuild, None)
 }
 
 /// [`realise`], with `observer` watching the sandbox jobs (live log, abort).
 pub fn realise_observed(
-    st: &AppState,
+    st: &Builder,
     id: &B3Digest,
     rebuild: bool,
     observer: Option<Arc<dyn JobObserver>>,
@@ -343,7 +343,7 @@ pub fn realise_observed(
         });
     }
     if !rebuild {
-        if let Some((r, from)) = crate::cache::substitute::substitute(st, id) {
+        if let Some((r, from)) = crate::cache::substitute::substitute(&st.store, &st.substituters, id) {
             return Ok(BuildOutcome {
                 derivation: *id,
                 status: "substituted".into(),
@@ -524,7 +524,7 @@ impl Variation {
 
 /// Build `id` again with one variation; returns the outputs (not recorded) and the log.
 pub fn build_varied(
-    st: &AppState,
+    st: &Builder,
     id: &B3Digest,
     v: Variation,
 ) -> Result<(cryo_debbuild::BuildResult, BTreeMap<String, Vec<u8>>), BuildError> {
@@ -561,7 +561,7 @@ type RunResult = (cryo_debbuild::BuildResult, bool, Vec<u8>);
 
 #[allow(clippy::too_many_arguments)]
 fn run_build(
-    st: &AppState,
+    st: &Builder,
     id: &B3Digest,
     drv: &Derivation,
     snap: &snapshot::SnapshotInfo,

@@ -13,7 +13,7 @@ use cryo_store::{B3Digest, ObjectKind};
 
 use super::keys::TrustedKey;
 use super::signed::SignedRealisation;
-use crate::state::AppState;
+use cryo_store::Store;
 
 /// How long a miss is remembered.
 const NEGATIVE_TTL: Duration = Duration::from_secs(60);
@@ -94,7 +94,7 @@ fn fetch_realisation(
 }
 
 fn fetch_blob(
-    st: &AppState,
+    store: &Store,
     agent: &ureq::Agent,
     s: &Substituter,
     d: &B3Digest,
@@ -135,15 +135,18 @@ fn fetch_blob(
             content.len()
         ));
     }
-    st.store
+    store
         .put_bytes(&content, ObjectKind::Blob, &[], None)
         .map_err(|e| e.to_string())?;
     Ok(())
 }
 
-/// A realisation of `id` from a substituter, with every output now in the local store.
-pub fn substitute(st: &AppState, id: &B3Digest) -> Option<(Realisation, String)> {
-    let subs = &st.substituters;
+/// A realisation of `id` from a substituter, with every output now in `store`.
+pub fn substitute(
+    store: &Store,
+    subs: &Substituters,
+    id: &B3Digest,
+) -> Option<(Realisation, String)> {
     if subs.list.is_empty() || subs.recently_missed(id) {
         return None;
     }
@@ -163,10 +166,10 @@ pub fn substitute(st: &AppState, id: &B3Digest) -> Option<(Realisation, String)>
         };
         let mut ok = true;
         for o in signed.outputs.values() {
-            if st.store.contains(&o.digest).unwrap_or(false) {
+            if store.contains(&o.digest).unwrap_or(false) {
                 continue;
             }
-            if let Err(e) = fetch_blob(st, &agent, s, &o.digest, o.size) {
+            if let Err(e) = fetch_blob(store, &agent, s, &o.digest, o.size) {
                 tracing::warn!(substituter = %s.url, %id, "blob refused: {e}");
                 ok = false;
                 break;
@@ -176,7 +179,7 @@ pub fn substitute(st: &AppState, id: &B3Digest) -> Option<(Realisation, String)>
             continue;
         }
         let r = signed.realisation();
-        match st.store.set_realisation(&r) {
+        match store.set_realisation(&r) {
             Ok(()) => {
                 tracing::info!(substituter = %s.url, %id, key, "substituted");
                 return Some((r, s.url.clone()));

@@ -115,7 +115,7 @@ async fn build(
             }
         }
         let live = st.scheduler.register_live(id);
-        let out = run::realise_observed(&st, &id, req.rebuild, Some(live.observer()));
+        let out = run::realise_observed(&st.builder, &id, req.rebuild, Some(live.observer()));
         st.scheduler.unregister_live(&live);
         Ok(out?)
     })
@@ -153,6 +153,7 @@ async fn log(
     }
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiErr> {
         let d = st
+            .builder
             .build_logs
             .get(&id)
             .ok_or_else(|| ApiErr::not_found(format!("derivation {id} has no build log yet")))?;

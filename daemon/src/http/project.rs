@@ -454,7 +454,7 @@ async fn log(
     }
     let digest = row
         .log
-        .or_else(|| row.derivation.and_then(|d| st.build_logs.get(&d)))
+        .or_else(|| row.derivation.and_then(|d| st.builder.build_logs.get(&d)))
         .ok_or_else(|| {
             ApiErr::not_found(format!(
                 "{} has no build log yet (state {})",

@@ -31,7 +31,7 @@ async fn status(
         listen: st.config.listen.map(|l| l.to_string()),
         peer_uid: peer.uid,
         workers: st.config.workers,
-        builds_run: st.builds_run.load(std::sync::atomic::Ordering::Relaxed),
+        builds_run: st.builder.builds_run.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 

@@ -473,7 +473,7 @@ pub fn evaluate(
                             Some(real) => {
                                 let mut r = row(name, State::Cached, None, Some(id));
                                 r.outputs = super::outputs::built_files(st, &real)?;
-                                r.log = st.build_logs.get(&id);
+                                r.log = st.builder.build_logs.get(&id);
                                 r.finished = Some(st.clock.now());
                                 r
                             }

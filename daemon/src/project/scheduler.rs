@@ -456,7 +456,7 @@ impl Scheduler {
         let started = std::time::Instant::now();
         tracing::info!(project = %row.project, package = %row.package, %drv, "build started");
         let rebuild = row.force && st.store.realisation(&drv).ok().flatten().is_some();
-        let outcome = crate::build::run::realise_observed(st, &drv, rebuild, Some(run.observer()));
+        let outcome = crate::build::run::realise_observed(&st.builder, &drv, rebuild, Some(run.observer()));
         self.unregister_live(&run);
         let res = (|| -> Result<(), ProjectError> {
             let _g = self.lock.lock().expect("lock");
