@@ -17,11 +17,10 @@ use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use axum::http::StatusCode;
 use cryo_store::{B3Digest, Store};
 use tokio::sync::Semaphore;
 
-use crate::http::ApiErr;
+use super::CacheError;
 
 /// Largest blob served.
 pub const MAX_SERVED: u64 = 1 << 30;
@@ -188,7 +187,7 @@ impl BlobCache {
         self: &Arc<Self>,
         store: &Arc<Store>,
         d: &B3Digest,
-    ) -> Result<Arc<Encoded>, ApiErr> {
+    ) -> Result<Arc<Encoded>, CacheError> {
         if let Some(hit) = self.lookup(d) {
             return Ok(hit);
         }
@@ -221,39 +220,39 @@ impl BlobCache {
     }
 }
 
-fn busy() -> ApiErr {
-    ApiErr {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "busy",
-        message: "the cache is busy compressing other blobs; retry later".into(),
-    }
+fn busy() -> CacheError {
+    CacheError::Busy
+}
+
+fn io(what: String) -> impl FnOnce(std::io::Error) -> CacheError {
+    move |source| CacheError::Io { path: what, source }
 }
 
 /// Stream blob `d` from the store (verified while read) through zstd into a temp file.
-fn compress(store: &Store, d: &B3Digest) -> Result<Encoded, ApiErr> {
+fn compress(store: &Store, d: &B3Digest) -> Result<Encoded, CacheError> {
     let meta = store
         .meta(d)?
-        .ok_or_else(|| ApiErr::not_found(format!("blob {d} not found")))?;
+        .ok_or_else(|| CacheError::NotFound(format!("blob {d} not found")))?;
     if meta.size > MAX_SERVED {
-        return Err(ApiErr::bad_request(format!(
+        return Err(CacheError::Invalid(format!(
             "blob {d} is larger than {MAX_SERVED} bytes"
         )));
     }
     let file = tempfile::tempfile_in(store.tmp_dir())
-        .map_err(|e| ApiErr::internal(format!("temp file for blob {d}: {e}")))?;
+        .map_err(io(format!("temp file for blob {d}")))?;
     let mut r = store.open_blob(d)?;
     let mut enc = zstd::stream::Encoder::new(std::io::BufWriter::new(file), 3)
-        .map_err(|e| ApiErr::internal(e.to_string()))?;
-    let size = std::io::copy(&mut r, &mut enc)
-        .map_err(|e| ApiErr::internal(format!("compressing blob {d}: {e}")))?;
+        .map_err(io(format!("compressing blob {d}")))?;
+    let size =
+        std::io::copy(&mut r, &mut enc).map_err(io(format!("compressing blob {d}")))?;
     let file = enc
         .finish()
-        .map_err(|e| ApiErr::internal(e.to_string()))?
+        .map_err(io(format!("compressing blob {d}")))?
         .into_inner()
-        .map_err(|e| ApiErr::internal(e.to_string()))?;
+        .map_err(|e| io(format!("compressing blob {d}"))(e.into_error()))?;
     let len = file
         .metadata()
-        .map_err(|e| ApiErr::internal(e.to_string()))?
+        .map_err(io(format!("compressed blob {d}")))?
         .len();
     Ok(Encoded { file, len, size })
 }
@@ -301,7 +300,10 @@ mod tests {
         let unknown = B3Digest::of(b"unknown");
         for d in [bad, gone, unknown] {
             let err = c.encoded(&store, &d).await.unwrap_err();
-            assert_ne!(err.status, StatusCode::OK);
+            assert!(
+                matches!(err, CacheError::Store(_) | CacheError::NotFound(_)),
+                "{err}"
+            );
             assert_eq!(c.inflight_len(), 0, "in-flight entry left for {d}");
         }
         // Concurrent requests for one failing blob: all fail, nothing is left.

@@ -6,12 +6,11 @@
 //! - [`signed`]: the realisation fingerprint and its signatures.
 //! - [`blobs`]: compressed bodies of public blobs, with bounded compressions, waiting
 //!   requests, disk and memory.
-//! - [`serve`]: `GET /cache/info`, `GET /cache/drv/<id>`, `GET|HEAD /cache/blob/<blake3>`.
+//! Served over HTTP by `http/cache.rs` (`/cache/info`, `/cache/drv/<id>`, `/cache/blob/<blake3>`).
 //! - [`substitute`]: asking substituters before a build; every signature and blob checked.
 
 pub mod blobs;
 pub mod keys;
-pub mod serve;
 pub mod signed;
 pub mod substitute;
 
@@ -20,6 +19,15 @@ pub mod substitute;
 pub enum CacheError {
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Too many compressions are waiting; the client should retry.
+    #[error("the cache is busy compressing other blobs; retry later")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] cryo_store::StoreError),
+    #[error("compression task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
     #[error("{path}: {source}")]
     Io {
         path: String,

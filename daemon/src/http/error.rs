@@ -179,6 +179,25 @@ impl From<crate::mirror::MirrorError> for ApiErr {
     }
 }
 
+impl From<crate::cache::CacheError> for ApiErr {
+    fn from(e: crate::cache::CacheError) -> Self {
+        use crate::cache::CacheError as C;
+        let message = e.to_string();
+        let (status, code) = match &e {
+            C::Store(inner) => return ApiErr::from_store(inner, message),
+            C::Invalid(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            C::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            C::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            C::Io { .. } | C::Task(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        Self {
+            status,
+            code,
+            message,
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for ApiErr {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiErr::internal(format!("background task failed: {e}"))

@@ -7,12 +7,14 @@
 
 mod auth;
 mod build;
+pub(crate) mod cache;
 mod cachekeys;
 mod error;
 mod mirror;
 mod project;
 mod request;
 pub mod request_id;
+mod repos;
 pub mod resolve;
 mod snapshot;
 mod status;
@@ -72,7 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(project::routes())
         .merge(auth::routes())
         .merge(request::routes())
-        .merge(crate::publish::serve::routes())
+        .merge(repos::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::middleware::identify,
@@ -87,8 +89,8 @@ pub fn router(state: AppState) -> Router {
 pub fn public_router(state: AppState) -> Router {
     Router::new()
         .merge(status::public_routes())
-        .merge(crate::cache::serve::routes())
-        .merge(crate::publish::serve::routes())
+        .merge(cache::routes())
+        .merge(repos::routes())
         .merge(project::routes())
         .merge(auth::routes())
         .merge(request::routes())

@@ -14,7 +14,6 @@
 pub mod generation;
 pub mod keys;
 pub mod manifest;
-pub mod serve;
 
 /// Generations kept per repository (the current one included).
 pub const KEEP_GENERATIONS: usize = 5;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::manifest::{self, Entry};
+use crate::publish::manifest::{self, Entry};
 use crate::http::ApiErr;
 use crate::project::model::ProjectName;
 use crate::state::AppState;
@@ -113,7 +113,7 @@ async fn file(
             .map_err(|e| ApiErr::internal(e.to_string()));
     }
     let len = entry.size;
-    let (status, start, count, range_hdr) = match crate::cache::serve::range(&headers, len) {
+    let (status, start, count, range_hdr) = match super::cache::range(&headers, len) {
         Ok(None) => (StatusCode::OK, 0, len, None),
         Ok(Some((a, b))) => (
             StatusCode::PARTIAL_CONTENT,

@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use cryo_store::{B3Digest, StoreError};
 
-use super::blobs::Encoded;
-use super::{keys, signed};
+use crate::cache::blobs::Encoded;
+use crate::cache::{keys, signed};
 use crate::http::ApiErr;
 use crate::state::AppState;
 
