@@ -182,33 +182,44 @@ fn new_state(
     build_dir: std::path::PathBuf,
     shutdown: CancellationToken,
 ) -> Result<AppState, ServerError> {
+    let clock = crate::clock::Clock::from_env()
+        .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?;
+    let deriver = Arc::new(crate::drv::Deriver::new(store.clone()));
+    let builder = Arc::new(crate::build::Builder::new(
+        store.clone(),
+        build_dir,
+        config.workers,
+        crate::cache::substitute::Substituters::new(
+            config
+                .substituters
+                .iter()
+                .map(|s| crate::cache::substitute::Substituter {
+                    url: s.url.clone(),
+                    trusted: s
+                        .trusted_keys
+                        .iter()
+                        .filter_map(|k| k.parse().ok())
+                        .collect(),
+                })
+                .collect(),
+        ),
+    ));
+    let verifier = Arc::new(crate::verify::Verifier {
+        store: store.clone(),
+        clock: clock.clone(),
+        deriver: deriver.clone(),
+        builder: builder.clone(),
+        workers: config.workers,
+    });
     Ok(AppState {
+        verifier,
         config: Arc::new(config.clone()),
         store: store.clone(),
-        builder: Arc::new(crate::build::Builder::new(
-            store.clone(),
-            build_dir,
-            config.workers,
-            crate::cache::substitute::Substituters::new(
-                config
-                    .substituters
-                    .iter()
-                    .map(|s| crate::cache::substitute::Substituter {
-                        url: s.url.clone(),
-                        trusted: s
-                            .trusted_keys
-                            .iter()
-                            .filter_map(|k| k.parse().ok())
-                            .collect(),
-                    })
-                    .collect(),
-            ),
-        )),
+        builder,
         blob_cache: Arc::default(),
         started: Instant::now(),
-        deriver: Arc::new(crate::drv::Deriver::new(store.clone())),
-        clock: crate::clock::Clock::from_env()
-            .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?,
+        deriver,
+        clock,
         shutdown,
         publish_manifests: Arc::default(),
         scheduler: Arc::new(crate::project::scheduler::Scheduler::new(config.workers)),

@@ -20,6 +20,8 @@ pub struct AppState {
     pub deriver: Arc<crate::drv::Deriver>,
     /// Realising derivations (build dir, slots, logs, substituters).
     pub builder: Arc<crate::build::Builder>,
+    /// Verification against the snapshot's official binaries.
+    pub verifier: Arc<crate::verify::Verifier>,
     /// Compressed bodies served by the binary cache (bounded; see `cache::blobs`).
     pub blob_cache: Arc<crate::cache::blobs::BlobCache>,
     /// Decoded manifests of published generations.

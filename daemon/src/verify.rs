@@ -11,11 +11,27 @@ use cryo_store::{B3Digest, ObjectKind};
 
 use crate::build::run;
 use crate::drv::source::SourceSpec;
-use crate::http::resolve::{resolve_blocking, PrjconfText, ResolveRequestBody};
+use crate::drv::request::{PrjconfText, ResolveRequestBody};
 use crate::mirror::dod::{self, PoolFile};
 use crate::mirror::query;
 use crate::mirror::snapshot::{self, IndexKind, SnapshotInfo};
-use crate::state::AppState;
+use std::sync::Arc;
+
+use cryo_store::Store;
+
+use crate::build::Builder;
+use crate::clock::Clock;
+use crate::drv::Deriver;
+
+/// What verification uses: the store, resolution, the builder, the clock (report times)
+/// and how many sources to build at once.
+pub struct Verifier {
+    pub store: Arc<Store>,
+    pub clock: Clock,
+    pub deriver: Arc<Deriver>,
+    pub builder: Arc<Builder>,
+    pub workers: usize,
+}
 
 const REPORTS: TableDefinition<&str, &[u8]> = TableDefinition::new("reports");
 
@@ -79,7 +95,7 @@ fn split_deb_name(name: &str) -> Option<(&str, &str, &str)> {
 
 /// The official pool file of a binary package built by us.
 fn official(
-    st: &AppState,
+    st: &Verifier,
     snap: &SnapshotInfo,
     name: &str,
     version: &str,
@@ -115,7 +131,7 @@ fn official(
 }
 
 fn verify_source(
-    st: &AppState,
+    st: &Verifier,
     snap: &SnapshotInfo,
     prjconf: &PrjconfText,
     request: &str,
@@ -148,9 +164,9 @@ fn verify_source(
         arch: Some(arch.to_string()),
         build: None,
     };
-    let resolved = match resolve_blocking(st, &req) {
+    let resolved = match crate::drv::request::resolve(&st.deriver, &req) {
         Ok(r) => r,
-        Err(e) => return failed(String::new(), e.message),
+        Err(e) => return failed(String::new(), e.to_string()),
     };
     let outcome = match run::realise(&st.builder, &resolved.derivation, false) {
         Ok(o) => o,
@@ -234,7 +250,7 @@ fn verify_source(
 
 /// Verify `requests` (built in parallel, up to the worker count) and store the report.
 pub fn verify(
-    st: &AppState,
+    st: &Verifier,
     snapshot: &str,
     prjconf: &PrjconfText,
     requests: &[String],
@@ -243,7 +259,7 @@ pub fn verify(
     let snap = snapshot::get(&st.store, snapshot).map_err(|e| e.to_string())?;
     let arch = arch.unwrap_or(&st.deriver.host_arch).to_string();
     let mut sources: Vec<Option<SourceReport>> = vec![None; requests.len()];
-    let workers = st.config.workers.max(1);
+    let workers = st.workers.max(1);
     for chunk in (0..requests.len()).collect::<Vec<_>>().chunks(workers) {
         let done: Vec<(usize, SourceReport)> = std::thread::scope(|s| {
             let hs: Vec<_> = chunk
@@ -286,7 +302,7 @@ pub fn verify(
     })
 }
 
-fn save(st: &AppState, info: &ReportInfo) -> Result<(), redb::Error> {
+fn save(st: &Verifier, info: &ReportInfo) -> Result<(), redb::Error> {
     let db = st.store.index().database();
     let tx = db.begin_write()?;
     tx.open_table(REPORTS)?.insert(
@@ -298,7 +314,7 @@ fn save(st: &AppState, info: &ReportInfo) -> Result<(), redb::Error> {
 }
 
 /// Every stored report, oldest first.
-pub fn list(st: &AppState) -> Result<Vec<ReportInfo>, String> {
+pub fn list(st: &Verifier) -> Result<Vec<ReportInfo>, String> {
     let db = st.store.index().database();
     let tx = db.begin_read().map_err(|e| e.to_string())?;
     let t = match tx.open_table(REPORTS) {
@@ -316,7 +332,7 @@ pub fn list(st: &AppState) -> Result<Vec<ReportInfo>, String> {
 }
 
 /// Load a report by id or unique prefix (≥ 8 hex characters).
-pub fn load(st: &AppState, id: &str) -> Result<Option<(ReportInfo, Report)>, String> {
+pub fn load(st: &Verifier, id: &str) -> Result<Option<(ReportInfo, Report)>, String> {
     let id = id.to_ascii_lowercase();
     let all: Vec<ReportInfo> = list(st)?
         .into_iter()
@@ -360,7 +376,7 @@ pub fn render(
 /// `cryo build --check`: rebuild a realised derivation once per deliberate variation and
 /// compare each rebuilt `.deb` with the recorded one; the report says which variation
 /// changes which file. Stored like a verification report.
-pub fn check(st: &AppState, id: &B3Digest, vary: &[String]) -> Result<VerifyOutcome, String> {
+pub fn check(st: &Verifier, id: &B3Digest, vary: &[String]) -> Result<VerifyOutcome, String> {
     use crate::build::run::{build_varied, Variation};
     let variations: Vec<Variation> = if vary.is_empty() {
         Variation::ALL.to_vec()
@@ -429,7 +445,7 @@ pub fn check(st: &AppState, id: &B3Digest, vary: &[String]) -> Result<VerifyOutc
 
 /// Store a report (rooted as `report/<id>`, listed by `cryo report list`).
 fn store_report(
-    st: &AppState,
+    st: &Verifier,
     report: Report,
     snapshot: String,
     sources: Vec<String>,
@@ -466,7 +482,7 @@ fn store_report(
 /// Compare two builds' `.deb`s by name (`ours` e.g. a target project's, `theirs` the
 /// source project's), store the report like `cryo verify` does and return it.
 pub fn compare_builds(
-    st: &AppState,
+    st: &Verifier,
     title: &str,
     version: &str,
     snapshot: &str,
@@ -479,7 +495,7 @@ pub fn compare_builds(
 
 /// The report of [`compare_builds`], computed without storing anything.
 pub fn build_comparison(
-    st: &AppState,
+    st: &Verifier,
     title: &str,
     version: &str,
     ours: &std::collections::BTreeMap<String, B3Digest>,

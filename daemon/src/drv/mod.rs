@@ -4,9 +4,12 @@
 //! - [`source`]: the three ways to name a source package (`src:NAME[=VER]` from the
 //!   snapshot, an uploaded `.dsc` with its files) → verified files in the store + the
 //!   parsed source stanza.
+//! - [`request`]: a resolution request and its resolution (used by the API, verify and
+//!   projects).
 //! - [`derive`]: prjconf + closure + environment → `cryo_store::derivation::Derivation`.
 
 pub mod derive;
+pub mod request;
 pub mod source;
 pub mod universe;
 

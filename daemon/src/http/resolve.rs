@@ -7,16 +7,13 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use cryo_store::derivation::Derivation;
 use cryo_store::{B3Digest, ObjectKind};
 
 use super::ApiErr;
-use crate::drv::derive::{self, Resolved};
-use crate::drv::source::{self, SourceSpec};
+use crate::drv::derive::Resolved;
 use crate::drv::DrvError;
-use crate::mirror::snapshot;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -54,24 +51,7 @@ fn json_rejection(r: JsonRejection) -> ApiErr {
     }
 }
 
-/// The prjconf as sent by the client.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PrjconfText {
-    /// File name, used in error messages (`file:line`).
-    pub name: String,
-    pub text: String,
-}
-
-/// `POST /api/v1/resolve` body.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ResolveRequestBody {
-    pub snapshot: String,
-    pub prjconf: PrjconfText,
-    pub source: SourceSpec,
-    pub arch: Option<String>,
-    /// `full` (dpkg-buildpackage -b, default), `arch` (-B) or `indep` (-A).
-    pub build: Option<String>,
-}
+pub use crate::drv::request::{PrjconfText, ResolveRequestBody};
 
 impl From<DrvError> for ApiErr {
     fn from(e: DrvError) -> Self {
@@ -103,14 +83,7 @@ async fn resolve(
 
 /// Resolve a request into a stored derivation (blocking).
 pub fn resolve_blocking(st: &AppState, req: &ResolveRequestBody) -> Result<Resolved, ApiErr> {
-    let snap = snapshot::get(&st.store, &req.snapshot)?;
-    let arch = req.arch.clone().unwrap_or_else(|| st.deriver.host_arch.clone());
-    let session = st.store.session();
-    let pc = derive::parse_prjconf(&st.deriver, &req.prjconf.name, &req.prjconf.text, &arch, &session)?;
-    let src = source::resolve(&st.deriver, &snap, &req.source, &session)?;
-    let build = req.build.clone().unwrap_or_else(|| "full".into());
-    let (_, _, resolved) = derive::derive(&st.deriver, &snap, &pc, &src, &arch, &build, &session)?;
-    Ok(resolved)
+    Ok(crate::drv::request::resolve(&st.deriver, req)?)
 }
 
 async fn show(

@@ -44,7 +44,7 @@ async fn run(
     }
     let out = tokio::task::spawn_blocking(move || {
         verify::verify(
-            &st,
+            &st.verifier,
             &req.snapshot,
             &req.prjconf,
             &req.sources,
@@ -57,7 +57,7 @@ async fn run(
 }
 
 async fn list(State(st): State<AppState>) -> Result<Json<Vec<ReportInfo>>, ApiErr> {
-    let l = tokio::task::spawn_blocking(move || verify::list(&st))
+    let l = tokio::task::spawn_blocking(move || verify::list(&st.verifier))
         .await?
         .map_err(ApiErr::internal)?;
     Ok(Json(l))
@@ -78,7 +78,7 @@ async fn show(
     let format = q.format.unwrap_or_else(|| "text".into());
     let (body, ctype) =
         tokio::task::spawn_blocking(move || -> Result<(String, &'static str), ApiErr> {
-            let (_, report) = verify::load(&st, &id)
+            let (_, report) = verify::load(&st.verifier, &id)
                 .map_err(ApiErr::internal)?
                 .ok_or_else(|| {
                     ApiErr::not_found(format!(
@@ -108,7 +108,7 @@ async fn check(
         .derivation
         .parse()
         .map_err(|e: cryo_store::digest::DigestError| ApiErr::bad_request(e.to_string()))?;
-    let out = tokio::task::spawn_blocking(move || verify::check(&st, &id, &req.vary))
+    let out = tokio::task::spawn_blocking(move || verify::check(&st.verifier, &id, &req.vary))
         .await?
         .map_err(ApiErr::bad_request)?;
     Ok(Json(out))

@@ -14,7 +14,7 @@ use super::{tables, ProjectError};
 use crate::auth::Principal;
 use crate::drv::derive;
 use crate::drv::source::{self, SourceSpec};
-use crate::http::resolve::PrjconfText;
+use crate::drv::request::PrjconfText;
 use crate::mirror::snapshot;
 use crate::mirror::sync::{self, SyncOptions};
 use crate::state::AppState;

@@ -599,7 +599,7 @@ pub fn compare(st: &AppState, r: &Request) -> Result<Vec<Comparison>, ApiErr> {
                         r.id, r.package, r.target_project, r.source_project
                     );
                     let rep = crate::verify::build_comparison(
-                        st,
+                        &st.verifier,
                         &title,
                         &r.revision.version,
                         &ours,
