@@ -3,7 +3,7 @@
 //! - [`config`]: configuration layers (file < env < flags).
 //! - [`server`]: state-dir lock, listeners, graceful shutdown.
 //! - [`http`]: the versioned JSON API, one module per endpoint group.
-//! - [`state`]: what handlers share.
+//! - [`services`]: the composition root: every service built once, and their wiring.
 //!
 //! The binary (`src/bin/cryod.rs`) only parses flags, sets up logging and calls
 //! [`server::run`].
@@ -20,6 +20,6 @@ pub mod project;
 pub mod publish;
 pub mod request;
 pub mod server;
-pub mod state;
+pub mod services;
 pub mod table;
 pub mod verify;

@@ -5,7 +5,6 @@ use std::fs::{self, File};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
 use cryo_store::Store;
 use tokio::net::{TcpListener, UnixListener};
@@ -14,7 +13,8 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::http::{self, Peer};
-use crate::state::AppState;
+use crate::http::AppState;
+use crate::services::Services;
 
 /// Errors starting or running the daemon.
 #[derive(Debug, thiserror::Error)]
@@ -155,8 +155,10 @@ impl App {
         let build_dir =
             crate::build::roots::choose_build_dir(&state_dir).map_err(ServerError::BuildDir)?;
         crate::build::roots::sweep(&build_dir);
-        let state = new_state(config, Arc::new(store), build_dir, shutdown)?;
-        state.scheduler.start(state.clone());
+        let clock = crate::clock::Clock::from_env()
+            .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?;
+        let state = Services::new(config, Arc::new(store), build_dir, clock, shutdown);
+        state.start();
         Ok(App { state, lock })
     }
 
@@ -174,56 +176,6 @@ impl App {
     pub fn config(&self) -> &Config {
         &self.state.config
     }
-}
-
-fn new_state(
-    config: Config,
-    store: Arc<Store>,
-    build_dir: std::path::PathBuf,
-    shutdown: CancellationToken,
-) -> Result<AppState, ServerError> {
-    let clock = crate::clock::Clock::from_env()
-        .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?;
-    let deriver = Arc::new(crate::drv::Deriver::new(store.clone()));
-    let builder = Arc::new(crate::build::Builder::new(
-        store.clone(),
-        build_dir,
-        config.workers,
-        crate::cache::substitute::Substituters::new(
-            config
-                .substituters
-                .iter()
-                .map(|s| crate::cache::substitute::Substituter {
-                    url: s.url.clone(),
-                    trusted: s
-                        .trusted_keys
-                        .iter()
-                        .filter_map(|k| k.parse().ok())
-                        .collect(),
-                })
-                .collect(),
-        ),
-    ));
-    let verifier = Arc::new(crate::verify::Verifier {
-        store: store.clone(),
-        clock: clock.clone(),
-        deriver: deriver.clone(),
-        builder: builder.clone(),
-        workers: config.workers,
-    });
-    Ok(AppState {
-        verifier,
-        config: Arc::new(config.clone()),
-        store: store.clone(),
-        builder,
-        blob_cache: Arc::default(),
-        started: Instant::now(),
-        deriver,
-        clock,
-        shutdown,
-        publish_manifests: Arc::default(),
-        scheduler: Arc::new(crate::project::scheduler::Scheduler::new(config.workers)),
-    })
 }
 
 /// The sockets a daemon serves: the API socket and, optionally, TCP.

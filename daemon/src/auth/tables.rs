@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use cryo_store::B3Digest;
 
 use super::name::UserName;
-use crate::http::ApiErr;
-use crate::state::AppState;
+use super::{Auth, AuthError};
 use crate::table::{JsonTable, TableError};
 
 pub const USERS: JsonTable<&str, User> = JsonTable::new("users");
@@ -52,28 +51,23 @@ pub struct Token {
     pub parent: Option<String>,
 }
 
-/// A database failure as an API error (500).
-pub fn db(e: TableError) -> ApiErr {
-    ApiErr::internal(format!("auth database: {e}"))
+pub fn user(st: &Auth, name: &str) -> Result<Option<User>, AuthError> {
+    Ok(USERS.get(st.store.index().database(), name)?)
 }
 
-pub fn user(st: &AppState, name: &str) -> Result<Option<User>, ApiErr> {
-    USERS.get(st.store.index().database(), name).map_err(db)
+pub fn group(st: &Auth, name: &str) -> Result<Option<Group>, AuthError> {
+    Ok(GROUPS.get(st.store.index().database(), name)?)
 }
 
-pub fn group(st: &AppState, name: &str) -> Result<Option<Group>, ApiErr> {
-    GROUPS.get(st.store.index().database(), name).map_err(db)
-}
-
-pub fn token(st: &AppState, id: &str) -> Result<Option<Token>, ApiErr> {
-    TOKENS.get(st.store.index().database(), id).map_err(db)
+pub fn token(st: &Auth, id: &str) -> Result<Option<Token>, AuthError> {
+    Ok(TOKENS.get(st.store.index().database(), id)?)
 }
 
 /// Groups `user` is a member of.
-pub fn groups_of(st: &AppState, user: &str) -> Result<Vec<String>, ApiErr> {
+pub fn groups_of(st: &Auth, user: &str) -> Result<Vec<String>, AuthError> {
     Ok(GROUPS
         .all(st.store.index().database())
-        .map_err(db)?
+        ?
         .into_iter()
         .filter(|g| g.members.iter().any(|m| m == user))
         .map(|g| g.name.to_string())
@@ -81,16 +75,16 @@ pub fn groups_of(st: &AppState, user: &str) -> Result<Vec<String>, ApiErr> {
 }
 
 /// The user a local uid acts as.
-pub fn user_by_uid(st: &AppState, uid: u32) -> Result<Option<User>, ApiErr> {
+pub fn user_by_uid(st: &Auth, uid: u32) -> Result<Option<User>, AuthError> {
     Ok(USERS
         .all(st.store.index().database())
-        .map_err(db)?
+        ?
         .into_iter()
         .find(|u| u.uids.contains(&uid)))
 }
 
 /// The token and its ancestors (parent first), stopping at a missing parent or a loop.
-pub fn chain(st: &AppState, t: &Token) -> Result<Vec<Token>, ApiErr> {
+pub fn chain(st: &Auth, t: &Token) -> Result<Vec<Token>, AuthError> {
     let mut out = Vec::new();
     let mut next = t.parent.clone();
     while let Some(id) = next {
@@ -107,7 +101,7 @@ pub fn chain(st: &AppState, t: &Token) -> Result<Vec<Token>, ApiErr> {
 /// Revoke `id` and every token created with it (transitively), in one transaction.
 /// Returns the tokens newly revoked (the first is `id` itself when it was not revoked
 /// yet).
-pub fn revoke_tree(st: &AppState, id: &str, now: i64) -> Result<Vec<Token>, ApiErr> {
+pub fn revoke_tree(st: &Auth, id: &str, now: i64) -> Result<Vec<Token>, AuthError> {
     crate::table::write(st.store.index().database(), TOKENS.name(), |tx| {
         let mut w = TOKENS.open(tx)?;
         let all = w.all()?;
@@ -134,5 +128,6 @@ pub fn revoke_tree(st: &AppState, id: &str, now: i64) -> Result<Vec<Token>, ApiE
         changed.sort_by_key(|t| t.id != id);
         Ok::<_, TableError>(changed)
     })
-    .map_err(db)
+    .map_err(AuthError::from)
+    
 }

@@ -3,6 +3,7 @@
 //! `/api/v1/audit`. Writes to users and groups need an admin (enforced by the identity
 //! middleware); tokens and roles are checked here.
 
+use super::guard::{Admin, Caller, Local, Maintainer, ProjectRole};
 use std::io::Read;
 
 use axum::extract::{Path, Query, State};
@@ -15,9 +16,9 @@ use cryo_store::B3Digest;
 use super::ApiErr;
 use crate::auth::name::{Subject, UserName};
 use crate::auth::tables::{self, Group, Token, User, GROUPS, TOKENS, USERS};
-use crate::auth::{audit, forbidden, require, Credential, Principal, Role, RoleGrant};
+use crate::auth::{audit, require, AuthError, Credential, Denied, Principal, Role, RoleGrant};
 use crate::project::{ops, tables as ptables};
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::table::TableError;
 
 pub fn routes() -> Router<AppState> {
@@ -45,6 +46,14 @@ fn check_name(kind: &'static str, s: &str) -> Result<UserName, ApiErr> {
     UserName::parse(kind, s).map_err(|e| ApiErr::bad_request(e.to_string()))
 }
 
+fn table_err(e: TableError) -> ApiErr {
+    AuthError::from(e).into()
+}
+
+fn forbidden(message: String) -> ApiErr {
+    Denied::Other(message).into()
+}
+
 fn conflict(message: String) -> ApiErr {
     ApiErr {
         status: axum::http::StatusCode::CONFLICT,
@@ -69,20 +78,22 @@ impl From<Refused> for ApiErr {
     fn from(r: Refused) -> Self {
         match r {
             Refused::Api(e) => e,
-            Refused::Table(e) => tables::db(e),
+            Refused::Table(e) => table_err(e),
         }
     }
 }
 
-async fn whoami(Extension(who): Extension<Principal>) -> Json<serde_json::Value> {
+async fn whoami(
+    _guard: Local,Extension(who): Extension<Principal>) -> Json<serde_json::Value> {
     Json(
         serde_json::json!({"name": who.name(), "admin": who.is_admin(), "authenticated": who != Principal::Anonymous}),
     )
 }
 
-async fn users(State(st): State<AppState>) -> Result<Json<Vec<User>>, ApiErr> {
+async fn users(
+    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<User>>, ApiErr> {
     Ok(Json(
-        blocking(move || USERS.all(st.store.index().database()).map_err(tables::db)).await?,
+        blocking(move || USERS.all(st.store.index().database()).map_err(table_err)).await?,
     ))
 }
 
@@ -96,6 +107,7 @@ struct NewUser {
 }
 
 async fn add_user(
+    _guard: Admin,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Json(b): Json<NewUser>,
@@ -128,7 +140,7 @@ async fn add_user(
                 Ok(())
             })?;
             audit::record(
-                &st,
+                &st.auth,
                 who.name(),
                 "user add",
                 None,
@@ -140,9 +152,10 @@ async fn add_user(
     ))
 }
 
-async fn groups(State(st): State<AppState>) -> Result<Json<Vec<Group>>, ApiErr> {
+async fn groups(
+    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<Group>>, ApiErr> {
     Ok(Json(
-        blocking(move || GROUPS.all(st.store.index().database()).map_err(tables::db)).await?,
+        blocking(move || GROUPS.all(st.store.index().database()).map_err(table_err)).await?,
     ))
 }
 
@@ -152,6 +165,7 @@ struct NewGroup {
 }
 
 async fn add_group(
+    _guard: Admin,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Json(b): Json<NewGroup>,
@@ -166,11 +180,11 @@ async fn add_group(
             };
             if !GROUPS
                 .insert_new(st.store.index().database(), g.name.as_str(), &g)
-                .map_err(tables::db)?
+                .map_err(table_err)?
             {
                 return Err(conflict(format!("group {} exists", g.name)));
             }
-            audit::record(&st, who.name(), "group add", None, g.name.to_string());
+            audit::record(&st.auth, who.name(), "group add", None, g.name.to_string());
             Ok(g)
         })
         .await?,
@@ -183,6 +197,7 @@ struct Member {
 }
 
 async fn add_member(
+    _guard: Admin,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(group): Path<String>,
@@ -208,7 +223,7 @@ async fn add_member(
                 Ok(g)
             })?;
             audit::record(
-                &st,
+                &st.auth,
                 who.name(),
                 "group member add",
                 None,
@@ -246,6 +261,7 @@ impl From<Token> for TokenInfo {
 }
 
 async fn tokens(
+    _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
 ) -> Result<Json<Vec<TokenInfo>>, ApiErr> {
@@ -254,7 +270,7 @@ async fn tokens(
             let me = who.authenticated()?.to_string();
             Ok(TOKENS
                 .all(st.store.index().database())
-                .map_err(tables::db)?
+                .map_err(table_err)?
                 .into_iter()
                 .filter(|t| who.is_admin() || t.user == me)
                 .map(TokenInfo::from)
@@ -327,6 +343,7 @@ fn token_expiry(
 }
 
 async fn create_token(
+    _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Extension(cred): Extension<Credential>,
@@ -352,7 +369,7 @@ async fn create_token(
             let parent = cred.0.as_ref();
             let now = st.clock.now();
             let expires = token_expiry(now, b.expires_days, parent)?;
-            if tables::user(&st, &user)?.is_none() {
+            if tables::user(&st.auth, &user)?.is_none() {
                 if user == me && who.is_admin() && parent.is_none() {
                     // The daemon's owner (or root) acting for the first time: record it.
                     let u = User {
@@ -363,7 +380,7 @@ async fn create_token(
                     };
                     USERS
                         .insert_new(st.store.index().database(), u.name.as_str(), &u)
-                        .map_err(tables::db)?;
+                        .map_err(table_err)?;
                 } else {
                     return Err(ApiErr::not_found(format!(
                         "no user {user}: cryo user add {user}"
@@ -383,7 +400,7 @@ async fn create_token(
             };
             if !TOKENS
                 .insert_new(st.store.index().database(), id.as_str(), &t)
-                .map_err(tables::db)?
+                .map_err(table_err)?
             {
                 return Err(ApiErr::internal(format!("token id {id} exists; try again")));
             }
@@ -391,7 +408,7 @@ async fn create_token(
                 .map(|p| format!(" (with token {})", p.id))
                 .unwrap_or_default();
             audit::record(
-                &st,
+                &st.auth,
                 &me,
                 "token create",
                 None,
@@ -410,6 +427,7 @@ async fn create_token(
 }
 
 async fn revoke_token(
+    _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
@@ -417,22 +435,22 @@ async fn revoke_token(
     Ok(Json(
         blocking(move || {
             let me = who.authenticated()?.to_string();
-            let t: Token = tables::token(&st, &id)?
+            let t: Token = tables::token(&st.auth, &id)?
                 .ok_or_else(|| ApiErr::not_found(format!("no token {id}")))?;
             if t.user != me {
                 who.require_admin()?;
             }
             // The token and every token created with it, transitively, in one transaction.
-            let revoked = tables::revoke_tree(&st, &id, st.clock.now())?;
+            let revoked = tables::revoke_tree(&st.auth, &id, st.clock.now())?;
             for r in &revoked {
                 let detail = if r.id == id {
                     format!("{} of {}", r.id, r.user)
                 } else {
                     format!("{} of {} (created with revoked token {id})", r.id, r.user)
                 };
-                audit::record(&st, &me, "token revoke", None, detail);
+                audit::record(&st.auth, &me, "token revoke", None, detail);
             }
-            let t = tables::token(&st, &id)?.unwrap_or(t);
+            let t = tables::token(&st.auth, &id)?.unwrap_or(t);
             Ok(TokenInfo::from(t))
         })
         .await?,
@@ -446,6 +464,7 @@ struct RoleBody {
 }
 
 async fn add_role(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
@@ -455,6 +474,7 @@ async fn add_role(
 }
 
 async fn remove_role(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
@@ -472,26 +492,26 @@ async fn change_role(
 ) -> Result<Json<Vec<RoleGrant>>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let p = ops::get(&st, &name)?;
-            require(&st, &who, &p, Role::Maintainer)?;
-            let role = Role::parse(&b.role)?;
+            let p = ops::get(&st.projects, &name)?;
+            require(&st.auth, &who, p.access(), Role::Maintainer)?;
+            let role = crate::auth::parse_role(&b.role)?;
             let subject =
                 Subject::parse(&b.subject).map_err(|e| ApiErr::bad_request(e.to_string()))?;
             match subject.group() {
                 Some(g) => {
-                    if tables::group(&st, g)?.is_none() {
+                    if tables::group(&st.auth, g)?.is_none() {
                         return Err(ApiErr::not_found(format!("no group {g}")));
                     }
                 }
                 None => {
-                    if tables::user(&st, &subject)?.is_none() {
+                    if tables::user(&st.auth, &subject)?.is_none() {
                         return Err(ApiErr::not_found(format!("no user {subject}")));
                     }
                 }
             }
             let grant = RoleGrant { subject, role };
             // Read-modify-write of the project's grants in one transaction.
-            let p = ptables::update_project(&st, &p.name, |p| {
+            let p = ptables::update_project(&st.projects, &p.name, |p| {
                 if add {
                     if !p.roles.contains(&grant) {
                         p.roles.push(grant.clone());
@@ -503,13 +523,13 @@ async fn change_role(
             })?;
             // Who may read this project, and who maintains it, decide whether repository
             // paths to private projects still hold: evaluate it and its dependents again.
-            st.scheduler.evaluate_now(&st, &p.name);
-            for d in crate::project::eval::dependents(&st, &p.name)? {
-                st.scheduler.evaluate_now(&st, &d);
+            st.projects.scheduler.evaluate_now(&st.projects, &p.name);
+            for d in crate::project::eval::dependents(&st.projects, &p.name)? {
+                st.projects.scheduler.evaluate_now(&st.projects, &d);
             }
             let verb = if add { "role add" } else { "role remove" };
             audit::record(
-                &st,
+                &st.auth,
                 who.name(),
                 verb,
                 Some(p.name.as_str()),
@@ -527,6 +547,7 @@ struct AuditQuery {
 }
 
 async fn audit_log(
+    _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Query(q): Query<AuditQuery>,
@@ -535,8 +556,8 @@ async fn audit_log(
         blocking(move || {
             match &q.project {
                 Some(name) => {
-                    let p = ops::get(&st, name)?;
-                    require(&st, &who, &p, Role::Reader)?;
+                    let p = ops::get(&st.projects, name)?;
+                    require(&st.auth, &who, p.access(), Role::Reader)?;
                     if p.private && !who.is_admin() {
                         who.authenticated()?;
                     }
@@ -550,7 +571,7 @@ async fn audit_log(
                     }
                 }
             }
-            audit::list(&st, q.project.as_deref())
+            Ok(audit::list(&st.auth, q.project.as_deref())?)
         })
         .await?,
     ))

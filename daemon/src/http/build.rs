@@ -1,6 +1,7 @@
 //! `POST /api/v1/build` (realise a derivation, resolving it first if needed) and
 //! `GET /api/v1/drv/{id}/log`.
 
+use super::guard::{Admin, Local};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -14,7 +15,7 @@ use super::resolve::{resolve_blocking, ApiJson, ResolveRequestBody};
 use super::ApiErr;
 use crate::build::run::{self, BuildOutcome};
 use crate::build::BuildError;
-use crate::state::AppState;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -87,6 +88,7 @@ fn digest(s: &str) -> Result<B3Digest, ApiErr> {
 }
 
 async fn build(
+    _guard: Admin,
     State(st): State<AppState>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<BuildOutcome>, ApiErr> {
@@ -114,9 +116,9 @@ async fn build(
                 )))
             }
         }
-        let live = st.scheduler.register_live(id);
+        let live = st.projects.scheduler.register_live(id);
         let out = run::realise_observed(&st.builder, &id, req.rebuild, Some(live.observer()));
-        st.scheduler.unregister_live(&live);
+        st.projects.scheduler.unregister_live(&live);
         Ok(out?)
     })
     .await??;
@@ -132,12 +134,13 @@ struct LogQuery {
 /// The latest build log of a derivation; with `follow=true`, the log of its running
 /// build, streamed to the end (404 `not_running` when none runs).
 async fn log(
+    _guard: Local,
     State(st): State<AppState>,
     Path(id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<LogQuery>,
 ) -> Result<Response, ApiErr> {
     let id = digest(&id)?;
-    if let Some(run) = st.scheduler.live(&id) {
+    if let Some(run) = st.projects.scheduler.live(&id) {
         let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
         if q.follow {
             return Ok((text, crate::project::scheduler::follow_body(run)).into_response());

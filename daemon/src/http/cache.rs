@@ -21,7 +21,7 @@ use cryo_store::{B3Digest, StoreError};
 use crate::cache::blobs::Encoded;
 use crate::cache::{keys, signed};
 use crate::http::ApiErr;
-use crate::state::AppState;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -1,5 +1,6 @@
 //! `POST /api/v1/cache/keys` (generate a signing key) and `GET /api/v1/cache/keys`.
 
+use super::guard::{Admin, Local};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiErr;
 use crate::cache::{keys, CacheError};
-use crate::state::AppState;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/cache/keys", get(list).post(generate))
@@ -26,6 +27,7 @@ pub struct KeygenRequest {
 }
 
 async fn generate(
+    _guard: Admin,
     State(st): State<AppState>,
     Json(req): Json<KeygenRequest>,
 ) -> Result<Json<KeyInfo>, ApiErr> {
@@ -41,7 +43,8 @@ async fn generate(
     }))
 }
 
-async fn list(State(st): State<AppState>) -> Result<Json<Vec<KeyInfo>>, ApiErr> {
+async fn list(
+    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<KeyInfo>>, ApiErr> {
     let ks = tokio::task::spawn_blocking(move || keys::load_all(&st.config.state))
         .await?
         .map_err(|e| ApiErr::internal(e.to_string()))?;

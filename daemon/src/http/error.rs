@@ -198,6 +198,27 @@ impl From<crate::cache::CacheError> for ApiErr {
     }
 }
 
+impl From<crate::request::RequestError> for ApiErr {
+    fn from(e: crate::request::RequestError) -> Self {
+        use crate::request::RequestError as R;
+        let message = e.to_string();
+        let (status, code) = match e {
+            R::Auth(a) => return a.into(),
+            R::Project(p) => return p.into(),
+            R::Invalid(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            R::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            R::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            R::ReviewsOpen(_) => (StatusCode::CONFLICT, "reviews_open"),
+            R::Table(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        Self {
+            status,
+            code,
+            message,
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for ApiErr {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiErr::internal(format!("background task failed: {e}"))

@@ -1,5 +1,6 @@
 //! `/api/v1/mirrors...`: register archives and sync them into snapshots.
 
+use super::guard::{Admin, Local};
 use axum::extract::{Path, State};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -10,7 +11,7 @@ use cryo_store::B3Digest;
 use super::ApiErr;
 use crate::mirror::config::{self, MirrorConfig, DEFAULT_PRIORITY};
 use crate::mirror::sync::{self, SyncOptions, SyncOutcome};
-use crate::state::AppState;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -40,6 +41,7 @@ fn yes() -> bool {
 }
 
 async fn add(
+    _guard: Admin,
     State(st): State<AppState>,
     Json(req): Json<AddMirror>,
 ) -> Result<Json<MirrorConfig>, ApiErr> {
@@ -83,13 +85,15 @@ async fn add(
     Ok(Json(m))
 }
 
-async fn list(State(st): State<AppState>) -> Result<Json<Vec<MirrorConfig>>, ApiErr> {
+async fn list(
+    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<MirrorConfig>>, ApiErr> {
     Ok(Json(
         tokio::task::spawn_blocking(move || config::list(&st.store)).await??,
     ))
 }
 
 async fn remove(
+    _guard: Admin,
     State(st): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
@@ -110,6 +114,7 @@ pub struct SyncRequest {
 }
 
 async fn sync_mirrors(
+    _guard: Admin,
     State(st): State<AppState>,
     Json(req): Json<SyncRequest>,
 ) -> Result<Json<SyncOutcome>, ApiErr> {

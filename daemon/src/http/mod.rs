@@ -10,6 +10,8 @@ mod build;
 pub(crate) mod cache;
 mod cachekeys;
 mod error;
+pub mod guard;
+mod identity;
 mod mirror;
 mod project;
 mod request;
@@ -26,7 +28,9 @@ use axum::Router;
 
 pub use error::ApiErr;
 
-use crate::state::AppState;
+/// What every handler gets: the daemon's services (`services.rs`).
+pub type AppState = std::sync::Arc<crate::services::Services>;
+
 
 /// Connection info recorded per connection (unix peer credentials when available).
 #[derive(Clone, Copy, Debug, Default)]
@@ -77,7 +81,7 @@ pub fn router(state: AppState) -> Router {
         .merge(repos::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::auth::middleware::identify,
+            identity::identify,
         ))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
@@ -96,7 +100,7 @@ pub fn public_router(state: AppState) -> Router {
         .merge(request::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::auth::middleware::identify,
+            identity::identify,
         ))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)

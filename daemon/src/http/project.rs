@@ -1,6 +1,7 @@
 //! `/api/v1/projects…`: projects, repositories, packages, commits, results, rebuild,
 //! abort, the event stream (NDJSON) and live build logs.
 
+use super::guard::{Admin, Caller, Maintainer, ProjectRole, Reader};
 use std::convert::Infallible;
 
 use axum::body::{Body, Bytes};
@@ -20,7 +21,7 @@ use crate::project::model::{
 };
 use crate::project::ops::{self, CommitOutcome, CreateRequest, RepoRequest};
 use crate::project::{tables, ProjectError};
-use crate::state::AppState;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -64,7 +65,8 @@ impl From<ProjectError> for ApiErr {
             ProjectError::Store(s) => s.into(),
             ProjectError::Db(m) => ApiErr::internal(m),
             ProjectError::Table(e) => ApiErr::internal(e.to_string()),
-            ProjectError::Forbidden(m) => crate::auth::forbidden(m),
+            ProjectError::Forbidden(m) => ApiErr::from(crate::auth::Denied::Other(m)),
+            ProjectError::Auth(a) => a.into(),
         }
     }
 }
@@ -80,14 +82,15 @@ fn pname(s: &str) -> Result<ProjectName, ApiErr> {
 }
 
 async fn list(
+    _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
 ) -> Result<Json<Vec<Project>>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            Ok(tables::projects(&st)?
+            Ok(tables::projects(&st.projects)?
                 .into_iter()
-                .filter(|p| crate::auth::require(&st, &who, p, crate::auth::Role::Reader).is_ok())
+                .filter(|p| crate::auth::require(&st.auth, &who, p.access(), crate::auth::Role::Reader).is_ok())
                 .collect())
         })
         .await?,
@@ -95,15 +98,16 @@ async fn list(
 }
 
 async fn create(
+    _guard: Admin,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<CreateRequest>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let p = ops::create(&st, &who, &req)?;
+            let p = ops::create(&st.projects, &who, &req)?;
             crate::auth::audit::record(
-                &st,
+                &st.auth,
                 who.name(),
                 "project create",
                 Some(p.name.as_str()),
@@ -136,13 +140,14 @@ struct ProjectShow {
 }
 
 async fn show(
+    _guard: ProjectRole<Reader>,
     State(st): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<ProjectShow>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let project = ops::get(&st, &name)?;
-            let packages = tables::packages(&st, &project.name)?
+            let project = ops::get(&st.projects, &name)?;
+            let packages = tables::packages(&st.projects, &project.name)?
                 .into_iter()
                 .map(|p| PackageSummary {
                     revisions: p.revisions.len(),
@@ -158,11 +163,12 @@ async fn show(
 }
 
 async fn delete(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     let n = name.clone();
-    blocking(move || Ok(ops::delete(&st, &name)?)).await?;
+    blocking(move || Ok(ops::delete(&st.projects, &name)?)).await?;
     Ok(Json(serde_json::json!({ "deleted": n })))
 }
 
@@ -179,13 +185,14 @@ struct ConfigText {
 }
 
 async fn config(
+    _guard: ProjectRole<Reader>,
     State(st): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<RepoQuery>,
 ) -> Result<Json<ConfigText>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let (n, text) = ops::config_text(&st, &name, q.repository.as_deref())?;
+            let (n, text) = ops::config_text(&st.projects, &name, q.repository.as_deref())?;
             Ok(ConfigText {
                 repository: q.repository,
                 name: n,
@@ -197,24 +204,26 @@ async fn config(
 }
 
 async fn set_config(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<RepoQuery>,
     ApiJson(body): ApiJson<PrjconfText>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
-        blocking(move || Ok(ops::set_config(&st, &name, q.repository.as_deref(), &body)?)).await?,
+        blocking(move || Ok(ops::set_config(&st.projects, &name, q.repository.as_deref(), &body)?)).await?,
     ))
 }
 
 async fn set_repository(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<RepoRequest>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
-        blocking(move || Ok(ops::set_repository(&st, &who, &name, &body)?)).await?,
+        blocking(move || Ok(ops::set_repository(&st.projects, &who, &name, &body)?)).await?,
     ))
 }
 
@@ -225,11 +234,12 @@ struct SyncBody {
 }
 
 async fn sync(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<SyncBody>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
-    let changed = blocking(move || Ok(ops::sync_project(&st, &name, body.allow_expired)?)).await?;
+    let changed = blocking(move || Ok(ops::sync_project(&st.projects, &name, body.allow_expired)?)).await?;
     Ok(Json(serde_json::json!({ "changed_repositories": changed })))
 }
 
@@ -245,6 +255,7 @@ struct CommitBody {
 }
 
 async fn add_package(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
@@ -262,7 +273,7 @@ async fn add_package(
                 body.message
             };
             Ok(ops::commit(
-                &st,
+                &st.projects,
                 &name,
                 body.name.as_deref(),
                 &body.source,
@@ -276,6 +287,7 @@ async fn add_package(
 }
 
 async fn commit(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path((name, pkg)): Path<(String, String)>,
@@ -286,7 +298,7 @@ async fn commit(
     Ok(Json(
         blocking(move || {
             Ok(ops::commit(
-                &st,
+                &st.projects,
                 &name,
                 Some(&pkg),
                 &body.source,
@@ -300,13 +312,14 @@ async fn commit(
 }
 
 async fn package(
+    _guard: ProjectRole<Reader>,
     State(st): State<AppState>,
     Path((name, pkg)): Path<(String, String)>,
 ) -> Result<Json<Package>, ApiErr> {
     Ok(Json(
         blocking(move || {
             let p = pname(&name)?;
-            tables::package(&st, &p, &pkg)?
+            tables::package(&st.projects, &p, &pkg)?
                 .ok_or_else(|| ApiErr::not_found(format!("no package {pkg} in {name}")))
         })
         .await?,
@@ -314,22 +327,24 @@ async fn package(
 }
 
 async fn remove_package(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path((name, pkg)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     let n = pkg.clone();
-    blocking(move || Ok(ops::remove_package(&st, &name, &pkg)?)).await?;
+    blocking(move || Ok(ops::remove_package(&st.projects, &name, &pkg)?)).await?;
     Ok(Json(serde_json::json!({ "removed": n })))
 }
 
 async fn results(
+    _guard: ProjectRole<Reader>,
     State(st): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Vec<JobResult>>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let p = ops::get(&st, &name)?;
-            let mut rows = tables::results(&st, &p.name)?;
+            let p = ops::get(&st.projects, &name)?;
+            let mut rows = tables::results(&st.projects, &p.name)?;
             for r in &mut rows {
                 for o in &mut r.outputs {
                     o.control = None;
@@ -348,30 +363,33 @@ struct PackageBody {
 }
 
 async fn rebuild(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<PackageBody>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     let n = blocking(move || {
-        let p = ops::get(&st, &name)?;
+        let p = ops::get(&st.projects, &name)?;
         // The counters (`<B_CNT>`) change in one write transaction.
-        tables::count_rebuilds(&st, &p.name, body.package.as_deref())?;
+        tables::count_rebuilds(&st.projects, &p.name, body.package.as_deref())?;
         Ok(st
+            .projects
             .scheduler
-            .rebuild(&st, &p.name, body.package.as_deref())?)
+            .rebuild(&st.projects, &p.name, body.package.as_deref())?)
     })
     .await?;
     Ok(Json(serde_json::json!({ "scheduled": n })))
 }
 
 async fn abort(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<PackageBody>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     let n = blocking(move || {
-        let p = ops::get(&st, &name)?;
-        Ok(st.scheduler.abort(&st, &p.name, body.package.as_deref())?)
+        let p = ops::get(&st.projects, &name)?;
+        Ok(st.projects.scheduler.abort(&st.projects, &p.name, body.package.as_deref())?)
     })
     .await?;
     Ok(Json(serde_json::json!({ "aborted": n })))
@@ -379,9 +397,10 @@ async fn abort(
 
 /// NDJSON: one [`crate::project::scheduler::Event`] per line, for this project, until the
 /// client goes away. A `{"heartbeat":…}` line every 15 s keeps proxies and clients awake.
-async fn events(State(st): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiErr> {
+async fn events(
+    _guard: ProjectRole<Reader>,State(st): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiErr> {
     let p = pname(&name)?;
-    let rx = st.scheduler.subscribe();
+    let rx = st.projects.scheduler.subscribe();
     let stream = futures_util::stream::unfold((rx, p), |(mut rx, p)| async move {
         loop {
             let ev = tokio::time::timeout(std::time::Duration::from_secs(15), rx.recv()).await;
@@ -415,13 +434,14 @@ struct LogQuery {
 /// The build log of a package: live (following it with `follow=true`) while it builds,
 /// else the stored log of its last build.
 async fn log(
+    _guard: ProjectRole<Reader>,
     State(st): State<AppState>,
     Path((name, pkg)): Path<(String, String)>,
     Query(q): Query<LogQuery>,
 ) -> Result<Response, ApiErr> {
     let st2 = st.clone();
     let (key, row) = blocking(move || {
-        let p = ops::get(&st2, &name)?;
+        let p = ops::get(&st2.projects, &name)?;
         let repo = match &q.repository {
             Some(r) => r.clone(),
             None => p
@@ -438,14 +458,14 @@ async fn log(
                 .unwrap_or_else(|| st2.deriver.host_arch.clone())
         });
         let key = result_key(&p.name, &repo, &arch, &pkg);
-        let row = tables::result(&st2, &key)?.ok_or_else(|| {
+        let row = tables::result(&st2.projects, &key)?.ok_or_else(|| {
             ApiErr::not_found(format!("no result for {pkg} in {name} ({repo}/{arch})"))
         })?;
         Ok((key, row))
     })
     .await?;
     let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
-    if let Some(run) = st.scheduler.running(&key) {
+    if let Some(run) = st.projects.scheduler.running(&key) {
         if q.follow {
             return Ok((text, crate::project::scheduler::follow_body(run)).into_response());
         }
@@ -492,6 +512,7 @@ impl From<crate::publish::PublishError> for ApiErr {
 
 /// `cryo publish PROJECT [--repository R] [--rollback] [--export DIR]`.
 async fn publish(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
@@ -504,12 +525,12 @@ async fn publish(
             // The daemon writes the export with its own rights, anywhere it is told to:
             // only admins may choose where.
             who.require_admin()?;
-            return Ok(serde_json::to_value(p::export(&st, &name, repo, dir)?).expect("json"));
+            return Ok(serde_json::to_value(p::export(&st.publisher, &name, repo, dir)?).expect("json"));
         }
         let out = if body.rollback {
-            p::rollback(&st, &name, repo)?
+            p::rollback(&st.publisher, &name, repo)?
         } else {
-            p::publish(&st, &name, repo)?
+            p::publish(&st.publisher, &name, repo)?
         };
         Ok(serde_json::to_value(out).expect("json"))
     })
@@ -518,10 +539,11 @@ async fn publish(
 }
 
 /// `cryo project key PROJECT`: the armored public key (created on first use).
-async fn key(State(st): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiErr> {
+async fn key(
+    _guard: ProjectRole<Reader>,State(st): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiErr> {
     let text = blocking(move || {
-        let p = ops::get(&st, &name)?;
-        let k = crate::publish::keys::load_or_create(&st, &p.name)?;
+        let p = ops::get(&st.projects, &name)?;
+        let k = crate::publish::keys::load_or_create(&st.publisher, &p.name)?;
         k.public_armored()
             .map_err(|e| ApiErr::internal(format!("exporting the key: {e}")))
     })
@@ -531,13 +553,14 @@ async fn key(State(st): State<AppState>, Path(name): Path<String>) -> Result<Res
 
 /// Scheduler-side state of a project that is not in its result rows.
 async fn status(
+    _guard: ProjectRole<Reader>,
     State(st): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     let p = pname(&name)?;
     Ok(Json(serde_json::json!({
         "project": name,
-        "publish_pending": st.scheduler.publish_pending(&p),
+        "publish_pending": st.projects.scheduler.publish_pending(&p),
     })))
 }
 
@@ -551,15 +574,16 @@ struct Flags {
 }
 
 async fn set_flags(
+    _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<Flags>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let p = ops::get(&st, &name)?;
+            let p = ops::get(&st.projects, &name)?;
             // One write transaction: a concurrent role change is not overwritten.
-            let p = tables::update_project(&st, &p.name, |p| {
+            let p = tables::update_project(&st.projects, &p.name, |p| {
                 if let Some(v) = body.publish {
                     p.publish = v;
                 }
@@ -570,8 +594,8 @@ async fn set_flags(
             })?;
             // Who may read it changed: projects with it in a repository path check again.
             if body.private.is_some() {
-                for d in crate::project::eval::dependents(&st, &p.name)? {
-                    st.scheduler.evaluate_now(&st, &d);
+                for d in crate::project::eval::dependents(&st.projects, &p.name)? {
+                    st.projects.scheduler.evaluate_now(&st.projects, &d);
                 }
             }
             Ok(p)

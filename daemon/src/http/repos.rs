@@ -2,6 +2,7 @@
 //! (unix socket and `--listen`), with content types, ETag/Last-Modified, conditional
 //! requests (`If-None-Match`, `If-Modified-Since` → 304) and single byte ranges.
 
+use super::guard::{ProjectRole, Reader};
 use std::io::Read;
 
 use axum::body::Body;
@@ -14,7 +15,7 @@ use axum::Router;
 use crate::publish::manifest::{self, Entry};
 use crate::http::ApiErr;
 use crate::project::model::ProjectName;
-use crate::state::AppState;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/repos/{project}/{repo}/{*path}", get(file).head(file))
@@ -42,7 +43,7 @@ fn content_type(path: &str) -> &'static str {
 /// an older InRelease may still ask for) in an older kept one.
 fn lookup(st: &AppState, project: &str, repo: &str, path: &str) -> Result<(Entry, i64), ApiErr> {
     let pn = ProjectName::parse(project).map_err(|e| ApiErr::not_found(e.to_string()))?;
-    let publication = manifest::get(st, &pn, repo).map_err(|e| ApiErr::internal(e.to_string()))?;
+    let publication = manifest::get(&st.publisher, &pn, repo).map_err(|e| ApiErr::internal(e.to_string()))?;
     let missing = || ApiErr::not_found(format!("/repos/{project}/{repo}/{path}: no such file"));
     let cur = publication.current_generation().ok_or_else(missing)?;
     let mut order = vec![(cur.clone(), publication.switched)];
@@ -58,8 +59,9 @@ fn lookup(st: &AppState, project: &str, repo: &str, path: &str) -> Result<(Entry
     }
     for (g, modified) in order {
         let m = st
+            .publisher
             .publish_manifests
-            .get(st, &g.manifest)
+            .get(&st.publisher, &g.manifest)
             .map_err(|e| ApiErr::internal(e.to_string()))?;
         if let Some(e) = m.files.get(path) {
             return Ok((e.clone(), modified));
@@ -69,6 +71,7 @@ fn lookup(st: &AppState, project: &str, repo: &str, path: &str) -> Result<(Entry
 }
 
 async fn file(
+    _guard: ProjectRole<Reader>,
     State(st): State<AppState>,
     method: Method,
     headers: HeaderMap,

@@ -1,6 +1,7 @@
 //! `/api/v1/requests…`: submit, list, show (with the build comparison), accept, decline,
 //! revoke, review. Permissions are checked in `crate::request`.
 
+use super::guard::{Caller};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -10,7 +11,7 @@ use super::ApiErr;
 use crate::auth::{require, Principal, Role};
 use crate::project::ops;
 use crate::request::{self, Comparison, ReqState, Request};
-use crate::state::AppState;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,20 +36,21 @@ struct Submit {
 }
 
 async fn submit(
+    _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Json(b): Json<Submit>,
 ) -> Result<Json<Request>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            request::submit(
-                &st,
+            Ok(request::submit(
+                &st.requests,
                 &who,
                 &b.source_project,
                 &b.package,
                 &b.target_project,
                 &b.message,
-            )
+            )?)
         })
         .await?,
     ))
@@ -64,10 +66,11 @@ struct ListQuery {
 fn readable(st: &AppState, who: &Principal, r: &Request) -> bool {
     [&r.source_project, &r.target_project]
         .iter()
-        .all(|p| ops::get(st, p).is_ok_and(|p| require(st, who, &p, Role::Reader).is_ok()))
+        .all(|p| ops::get(&st.projects, p).is_ok_and(|p| require(&st.auth, who, p.access(), Role::Reader).is_ok()))
 }
 
 async fn list(
+    _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Query(q): Query<ListQuery>,
@@ -75,7 +78,7 @@ async fn list(
     Ok(Json(
         blocking(move || {
             let state = q.state.as_deref().map(ReqState::parse).transpose()?;
-            Ok(request::list(&st)?
+            Ok(request::list(&st.requests)?
                 .into_iter()
                 .filter(|r| {
                     q.project
@@ -98,21 +101,22 @@ struct Shown {
 }
 
 async fn show(
+    _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(id): Path<u64>,
 ) -> Result<Json<Shown>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let r = request::get(&st, id)?;
+            let r = request::get(&st.requests, id)?;
             if !readable(&st, &who, &r) {
-                return Err(crate::auth::forbidden(format!(
+                return Err(ApiErr::from(crate::auth::Denied::Other(format!(
                     "{} may not read request {id}",
                     who.name()
-                )));
+                ))));
             }
             // Read-only: a GET writes nothing.
-            let comparison = request::compare(&st, &r)?;
+            let comparison = request::compare(&st.requests, &r)?;
             Ok(Shown {
                 request: r,
                 comparison,
@@ -132,6 +136,7 @@ struct Act {
 }
 
 async fn act(
+    _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path((id, action)): Path<(u64, String)>,
@@ -143,9 +148,11 @@ async fn act(
                 let accept = b
                     .accept
                     .ok_or_else(|| ApiErr::bad_request("review needs accept: true|false"))?;
-                request::review(&st, &who, id, accept, &b.message)
+                Ok(request::review(&st.requests, &who, id, accept, &b.message)?)
             }
-            "accept" | "decline" | "revoke" => request::decide(&st, &who, id, &action, &b.message),
+            "accept" | "decline" | "revoke" => {
+                Ok(request::decide(&st.requests, &who, id, &action, &b.message)?)
+            }
             other => Err(ApiErr::not_found(format!(
                 "no request action {other:?}: accept, decline, revoke, review"
             ))),

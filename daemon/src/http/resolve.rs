@@ -1,6 +1,7 @@
 //! `POST /api/v1/resolve` (closure + derivation) and `GET /api/v1/drv/{id}`; also
 //! [`ApiJson`], the JSON body extractor of the endpoints that take client names.
 
+use super::guard::{Authenticated, Local};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
@@ -14,7 +15,7 @@ use cryo_store::{B3Digest, ObjectKind};
 use super::ApiErr;
 use crate::drv::derive::Resolved;
 use crate::drv::DrvError;
-use crate::state::AppState;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -74,6 +75,7 @@ impl From<DrvError> for ApiErr {
 }
 
 async fn resolve(
+    _guard: Authenticated,
     State(st): State<AppState>,
     ApiJson(req): ApiJson<ResolveRequestBody>,
 ) -> Result<Json<Resolved>, ApiErr> {
@@ -87,6 +89,7 @@ pub fn resolve_blocking(st: &AppState, req: &ResolveRequestBody) -> Result<Resol
 }
 
 async fn show(
+    _guard: Local,
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Derivation>, ApiErr> {

@@ -1,5 +1,6 @@
 //! `/api/v1/snapshots...`: list, show, diff, package queries, fetch on demand.
 
+use super::guard::{Authenticated, Local};
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
@@ -15,7 +16,7 @@ use super::ApiErr;
 use crate::mirror::dod::{self, PoolFile};
 use crate::mirror::query::{self, PackageEntry, Request};
 use crate::mirror::snapshot::{self, IndexKind, SnapshotInfo};
-use crate::state::AppState;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -26,13 +27,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/snapshots/{id}/fetch", post(fetch))
 }
 
-async fn list(State(st): State<AppState>) -> Result<Json<Vec<SnapshotInfo>>, ApiErr> {
+async fn list(
+    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<SnapshotInfo>>, ApiErr> {
     Ok(Json(
         tokio::task::spawn_blocking(move || snapshot::list(&st.store)).await??,
     ))
 }
 
 async fn show(
+    _guard: Local,
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<SnapshotInfo>, ApiErr> {
@@ -86,6 +89,7 @@ fn winners(
 }
 
 async fn diff(
+    _guard: Local,
     State(st): State<AppState>,
     Path((a, b)): Path<(String, String)>,
 ) -> Result<Json<Diff>, ApiErr> {
@@ -137,6 +141,7 @@ async fn diff(
 }
 
 async fn package(
+    _guard: Local,
     State(st): State<AppState>,
     Path((id, name)): Path<(String, String)>,
 ) -> Result<Json<Vec<PackageEntry>>, ApiErr> {
@@ -181,6 +186,7 @@ struct FetchQuery {
 }
 
 async fn fetch(
+    _guard: Authenticated,
     State(st): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<FetchQuery>,

@@ -1,12 +1,13 @@
 //! `GET /api/v1/status` and `POST /api/v1/shutdown`.
 
+use super::guard::{Admin};
 use axum::extract::{ConnectInfo, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cryo_store::api::DaemonStatus;
 
 use super::Peer;
-use crate::state::AppState;
+use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,7 +36,8 @@ async fn status(
     })
 }
 
-async fn shutdown(State(st): State<AppState>) -> Json<serde_json::Value> {
+async fn shutdown(
+    _guard: Admin,State(st): State<AppState>) -> Json<serde_json::Value> {
     tracing::info!("shutdown requested over the API");
     st.shutdown.cancel();
     Json(serde_json::json!({"stopping": true}))

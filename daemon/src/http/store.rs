@@ -1,5 +1,6 @@
 //! `/api/v1/store/...`: put, cat, import/export trees, roots, verify, gc, stats.
 
+use super::guard::{Admin, Local, Uploader};
 use std::io::Write;
 
 use axum::body::Body;
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use super::resolve::ApiJson;
 use super::stream::{body_reader, ChannelWriter};
 use super::ApiErr;
-use crate::state::AppState;
+use crate::http::AppState;
 
 /// Blobs up to this size are verified completely before the first byte is sent, so that a
 /// corrupt object gives a clean error answer; larger ones are checked in a first pass and
@@ -55,6 +56,7 @@ fn root_name(q: &PutQuery, digest: &B3Digest) -> Option<String> {
 }
 
 async fn put_blob(
+    _guard: Uploader,
     State(st): State<AppState>,
     Query(q): Query<PutQuery>,
     body: Body,
@@ -83,7 +85,8 @@ async fn put_blob(
     Ok(Json(resp))
 }
 
-async fn get_blob(State(st): State<AppState>, Path(d): Path<String>) -> Result<Response, ApiErr> {
+async fn get_blob(
+    _guard: Local,State(st): State<AppState>, Path(d): Path<String>) -> Result<Response, ApiErr> {
     let digest = parse_digest(&d)?;
     let store = st.store.clone();
     let meta = tokio::task::spawn_blocking({
@@ -122,6 +125,7 @@ async fn get_blob(State(st): State<AppState>, Path(d): Path<String>) -> Result<R
 }
 
 async fn put_tree(
+    _guard: Admin,
     State(st): State<AppState>,
     Query(q): Query<PutQuery>,
     body: Body,
@@ -153,7 +157,8 @@ async fn put_tree(
     Ok(Json(resp))
 }
 
-async fn get_tree(State(st): State<AppState>, Path(d): Path<String>) -> Result<Response, ApiErr> {
+async fn get_tree(
+    _guard: Local,State(st): State<AppState>, Path(d): Path<String>) -> Result<Response, ApiErr> {
     let digest = parse_digest(&d)?;
     let store = st.store.clone();
     // Decode the top tree first so that "not a tree" / "not found" are clean errors.
@@ -170,7 +175,8 @@ async fn get_tree(State(st): State<AppState>, Path(d): Path<String>) -> Result<R
     Ok(([(header::CONTENT_TYPE, "application/x-tar")], body).into_response())
 }
 
-async fn list_roots(State(st): State<AppState>) -> Result<Json<Vec<RootInfo>>, ApiErr> {
+async fn list_roots(
+    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<RootInfo>>, ApiErr> {
     let store = st.store.clone();
     let roots = tokio::task::spawn_blocking(move || store.roots()).await??;
     Ok(Json(
@@ -182,6 +188,7 @@ async fn list_roots(State(st): State<AppState>) -> Result<Json<Vec<RootInfo>>, A
 }
 
 async fn add_root(
+    _guard: Admin,
     State(st): State<AppState>,
     ApiJson(r): ApiJson<RootInfo>,
 ) -> Result<Json<RootInfo>, ApiErr> {
@@ -192,6 +199,7 @@ async fn add_root(
 }
 
 async fn remove_root(
+    _guard: Admin,
     State(st): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
@@ -204,21 +212,24 @@ async fn remove_root(
     Ok(Json(serde_json::json!({"removed": name})))
 }
 
-async fn verify(State(st): State<AppState>) -> Result<Json<VerifyReport>, ApiErr> {
+async fn verify(
+    _guard: Admin,State(st): State<AppState>) -> Result<Json<VerifyReport>, ApiErr> {
     let store = st.store.clone();
     Ok(Json(
         tokio::task::spawn_blocking(move || store.verify()).await??,
     ))
 }
 
-async fn gc(State(st): State<AppState>) -> Result<Json<GcReport>, ApiErr> {
+async fn gc(
+    _guard: Admin,State(st): State<AppState>) -> Result<Json<GcReport>, ApiErr> {
     let store = st.store.clone();
     Ok(Json(
         tokio::task::spawn_blocking(move || store.gc()).await??,
     ))
 }
 
-async fn stats(State(st): State<AppState>) -> Result<Json<StoreStats>, ApiErr> {
+async fn stats(
+    _guard: Local,State(st): State<AppState>) -> Result<Json<StoreStats>, ApiErr> {
     let store = st.store.clone();
     let stats =
         tokio::task::spawn_blocking(move || -> Result<StoreStats, cryo_store::StoreError> {

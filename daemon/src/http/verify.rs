@@ -1,5 +1,6 @@
 //! `POST /api/v1/verify`, `GET /api/v1/reports`, `GET /api/v1/reports/{id}`.
 
+use super::guard::{Admin, Local};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::resolve::{ApiJson, PrjconfText};
 use super::ApiErr;
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::verify::{self, ReportInfo, VerifyOutcome};
 
 pub fn routes() -> Router<AppState> {
@@ -31,6 +32,7 @@ pub struct VerifyRequest {
 }
 
 async fn run(
+    _guard: Admin,
     State(st): State<AppState>,
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> Result<Json<VerifyOutcome>, ApiErr> {
@@ -56,7 +58,8 @@ async fn run(
     Ok(Json(out))
 }
 
-async fn list(State(st): State<AppState>) -> Result<Json<Vec<ReportInfo>>, ApiErr> {
+async fn list(
+    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<ReportInfo>>, ApiErr> {
     let l = tokio::task::spawn_blocking(move || verify::list(&st.verifier))
         .await?
         .map_err(ApiErr::internal)?;
@@ -71,6 +74,7 @@ struct ShowQuery {
 }
 
 async fn show(
+    _guard: Local,
     State(st): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
@@ -101,6 +105,7 @@ pub struct CheckRequest {
 }
 
 async fn check(
+    _guard: Admin,
     State(st): State<AppState>,
     ApiJson(req): ApiJson<CheckRequest>,
 ) -> Result<Json<VerifyOutcome>, ApiErr> {

@@ -26,7 +26,7 @@ use crate::drv::derive;
 use crate::drv::source::{self, ResolvedSource, SourceSpec};
 use crate::drv::DrvError;
 use crate::mirror::snapshot;
-use crate::state::AppState;
+use super::Projects;
 
 /// What evaluations remember between runs (all of it is a pure function of its key):
 /// verified sources by revision digest, and derivation ids (or the resolver's refusal) by
@@ -192,14 +192,14 @@ fn path_repo<'a>(p: &'a Project, repo: &str) -> Option<&'a Repository> {
         .or_else(|| p.repositories.first())
 }
 
-fn prjconf_text(st: &AppState, r: &Repository) -> Result<String, ProjectError> {
+fn prjconf_text(st: &Projects, r: &Repository) -> Result<String, ProjectError> {
     let b = st.store.read(&r.prjconf)?;
     String::from_utf8(b).map_err(|_| ProjectError::Invalid("the prjconf is not UTF-8".into()))
 }
 
 /// Re-evaluate every row of `project`; returns the rows to write and the keys to delete.
 pub fn evaluate(
-    st: &AppState,
+    st: &Projects,
     project: &Project,
     current: &BTreeMap<String, JobResult>,
     memo: &mut EvalMemo,
@@ -503,7 +503,7 @@ pub fn evaluate(
 }
 
 /// Projects whose repositories have `name` in their path.
-pub fn dependents(st: &AppState, name: &ProjectName) -> Result<Vec<ProjectName>, ProjectError> {
+pub fn dependents(st: &Projects, name: &ProjectName) -> Result<Vec<ProjectName>, ProjectError> {
     Ok(tables::projects(st)?
         .into_iter()
         .filter(|p| p.repositories.iter().any(|r| r.path.contains(name)))

@@ -119,6 +119,17 @@ pub struct Project {
     pub roles: Vec<crate::auth::RoleGrant>,
 }
 
+impl Project {
+    /// What the auth policy needs to know of this project.
+    pub fn access(&self) -> crate::auth::ProjectAccess<'_> {
+        crate::auth::ProjectAccess {
+            name: self.name.as_str(),
+            private: self.private,
+            grants: &self.roles,
+        }
+    }
+}
+
 /// One source revision of a package: an exact source package in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revision {

@@ -17,7 +17,7 @@ use crate::drv::source::{self, SourceSpec};
 use crate::drv::request::PrjconfText;
 use crate::mirror::snapshot;
 use crate::mirror::sync::{self, SyncOptions};
-use crate::state::AppState;
+use super::Projects;
 
 /// A repository as the client describes it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,13 +58,13 @@ fn root_name(project: &ProjectName, what: &str) -> String {
     format!("project/{project}/{what}")
 }
 
-pub fn get(st: &AppState, name: &str) -> Result<Project, ProjectError> {
+pub fn get(st: &Projects, name: &str) -> Result<Project, ProjectError> {
     let n = ProjectName::parse(name)?;
     tables::project(st, &n)?.ok_or_else(|| ProjectError::NotFound(format!("no project {name:?}")))
 }
 
 fn sync_mirrors(
-    st: &AppState,
+    st: &Projects,
     mirrors: &[String],
     allow_expired: bool,
 ) -> Result<B3Digest, ProjectError> {
@@ -89,7 +89,7 @@ fn sync_mirrors(
 /// copy whatever the path provides). Evaluation checks the maintainers again
 /// ([`path_denied`]), so a role removed later stops the path from being used.
 pub fn check_path(
-    st: &AppState,
+    st: &Projects,
     who: &Principal,
     project: &ProjectName,
     maintainers: &[String],
@@ -108,8 +108,8 @@ pub fn check_path(
                 "path project {p:?} does not exist"
             )));
         };
-        crate::auth::require(st, who, &q, crate::auth::Role::Reader)
-            .map_err(|e| ProjectError::Forbidden(format!("repository path: {}", e.message)))?;
+        crate::auth::require(&st.auth, who, q.access(), crate::auth::Role::Reader)
+            .map_err(|e| ProjectError::Forbidden(format!("repository path: {e}")))?;
         if let Some(why) = path_denied_for(st, project, maintainers, &q)? {
             return Err(ProjectError::Forbidden(why));
         }
@@ -121,7 +121,7 @@ pub fn check_path(
 /// Why `project` (maintained by `maintainers`) may not use `q` in a repository path:
 /// `q` is private and one of them cannot read it.
 fn path_denied_for(
-    st: &AppState,
+    st: &Projects,
     project: &ProjectName,
     maintainers: &[String],
     q: &Project,
@@ -131,7 +131,7 @@ fn path_denied_for(
     }
     for m in maintainers {
         let readable =
-            crate::auth::user_can_read(st, m, q).map_err(|e| ProjectError::Db(e.message))?;
+            crate::auth::user_can_read(&st.auth, m, q.access())?;
         if !readable {
             return Ok(Some(format!(
                 "repository path: project {} is private and {m}, a maintainer of {project}, lacks the role reader on it",
@@ -144,17 +144,17 @@ fn path_denied_for(
 
 /// Evaluation's check of a path project (see [`check_path`]).
 pub fn path_denied(
-    st: &AppState,
+    st: &Projects,
     project: &Project,
     q: &Project,
 ) -> Result<Option<String>, ProjectError> {
     let maintainers =
-        crate::auth::maintainers(st, project).map_err(|e| ProjectError::Db(e.message))?;
+        crate::auth::maintainers(&st.auth, project.access())?;
     path_denied_for(st, &project.name, &maintainers, q)
 }
 
 fn make_repo(
-    st: &AppState,
+    st: &Projects,
     who: &Principal,
     project: &ProjectName,
     maintainers: &[String],
@@ -212,7 +212,7 @@ fn make_repo(
 
 /// `cryo project create` by `who` (the repository path is checked for `who`).
 pub fn create(
-    st: &AppState,
+    st: &Projects,
     who: &Principal,
     req: &CreateRequest,
 ) -> Result<Project, ProjectError> {
@@ -244,13 +244,13 @@ pub fn create(
 
 /// Add or replace a repository (`cryo project repo-add`) by `who`.
 pub fn set_repository(
-    st: &AppState,
+    st: &Projects,
     who: &Principal,
     project: &str,
     req: &RepoRequest,
 ) -> Result<Project, ProjectError> {
     let p = get(st, project)?;
-    let maintainers = crate::auth::maintainers(st, &p).map_err(|e| ProjectError::Db(e.message))?;
+    let maintainers = crate::auth::maintainers(&st.auth, p.access())?;
     let repo = make_repo(st, who, &p.name, &maintainers, req)?;
     let p = tables::update_project(st, &p.name, |p| {
         match p.repositories.iter_mut().find(|r| r.name == repo.name) {
@@ -265,7 +265,7 @@ pub fn set_repository(
 
 /// Replace a repository's prjconf (`cryo project config --set`).
 pub fn set_config(
-    st: &AppState,
+    st: &Projects,
     project: &str,
     repo: Option<&str>,
     prjconf: &PrjconfText,
@@ -320,7 +320,7 @@ fn find_repo<'a>(
 
 /// The prjconf text of a repository.
 pub fn config_text(
-    st: &AppState,
+    st: &Projects,
     project: &str,
     repo: Option<&str>,
 ) -> Result<(String, String), ProjectError> {
@@ -334,7 +334,7 @@ pub fn config_text(
 /// Re-sync the mirrors of every mirror-following repository; returns the repositories
 /// whose snapshot changed.
 pub fn sync_project(
-    st: &AppState,
+    st: &Projects,
     project: &str,
     allow_expired: bool,
 ) -> Result<Vec<String>, ProjectError> {
@@ -365,7 +365,7 @@ pub fn sync_project(
     Ok(changed)
 }
 
-pub fn delete(st: &AppState, project: &str) -> Result<(), ProjectError> {
+pub fn delete(st: &Projects, project: &str) -> Result<(), ProjectError> {
     let p = get(st, project)?;
     let users = super::eval::dependents(st, &p.name)?;
     if !users.is_empty() {
@@ -378,10 +378,7 @@ pub fn delete(st: &AppState, project: &str) -> Result<(), ProjectError> {
     }
     st.scheduler.abort(st, &p.name, None)?;
     tables::delete_project(st, &p.name)?;
-    if let Err(e) = crate::publish::manifest::delete_project(st, &p.name) {
-        tracing::warn!(project = %p.name, error = %e, "removing publications");
-    }
-    crate::publish::keys::remove(st, &p.name);
+    st.hooks.deleted(&p.name);
     let (prefix, published) = (
         format!("project/{}/", p.name),
         format!("publish/{}/", p.name),
@@ -432,7 +429,7 @@ pub struct PreparedCommit {
 /// Everything of a commit that can happen outside the write transaction: resolve the
 /// source, store and root it.
 pub fn prepare_commit(
-    st: &AppState,
+    st: &Projects,
     project: &str,
     package: Option<&str>,
     spec: &SourceSpec,
@@ -548,7 +545,7 @@ pub fn apply_commit(
 /// Add a package (`create`) or commit a new revision of an existing one.
 #[allow(clippy::too_many_arguments)]
 pub fn commit(
-    st: &AppState,
+    st: &Projects,
     project: &str,
     package: Option<&str>,
     spec: &SourceSpec,
@@ -567,7 +564,7 @@ pub fn commit(
     Ok(out)
 }
 
-pub fn remove_package(st: &AppState, project: &str, package: &str) -> Result<(), ProjectError> {
+pub fn remove_package(st: &Projects, project: &str, package: &str) -> Result<(), ProjectError> {
     let p = get(st, project)?;
     if tables::package(st, &p.name, package)?.is_none() {
         return Err(ProjectError::NotFound(format!(
@@ -587,18 +584,3 @@ pub fn remove_package(st: &AppState, project: &str, package: &str) -> Result<(),
     Ok(())
 }
 
-/// The login name of a local uid (for revision authors), else `uid N`.
-pub fn user_name(uid: Option<u32>) -> String {
-    let Some(uid) = uid else {
-        return "anonymous".into();
-    };
-    std::fs::read_to_string("/etc/passwd")
-        .ok()
-        .and_then(|t| {
-            t.lines().find_map(|l| {
-                let f: Vec<&str> = l.split(':').collect();
-                (f.len() > 2 && f[2] == uid.to_string()).then(|| f[0].to_string())
-            })
-        })
-        .unwrap_or_else(|| format!("uid {uid}"))
-}

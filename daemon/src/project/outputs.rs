@@ -10,9 +10,9 @@ use cryo_store::realisation::Realisation;
 
 use super::model::BuiltFile;
 use super::ProjectError;
-use crate::state::AppState;
+use super::Projects;
 
-pub fn built_files(st: &AppState, r: &Realisation) -> Result<Vec<BuiltFile>, ProjectError> {
+pub fn built_files(st: &Projects, r: &Realisation) -> Result<Vec<BuiltFile>, ProjectError> {
     let mut out = Vec::new();
     for (name, o) in &r.outputs {
         let mut reader = st.store.open_blob(&o.digest)?;

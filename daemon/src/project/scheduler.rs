@@ -21,7 +21,7 @@ use cryo_store::B3Digest;
 
 use super::model::{JobResult, ProjectName, State};
 use super::{eval, outputs, tables, ProjectError};
-use crate::state::AppState;
+use super::Projects;
 
 /// A change of one result row, as streamed to `--watch`/`wait`.
 #[derive(Debug, Clone, Serialize)]
@@ -209,7 +209,7 @@ impl Scheduler {
     /// Write rows (with fresh sequence numbers) and announce them. Call with `lock` held.
     fn write(
         &self,
-        st: &AppState,
+        st: &Projects,
         mut rows: Vec<JobResult>,
         delete: &[String],
     ) -> Result<(), ProjectError> {
@@ -233,7 +233,7 @@ impl Scheduler {
     }
 
     /// Re-evaluate one project now (blocking).
-    pub fn evaluate(&self, st: &AppState, name: &ProjectName) -> Result<(), ProjectError> {
+    pub fn evaluate(&self, st: &Projects, name: &ProjectName) -> Result<(), ProjectError> {
         let _g = self.lock.lock().expect("lock");
         let Some(project) = tables::project(st, name)? else {
             return Ok(());
@@ -260,7 +260,7 @@ impl Scheduler {
     /// Modify rows of `project` (optionally one package) under the lock.
     fn update_rows(
         &self,
-        st: &AppState,
+        st: &Projects,
         project: &ProjectName,
         package: Option<&str>,
         f: impl Fn(&mut JobResult, Option<&Arc<Running>>) -> bool,
@@ -285,7 +285,7 @@ impl Scheduler {
     /// `cryo rebuild`: build again (and compare with the recorded outputs).
     pub fn rebuild(
         &self,
-        st: &AppState,
+        st: &Projects,
         project: &ProjectName,
         package: Option<&str>,
     ) -> Result<usize, ProjectError> {
@@ -306,7 +306,7 @@ impl Scheduler {
     /// `cryo abort`: kill running builds, drop scheduled ones.
     pub fn abort(
         &self,
-        st: &AppState,
+        st: &Projects,
         project: &ProjectName,
         package: Option<&str>,
     ) -> Result<usize, ProjectError> {
@@ -330,7 +330,7 @@ impl Scheduler {
     }
 
     /// Start the dispatcher (after recovering rows a killed daemon left `building`).
-    pub fn start(self: &Arc<Self>, st: AppState) {
+    pub fn start(self: &Arc<Self>, st: Arc<super::Projects>) {
         let me = self.clone();
         tokio::spawn(async move {
             let st2 = st.clone();
@@ -381,7 +381,7 @@ impl Scheduler {
         });
     }
 
-    fn recover(&self, st: &AppState) -> Result<(), ProjectError> {
+    fn recover(&self, st: &Projects) -> Result<(), ProjectError> {
         {
             let _g = self.lock.lock().expect("lock");
             let all = tables::all_results(st)?;
@@ -411,7 +411,7 @@ impl Scheduler {
     }
 
     /// Take the next scheduled row (round-robin between projects) and mark it building.
-    fn claim_next(&self, st: &AppState) -> Result<Option<(JobResult, Arc<Running>)>, ProjectError> {
+    fn claim_next(&self, st: &Projects) -> Result<Option<(JobResult, Arc<Running>)>, ProjectError> {
         let _g = self.lock.lock().expect("lock");
         if self.running.lock().expect("running").len() >= self.workers {
             return Ok(None);
@@ -451,7 +451,7 @@ impl Scheduler {
         Ok(Some((row, run)))
     }
 
-    fn run_job(self: Arc<Self>, st: &AppState, row: JobResult, run: Arc<Running>) {
+    fn run_job(self: Arc<Self>, st: &Projects, row: JobResult, run: Arc<Running>) {
         let drv = run.drv;
         let started = std::time::Instant::now();
         tracing::info!(project = %row.project, package = %row.package, %drv, "build started");
@@ -542,11 +542,11 @@ impl Scheduler {
 
     /// Evaluate `project` now (blocking) and wake the dispatcher; errors are logged and
     /// the project stays marked for another try.
-    pub fn evaluate_now(&self, st: &AppState, project: &ProjectName) {
+    pub fn evaluate_now(&self, st: &Projects, project: &ProjectName) {
         match self.evaluate(st, project) {
             Ok(()) => {
                 self.wake.notify_one();
-                crate::publish::generation::auto_publish(st, project);
+                st.hooks.evaluated(project);
                 self.pending_publish
                     .lock()
                     .expect("pending")

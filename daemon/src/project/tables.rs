@@ -5,7 +5,7 @@
 
 use super::model::{package_key, JobResult, Package, Project, ProjectName};
 use super::ProjectError;
-use crate::state::AppState;
+use super::Projects;
 use crate::table::{self, JsonTable};
 
 pub(crate) const PROJECTS: JsonTable<&str, Project> = JsonTable::new("projects");
@@ -13,7 +13,7 @@ pub(crate) const PACKAGES: JsonTable<&str, Package> = JsonTable::new("packages")
 const RESULTS: JsonTable<&str, JobResult> = JsonTable::new("results");
 
 fn get<T: serde::Serialize + serde::de::DeserializeOwned>(
-    st: &AppState,
+    st: &Projects,
     t: JsonTable<&'static str, T>,
     key: &str,
 ) -> Result<Option<T>, ProjectError> {
@@ -22,25 +22,25 @@ fn get<T: serde::Serialize + serde::de::DeserializeOwned>(
 
 /// Rows whose key starts with `prefix`, in key order.
 fn scan<T: serde::Serialize + serde::de::DeserializeOwned>(
-    st: &AppState,
+    st: &Projects,
     t: JsonTable<&'static str, T>,
     prefix: &str,
 ) -> Result<Vec<T>, ProjectError> {
     Ok(t.scan(st.store.index().database(), prefix)?)
 }
 
-pub fn project(st: &AppState, name: &ProjectName) -> Result<Option<Project>, ProjectError> {
+pub fn project(st: &Projects, name: &ProjectName) -> Result<Option<Project>, ProjectError> {
     get(st, PROJECTS, name.as_str())
 }
 
-pub fn projects(st: &AppState) -> Result<Vec<Project>, ProjectError> {
+pub fn projects(st: &Projects) -> Result<Vec<Project>, ProjectError> {
     scan(st, PROJECTS, "")
 }
 
 /// Change a project in one write transaction (read, `f`, write): concurrent changes to
 /// the same project cannot overwrite each other. 404 when it does not exist.
 pub fn update_project(
-    st: &AppState,
+    st: &Projects,
     name: &ProjectName,
     f: impl FnOnce(&mut Project) -> Result<(), ProjectError>,
 ) -> Result<Project, ProjectError> {
@@ -53,7 +53,7 @@ pub fn update_project(
 }
 
 /// Delete a project with its packages and results, in one transaction.
-pub fn delete_project(st: &AppState, name: &ProjectName) -> Result<(), ProjectError> {
+pub fn delete_project(st: &Projects, name: &ProjectName) -> Result<(), ProjectError> {
     let prefix = format!("{name}\0");
     table::write(st.store.index().database(), PROJECTS.name(), |tx| {
         PROJECTS.open(tx)?.remove(name.as_str())?;
@@ -71,21 +71,21 @@ pub fn delete_project(st: &AppState, name: &ProjectName) -> Result<(), ProjectEr
 }
 
 pub fn package(
-    st: &AppState,
+    st: &Projects,
     project: &ProjectName,
     name: &str,
 ) -> Result<Option<Package>, ProjectError> {
     get(st, PACKAGES, &package_key(project, name))
 }
 
-pub fn packages(st: &AppState, project: &ProjectName) -> Result<Vec<Package>, ProjectError> {
+pub fn packages(st: &Projects, project: &ProjectName) -> Result<Vec<Package>, ProjectError> {
     scan(st, PACKAGES, &format!("{project}\0"))
 }
 
 /// Count one forced rebuild (`<B_CNT>`) of `package`, or of every package of
 /// `project`, in one write transaction. Returns how many packages were counted.
 pub fn count_rebuilds(
-    st: &AppState,
+    st: &Projects,
     project: &ProjectName,
     package: Option<&str>,
 ) -> Result<usize, ProjectError> {
@@ -110,7 +110,7 @@ pub fn count_rebuilds(
 
 /// Remove a package and its results.
 pub fn delete_package(
-    st: &AppState,
+    st: &Projects,
     project: &ProjectName,
     name: &str,
 ) -> Result<(), ProjectError> {
@@ -131,21 +131,21 @@ pub fn delete_package(
     })
 }
 
-pub fn results(st: &AppState, project: &ProjectName) -> Result<Vec<JobResult>, ProjectError> {
+pub fn results(st: &Projects, project: &ProjectName) -> Result<Vec<JobResult>, ProjectError> {
     scan(st, RESULTS, &format!("{project}\0"))
 }
 
-pub fn all_results(st: &AppState) -> Result<Vec<JobResult>, ProjectError> {
+pub fn all_results(st: &Projects) -> Result<Vec<JobResult>, ProjectError> {
     scan(st, RESULTS, "")
 }
 
-pub fn result(st: &AppState, key: &str) -> Result<Option<JobResult>, ProjectError> {
+pub fn result(st: &Projects, key: &str) -> Result<Option<JobResult>, ProjectError> {
     get(st, RESULTS, key)
 }
 
 /// Write result rows and delete others, in one transaction.
 pub fn put_results(
-    st: &AppState,
+    st: &Projects,
     rows: &[JobResult],
     delete: &[String],
 ) -> Result<(), ProjectError> {

@@ -18,7 +18,7 @@ use super::{io, keys, PublishError, KEEP_GENERATIONS};
 use crate::mirror::snapshot;
 use crate::project::model::{Project, ProjectName, Repository};
 use crate::project::{ops, tables};
-use crate::state::AppState;
+use super::Publisher;
 
 /// What `cryo publish` answers per repository.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,7 +41,7 @@ fn root(project: &ProjectName, repo: &str, n: u64) -> String {
     format!("publish/{project}/{repo}/{n}")
 }
 
-fn read_all(st: &AppState, d: &B3Digest) -> Result<Vec<u8>, PublishError> {
+fn read_all(st: &Publisher, d: &B3Digest) -> Result<Vec<u8>, PublishError> {
     Ok(st.store.read(d)?)
 }
 
@@ -52,11 +52,11 @@ struct Inputs {
     content: B3Digest,
 }
 
-fn inputs(st: &AppState, p: &Project, repo: &Repository) -> Result<Inputs, PublishError> {
+fn inputs(st: &Publisher, p: &Project, repo: &Repository) -> Result<Inputs, PublishError> {
     let mut debs = Vec::new();
     let mut seen: BTreeMap<String, B3Digest> = BTreeMap::new();
     let mut built_pkgs = std::collections::BTreeSet::new();
-    for r in tables::results(st, &p.name)? {
+    for r in tables::results(&st.projects, &p.name)? {
         // A row blocked or unresolvable because of a dependency keeps (and publishes) its
         // last successful build.
         let ok = r.state.is_success() || r.previous.is_some_and(|s| s.is_success());
@@ -88,7 +88,7 @@ fn inputs(st: &AppState, p: &Project, repo: &Repository) -> Result<Inputs, Publi
         }
     }
     let mut sources = Vec::new();
-    for pkg in tables::packages(st, &p.name)? {
+    for pkg in tables::packages(&st.projects, &p.name)? {
         let Some(rev) = pkg.latest() else { continue };
         if !built_pkgs.contains(&pkg.name) {
             continue;
@@ -133,7 +133,7 @@ fn inputs(st: &AppState, p: &Project, repo: &Repository) -> Result<Inputs, Publi
     })
 }
 
-fn codename(st: &AppState, repo: &Repository) -> Result<String, PublishError> {
+fn codename(st: &Publisher, repo: &Repository) -> Result<String, PublishError> {
     let snap = snapshot::get(&st.store, &repo.snapshot.to_hex())?;
     Ok(snap
         .record
@@ -145,7 +145,7 @@ fn codename(st: &AppState, repo: &Repository) -> Result<String, PublishError> {
 
 /// Publish one repository of a project (a new generation unless nothing changed).
 pub fn publish_repo(
-    st: &AppState,
+    st: &Publisher,
     p: &Project,
     repo: &Repository,
 ) -> Result<PublishOutcome, PublishError> {
@@ -306,11 +306,11 @@ fn repos<'a>(p: &'a Project, repo: Option<&str>) -> Result<Vec<&'a Repository>, 
 
 /// `cryo publish PROJECT [--repository R]`.
 pub fn publish(
-    st: &AppState,
+    st: &Publisher,
     project: &str,
     repo: Option<&str>,
 ) -> Result<Vec<PublishOutcome>, PublishError> {
-    let p = ops::get(st, project)?;
+    let p = ops::get(&st.projects, project)?;
     repos(&p, repo)?
         .into_iter()
         .map(|r| publish_repo(st, &p, r))
@@ -319,11 +319,11 @@ pub fn publish(
 
 /// `cryo publish PROJECT --rollback`: serve the generation before the current one.
 pub fn rollback(
-    st: &AppState,
+    st: &Publisher,
     project: &str,
     repo: Option<&str>,
 ) -> Result<Vec<PublishOutcome>, PublishError> {
-    let p = ops::get(st, project)?;
+    let p = ops::get(&st.projects, project)?;
     let key = keys::load_or_create(st, &p.name)?;
     let mut out = Vec::new();
     for r in repos(&p, repo)? {
@@ -408,7 +408,7 @@ fn export_target(dir: &Path) -> Result<(&Path, String), PublishError> {
 /// planted in the previous export (or in its place) is neither followed nor written
 /// through.
 pub fn export(
-    st: &AppState,
+    st: &Publisher,
     project: &str,
     repo: Option<&str>,
     dir: &Path,
@@ -418,7 +418,7 @@ pub fn export(
     use cap_std::fs::{Dir, OpenOptions};
 
     let (parent, base) = export_target(dir)?;
-    let p = ops::get(st, project)?;
+    let p = ops::get(&st.projects, project)?;
     let r = repos(&p, repo)?
         .into_iter()
         .next()
@@ -531,14 +531,14 @@ pub fn export(
 
 /// Publish the repositories of `project` whose rows are all final, if the project has
 /// the publish flag (called after evaluations and finished builds). Errors are logged.
-pub fn auto_publish(st: &AppState, name: &ProjectName) {
-    let Ok(Some(p)) = tables::project(st, name) else {
+pub fn auto_publish(st: &Publisher, name: &ProjectName) {
+    let Ok(Some(p)) = tables::project(&st.projects, name) else {
         return;
     };
     if !p.publish {
         return;
     }
-    let Ok(rows) = tables::results(st, name) else {
+    let Ok(rows) = tables::results(&st.projects, name) else {
         return;
     };
     for repo in &p.repositories {

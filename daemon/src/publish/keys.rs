@@ -9,9 +9,9 @@ use cryo_aptrepo::SigningKey;
 
 use super::{io, PublishError};
 use crate::project::model::ProjectName;
-use crate::state::AppState;
+use super::Publisher;
 
-fn key_path(st: &AppState, project: &ProjectName) -> PathBuf {
+fn key_path(st: &Publisher, project: &ProjectName) -> PathBuf {
     st.config
         .state
         .join("keys")
@@ -27,7 +27,7 @@ fn key_err(p: &std::path::Path, e: impl std::fmt::Display) -> PublishError {
 }
 
 /// The project's key, if it has one.
-pub fn load(st: &AppState, project: &ProjectName) -> Result<Option<SigningKey>, PublishError> {
+pub fn load(st: &Publisher, project: &ProjectName) -> Result<Option<SigningKey>, PublishError> {
     let p = key_path(st, project);
     match std::fs::read_to_string(&p) {
         Ok(t) => Ok(Some(
@@ -39,7 +39,7 @@ pub fn load(st: &AppState, project: &ProjectName) -> Result<Option<SigningKey>, 
 }
 
 /// The project's key, generated (and stored 0600) on first use.
-pub fn load_or_create(st: &AppState, project: &ProjectName) -> Result<SigningKey, PublishError> {
+pub fn load_or_create(st: &Publisher, project: &ProjectName) -> Result<SigningKey, PublishError> {
     if let Some(k) = load(st, project)? {
         return Ok(k);
     }
@@ -66,6 +66,6 @@ pub fn load_or_create(st: &AppState, project: &ProjectName) -> Result<SigningKey
 }
 
 /// Forget a deleted project's key.
-pub fn remove(st: &AppState, project: &ProjectName) {
+pub fn remove(st: &Publisher, project: &ProjectName) {
     let _ = std::fs::remove_file(key_path(st, project));
 }

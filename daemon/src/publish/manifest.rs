@@ -11,7 +11,7 @@ use cryo_store::B3Digest;
 
 use super::PublishError;
 use crate::project::model::ProjectName;
-use crate::state::AppState;
+use super::Publisher;
 
 const PUBLICATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("publications");
 
@@ -79,7 +79,7 @@ fn db_err(e: impl std::fmt::Display) -> PublishError {
     PublishError::Db(e.to_string())
 }
 
-pub fn get(st: &AppState, project: &ProjectName, repo: &str) -> Result<Publication, PublishError> {
+pub fn get(st: &Publisher, project: &ProjectName, repo: &str) -> Result<Publication, PublishError> {
     let db = st.store.index().database();
     let tx = db.begin_read().map_err(db_err)?;
     let t = match tx.open_table(PUBLICATIONS) {
@@ -95,7 +95,7 @@ pub fn get(st: &AppState, project: &ProjectName, repo: &str) -> Result<Publicati
 
 /// The atomic switch: one transaction writes the whole record.
 pub fn put(
-    st: &AppState,
+    st: &Publisher,
     project: &ProjectName,
     repo: &str,
     p: &Publication,
@@ -112,7 +112,7 @@ pub fn put(
     tx.commit().map_err(db_err)
 }
 
-pub fn delete_project(st: &AppState, project: &ProjectName) -> Result<(), PublishError> {
+pub fn delete_project(st: &Publisher, project: &ProjectName) -> Result<(), PublishError> {
     let db = st.store.index().database();
     let tx = db.begin_write().map_err(db_err)?;
     {
@@ -137,7 +137,7 @@ pub struct ManifestCache {
 }
 
 impl ManifestCache {
-    pub fn get(&self, st: &AppState, d: &B3Digest) -> Result<Arc<Manifest>, PublishError> {
+    pub fn get(&self, st: &Publisher, d: &B3Digest) -> Result<Arc<Manifest>, PublishError> {
         if let Some((_, m)) = self
             .entries
             .lock()

@@ -15,6 +15,24 @@ pub mod generation;
 pub mod keys;
 pub mod manifest;
 
+use std::sync::Arc;
+
+use cryo_store::Store;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::project::Projects;
+
+/// What publishing uses: the store, the clock, the projects it publishes, the decoded
+/// manifests of recent generations and the configuration (where signing keys live).
+pub struct Publisher {
+    pub store: Arc<Store>,
+    pub clock: Clock,
+    pub projects: Arc<Projects>,
+    pub publish_manifests: manifest::ManifestCache,
+    pub config: Arc<Config>,
+}
+
 /// Generations kept per repository (the current one included).
 pub const KEEP_GENERATIONS: usize = 5;
 

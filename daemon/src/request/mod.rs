@@ -15,49 +15,61 @@ use serde::{Deserialize, Serialize};
 
 use cryo_store::B3Digest;
 
-use crate::auth::{forbidden, require, roles_of, tables as auth_tables, Principal, Role};
+use crate::auth::{tables as auth_tables, AuthError, Denied, Principal, Role};
 use crate::drv::source::SourceSpec;
-use crate::http::ApiErr;
 use crate::project::model::{package_key, JobResult, Revision};
 use crate::project::{ops, tables, ProjectError};
-use crate::state::AppState;
+use std::sync::Arc;
+
+use cryo_store::Store;
+
+use crate::auth::Auth;
+use crate::clock::Clock;
+use crate::project::Projects;
+use crate::verify::Verifier;
 use crate::table::{JsonTable, TableError};
 
 const REQUESTS: JsonTable<u64, Request> = JsonTable::new("requests");
 
-/// Why a request change did not happen (inside its write transaction, which is then
-/// dropped: nothing of it is written).
-#[derive(Debug)]
-enum Failed {
-    Api(ApiErr),
-    Table(TableError),
-    Project(ProjectError),
+/// What submit requests use: the store, the clock, roles and the audit log, the projects
+/// they move revisions between, and verification (comparing the two builds).
+pub struct Requests {
+    pub store: Arc<Store>,
+    pub clock: Clock,
+    pub auth: Arc<Auth>,
+    pub projects: Arc<Projects>,
+    pub verifier: Arc<Verifier>,
 }
 
-impl From<ApiErr> for Failed {
-    fn from(e: ApiErr) -> Self {
-        Failed::Api(e)
+/// Errors of submit requests. A change that fails happens inside its write transaction,
+/// which is then dropped: nothing of it is written.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is not open (or not in a state for this action).
+    #[error("{0}")]
+    Conflict(String),
+    /// Reviews are still open: the request cannot be accepted yet.
+    #[error("{0}")]
+    ReviewsOpen(String),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("requests: {0}")]
+    Table(#[from] TableError),
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+}
+
+impl From<Denied> for RequestError {
+    fn from(d: Denied) -> Self {
+        RequestError::Auth(d.into())
     }
 }
-impl From<TableError> for Failed {
-    fn from(e: TableError) -> Self {
-        Failed::Table(e)
-    }
-}
-impl From<ProjectError> for Failed {
-    fn from(e: ProjectError) -> Self {
-        Failed::Project(e)
-    }
-}
-impl From<Failed> for ApiErr {
-    fn from(f: Failed) -> Self {
-        match f {
-            Failed::Api(e) => e,
-            Failed::Table(e) => db(e),
-            Failed::Project(e) => e.into(),
-        }
-    }
-}
+
+type Failed = RequestError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,9 +86,9 @@ impl ReqState {
     pub fn is_open(self) -> bool {
         matches!(self, ReqState::New | ReqState::Review)
     }
-    pub fn parse(s: &str) -> Result<ReqState, ApiErr> {
+    pub fn parse(s: &str) -> Result<ReqState, RequestError> {
         serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-            ApiErr::bad_request(format!(
+            RequestError::Invalid(format!(
                 "unknown request state {s:?}: new, review, accepted, declined, revoked, superseded"
             ))
         })
@@ -135,29 +147,26 @@ pub struct Request {
     pub reports: BTreeMap<String, B3Digest>,
 }
 
-fn db(e: TableError) -> ApiErr {
-    ApiErr::internal(format!("requests: {e}"))
-}
 
-pub fn get(st: &AppState, id: u64) -> Result<Request, ApiErr> {
+pub fn get(st: &Requests, id: u64) -> Result<Request, RequestError> {
     REQUESTS
         .get(st.store.index().database(), id)
-        .map_err(db)?
-        .ok_or_else(|| ApiErr::not_found(format!("no request {id}")))
+        ?
+        .ok_or_else(|| RequestError::NotFound(format!("no request {id}")))
 }
 
-pub fn list(st: &AppState) -> Result<Vec<Request>, ApiErr> {
-    REQUESTS.all(st.store.index().database()).map_err(db)
+pub fn list(st: &Requests) -> Result<Vec<Request>, RequestError> {
+    Ok(REQUESTS.all(st.store.index().database())?)
 }
 
 /// Change request `id` in one write transaction: `f` sees the current record.
 fn update(
-    st: &AppState,
+    st: &Requests,
     id: u64,
     f: impl FnOnce(&mut Request) -> Result<(), Failed>,
-) -> Result<Request, ApiErr> {
+) -> Result<Request, RequestError> {
     Ok(REQUESTS.update(st.store.index().database(), id, |old| {
-        let mut r = old.ok_or_else(|| ApiErr::not_found(format!("no request {id}")))?;
+        let mut r = old.ok_or_else(|| RequestError::NotFound(format!("no request {id}")))?;
         f(&mut r)?;
         Ok::<_, Failed>(r)
     })?)
@@ -165,29 +174,29 @@ fn update(
 
 /// `cryo request submit SRC PKG DST [-m MSG]`.
 pub fn submit(
-    st: &AppState,
+    st: &Requests,
     who: &Principal,
     source: &str,
     package: &str,
     target: &str,
     message: &str,
-) -> Result<Request, ApiErr> {
+) -> Result<Request, RequestError> {
     let me = who.authenticated()?.to_string();
-    let src = ops::get(st, source)?;
-    let dst = ops::get(st, target)?;
-    require(st, who, &src, Role::Reader)?;
-    require(st, who, &dst, Role::Reader)?;
+    let src = ops::get(&st.projects, source)?;
+    let dst = ops::get(&st.projects, target)?;
+    crate::auth::require(&st.auth, who, src.access(), Role::Reader)?;
+    crate::auth::require(&st.auth, who, dst.access(), Role::Reader)?;
     if src.name == dst.name {
-        return Err(ApiErr::bad_request(
-            "source and target project are the same",
+        return Err(RequestError::Invalid(
+            "source and target project are the same".into(),
         ));
     }
-    let pkg = tables::package(st, &src.name, package)?
-        .ok_or_else(|| ApiErr::not_found(format!("no package {package} in {source}")))?;
+    let pkg = tables::package(&st.projects, &src.name, package)?
+        .ok_or_else(|| RequestError::NotFound(format!("no package {package} in {source}")))?;
     let revision = pkg
         .latest()
         .cloned()
-        .ok_or_else(|| ApiErr::bad_request(format!("{package} in {source} has no revision")))?;
+        .ok_or_else(|| RequestError::Invalid(format!("{package} in {source} has no revision")))?;
     let now = st.clock.now();
     let reviews: Vec<Review> = dst
         .roles
@@ -251,21 +260,21 @@ pub fn submit(
         t.put(id, &r)?;
         Ok::<_, TableError>(r)
     })
-    .map_err(db)?;
+    ?;
     let id = r.id;
     let detail = format!(
         "request {id}: {} {} → {}",
         r.source_project, r.package, r.target_project
     );
     crate::auth::audit::record(
-        st,
+        &st.auth,
         &r.creator,
         "request submit",
         Some(&r.target_project),
         detail.clone(),
     );
     crate::auth::audit::record(
-        st,
+        &st.auth,
         &r.creator,
         "request submit",
         Some(&r.source_project),
@@ -274,19 +283,15 @@ pub fn submit(
     Ok(r)
 }
 
-fn open(r: &Request) -> Result<(), ApiErr> {
+fn open(r: &Request) -> Result<(), RequestError> {
     if r.state.is_open() {
         Ok(())
     } else {
-        Err(ApiErr {
-            status: axum::http::StatusCode::CONFLICT,
-            code: "conflict",
-            message: format!("request {} is {:?}", r.id, r.state).to_lowercase(),
-        })
+        Err(RequestError::Conflict(format!("request {} is {:?}", r.id, r.state).to_lowercase()))
     }
 }
 
-fn reviews_open(r: &Request) -> Result<(), ApiErr> {
+fn reviews_open(r: &Request) -> Result<(), RequestError> {
     let pending: Vec<&str> = r
         .reviews
         .iter()
@@ -296,26 +301,22 @@ fn reviews_open(r: &Request) -> Result<(), ApiErr> {
     if pending.is_empty() {
         return Ok(());
     }
-    Err(ApiErr {
-        status: axum::http::StatusCode::CONFLICT,
-        code: "reviews_open",
-        message: format!(
+    Err(RequestError::ReviewsOpen(format!(
             "request {} has open reviews by {}",
             r.id,
             pending.join(", ")
-        ),
-    })
+        )))
 }
 
 /// accept | decline | revoke. The state change is one write transaction that checks the
 /// request is still open; accepting also commits the revision in that transaction.
 pub fn decide(
-    st: &AppState,
+    st: &Requests,
     who: &Principal,
     id: u64,
     action: &str,
     message: &str,
-) -> Result<Request, ApiErr> {
+) -> Result<Request, RequestError> {
     let r = get(st, id)?;
     open(&r)?;
     let me = who.authenticated()?.to_string();
@@ -329,8 +330,8 @@ pub fn decide(
     };
     let r = match action {
         "accept" => {
-            let dst = ops::get(st, &r.target_project)?;
-            require(st, who, &dst, Role::Maintainer)?;
+            let dst = ops::get(&st.projects, &r.target_project)?;
+            crate::auth::require(&st.auth, who, dst.access(), Role::Maintainer)?;
             reviews_open(&r)?;
             let spec = SourceSpec::Dsc {
                 dsc: r.revision.dsc.clone(),
@@ -347,14 +348,14 @@ pub fn decide(
             );
             // Sources resolved and rooted first; the revision number, the package row
             // and the request's state change together below.
-            let mut c = ops::prepare_commit(st, &r.target_project, Some(&r.package), &spec, false)?;
+            let mut c = ops::prepare_commit(&st.projects, &r.target_project, Some(&r.package), &spec, false)?;
             let key = package_key(&dst.name, &r.package);
             let (r, changed) =
                 crate::table::write(st.store.index().database(), REQUESTS.name(), |tx| {
                     let mut t = REQUESTS.open(tx)?;
                     let mut r = t
                         .get(id)?
-                        .ok_or_else(|| ApiErr::not_found(format!("no request {id}")))?;
+                        .ok_or_else(|| RequestError::NotFound(format!("no request {id}")))?;
                     open(&r)?;
                     reviews_open(&r)?;
                     c.create = tables::PACKAGES.open(tx)?.get(key.as_str())?.is_none();
@@ -366,17 +367,17 @@ pub fn decide(
                     Ok::<_, Failed>((r, out.changed))
                 })?;
             if changed {
-                st.scheduler.evaluate_now(st, &dst.name);
+                st.projects.scheduler.evaluate_now(&st.projects, &dst.name);
             }
             r
         }
         "decline" | "revoke" => {
             if action == "decline" {
-                let dst = ops::get(st, &r.target_project)?;
-                require(st, who, &dst, Role::Maintainer)?;
+                let dst = ops::get(&st.projects, &r.target_project)?;
+                crate::auth::require(&st.auth, who, dst.access(), Role::Maintainer)?;
             } else if r.creator != me {
-                let src = ops::get(st, &r.source_project)?;
-                require(st, who, &src, Role::Maintainer)?;
+                let src = ops::get(&st.projects, &r.source_project)?;
+                crate::auth::require(&st.auth, who, src.access(), Role::Maintainer)?;
             }
             update(st, id, |r| {
                 open(r)?;
@@ -389,7 +390,7 @@ pub fn decide(
                 Ok(())
             })?
         }
-        other => return Err(ApiErr::bad_request(format!("unknown action {other:?}"))),
+        other => return Err(RequestError::Invalid(format!("unknown action {other:?}"))),
     };
     let detail = format!(
         "request {id}: {} {} → {}{}",
@@ -401,7 +402,7 @@ pub fn decide(
             .unwrap_or_default()
     );
     crate::auth::audit::record(
-        st,
+        &st.auth,
         &me,
         &format!("request {action}"),
         Some(&r.target_project),
@@ -413,18 +414,18 @@ pub fn decide(
 /// `cryo request review ID --accept|--decline`: the caller's open review (as the named
 /// reviewer or a member of the reviewing group; a target maintainer may review for any).
 pub fn review(
-    st: &AppState,
+    st: &Requests,
     who: &Principal,
     id: u64,
     accept: bool,
     message: &str,
-) -> Result<Request, ApiErr> {
+) -> Result<Request, RequestError> {
     let r = get(st, id)?;
     open(&r)?;
     let me = who.authenticated()?.to_string();
-    let dst = ops::get(st, &r.target_project)?;
-    let groups = auth_tables::groups_of(st, &me)?;
-    let maintainer = who.is_admin() || roles_of(st, &me, &dst).contains(&Role::Maintainer);
+    let dst = ops::get(&st.projects, &r.target_project)?;
+    let groups = auth_tables::groups_of(&st.auth, &me)?;
+    let maintainer = who.is_admin() || crate::auth::roles_of(&st.auth, &me, dst.access()).contains(&Role::Maintainer);
     let now = st.clock.now();
     let mut what = String::new();
     // The slot is chosen and changed in one write transaction, on the current record.
@@ -448,7 +449,7 @@ pub fn review(
                 }
             })
             .ok_or_else(|| {
-                forbidden(format!(
+                Denied::Other(format!(
                     "{me} has no open review on request {id} (needs the reviewer role on {})",
                     r.target_project
                 ))
@@ -480,7 +481,7 @@ pub fn review(
         Ok(())
     })?;
     crate::auth::audit::record(
-        st,
+        &st.auth,
         &me,
         "request review",
         Some(&r.target_project),
@@ -521,15 +522,15 @@ fn outputs(r: &JobResult) -> BTreeMap<String, B3Digest> {
 /// the submitted revision. A row that has moved on to another revision is `outdated`
 /// (its build is not the one the request is about). Differing `.deb`s are compared in
 /// memory; a report attached earlier is shown, nothing new is stored.
-pub fn compare(st: &AppState, r: &Request) -> Result<Vec<Comparison>, ApiErr> {
+pub fn compare(st: &Requests, r: &Request) -> Result<Vec<Comparison>, RequestError> {
     if r.state != ReqState::Accepted {
         return Ok(Vec::new());
     }
-    let src = ops::get(st, &r.source_project)?;
-    let dst = ops::get(st, &r.target_project)?;
-    let src_rows = tables::results(st, &src.name)?;
+    let src = ops::get(&st.projects, &r.source_project)?;
+    let dst = ops::get(&st.projects, &r.target_project)?;
+    let src_rows = tables::results(&st.projects, &src.name)?;
     let mut out = Vec::new();
-    for t in tables::results(st, &dst.name)?
+    for t in tables::results(&st.projects, &dst.name)?
         .into_iter()
         .filter(|x| x.package == r.package)
     {
