@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::http::{self, Peer};
 use crate::http::AppState;
+use crate::http::{self, Peer};
 use crate::services::Services;
 
 /// Errors starting or running the daemon.

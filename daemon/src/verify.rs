@@ -10,8 +10,8 @@ use cryo_compare::{compare_debs, ClassKind, Classification, Limits, PackageId};
 use cryo_store::{B3Digest, ObjectKind};
 
 use crate::build::run;
-use crate::drv::source::SourceSpec;
 use crate::drv::request::{PrjconfText, ResolveRequestBody};
+use crate::drv::source::SourceSpec;
 use crate::mirror::dod::{self, PoolFile};
 use crate::mirror::query;
 use crate::mirror::snapshot::{self, IndexKind, SnapshotInfo};
@@ -213,18 +213,19 @@ fn verify_source(
                 continue;
             }
         };
-        let theirs =
-            match dod::ensure(&st.store, snap, &pf, &session).and_then(|d| Ok(st.store.read(&d)?)) {
-                Ok(b) => b,
-                Err(e) => {
-                    binaries.push(inconclusive(
-                        id,
-                        ours_digest,
-                        format!("official binary unavailable: {e}"),
-                    ));
-                    continue;
-                }
-            };
+        let theirs = match dod::ensure(&st.store, snap, &pf, &session)
+            .and_then(|d| Ok(st.store.read(&d)?))
+        {
+            Ok(b) => b,
+            Err(e) => {
+                binaries.push(inconclusive(
+                    id,
+                    ours_digest,
+                    format!("official binary unavailable: {e}"),
+                ));
+                continue;
+            }
+        };
         let ours = match st.store.read(&o.blake3) {
             Ok(b) => b,
             Err(e) => {

@@ -106,9 +106,7 @@ pub fn require(
     need: Role,
 ) -> Result<(), AuthError> {
     let groups = match who {
-        Principal::User(n) if project.private || need != Role::Reader => {
-            tables::groups_of(st, n)?
-        }
+        Principal::User(n) if project.private || need != Role::Reader => tables::groups_of(st, n)?,
         _ => Vec::new(),
     };
     Ok(policy::require_role(who, project, &groups, need)?)

@@ -228,7 +228,10 @@ mod tests {
 
     #[test]
     fn project_roles_direct_and_through_groups() {
-        let grants = [grant("alice", Role::Maintainer), grant("@qa", Role::Reviewer)];
+        let grants = [
+            grant("alice", Role::Maintainer),
+            grant("@qa", Role::Reviewer),
+        ];
         let private = ProjectAccess {
             name: "p",
             private: true,
@@ -241,10 +244,19 @@ mod tests {
         let none: [String; 0] = [];
         let qa = ["qa".to_string()];
         // Direct grant.
-        assert_eq!(require_role(&user("alice"), private, &none, Role::Maintainer), Ok(()));
+        assert_eq!(
+            require_role(&user("alice"), private, &none, Role::Maintainer),
+            Ok(())
+        );
         // Through a group: reviewer covers reading and reviewing, not maintaining.
-        assert_eq!(require_role(&user("bob"), private, &qa, Role::Reader), Ok(()));
-        assert_eq!(require_role(&user("bob"), private, &qa, Role::Reviewer), Ok(()));
+        assert_eq!(
+            require_role(&user("bob"), private, &qa, Role::Reader),
+            Ok(())
+        );
+        assert_eq!(
+            require_role(&user("bob"), private, &qa, Role::Reviewer),
+            Ok(())
+        );
         assert_eq!(
             require_role(&user("bob"), private, &qa, Role::Maintainer),
             Err(Denied::LacksRole {
@@ -255,17 +267,26 @@ mod tests {
         );
         // No role: private projects are closed, public ones readable.
         assert!(require_role(&user("carol"), private, &none, Role::Reader).is_err());
-        assert_eq!(require_role(&user("carol"), public, &none, Role::Reader), Ok(()));
+        assert_eq!(
+            require_role(&user("carol"), public, &none, Role::Reader),
+            Ok(())
+        );
         assert!(require_role(&user("carol"), public, &none, Role::Maintainer).is_err());
         // Anonymous: public reads only, else 401 (not 403).
-        assert_eq!(require_role(&Principal::Anonymous, public, &none, Role::Reader), Ok(()));
+        assert_eq!(
+            require_role(&Principal::Anonymous, public, &none, Role::Reader),
+            Ok(())
+        );
         assert_eq!(
             require_role(&Principal::Anonymous, private, &none, Role::Reader),
             Err(Denied::Unauthenticated)
         );
         // Admins pass everything.
         let admin = Principal::Admin("root".into());
-        assert_eq!(require_role(&admin, private, &none, Role::Maintainer), Ok(()));
+        assert_eq!(
+            require_role(&admin, private, &none, Role::Maintainer),
+            Ok(())
+        );
         // A user named like a group is not the group.
         let g = [grant("@alice", Role::Maintainer)];
         let p = ProjectAccess {
@@ -287,9 +308,15 @@ mod tests {
         // Local reads: socket uids and authenticated users; anonymous TCP is refused.
         assert_eq!(require(&anon, true, Need::Local, "x"), Ok(()));
         assert_eq!(require(&u, false, Need::Local, "x"), Ok(()));
-        assert_eq!(require(&anon, false, Need::Local, "x"), Err(Denied::Unauthenticated));
+        assert_eq!(
+            require(&anon, false, Need::Local, "x"),
+            Err(Denied::Unauthenticated)
+        );
         // Authenticated: a local anonymous uid is not enough.
-        assert_eq!(require(&anon, true, Need::Authenticated, "x"), Err(Denied::Unauthenticated));
+        assert_eq!(
+            require(&anon, true, Need::Authenticated, "x"),
+            Err(Denied::Unauthenticated)
+        );
         assert_eq!(require(&u, false, Need::Authenticated, "x"), Ok(()));
         // Admin: users get 403 naming the operation, anonymous 401.
         assert_eq!(
@@ -307,8 +334,14 @@ mod tests {
             .to_string(),
             "alice is not an admin; POST /api/v1/mirrors needs an admin"
         );
-        assert_eq!(require(&anon, true, Need::Admin, "x"), Err(Denied::Unauthenticated));
+        assert_eq!(
+            require(&anon, true, Need::Admin, "x"),
+            Err(Denied::Unauthenticated)
+        );
         assert_eq!(require(&admin, false, Need::Admin, "x"), Ok(()));
-        assert_eq!(u.require_admin().unwrap_err().to_string(), "alice is not an admin; this needs an admin");
+        assert_eq!(
+            u.require_admin().unwrap_err().to_string(),
+            "alice is not an admin; this needs an admin"
+        );
     }
 }

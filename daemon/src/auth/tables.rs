@@ -66,8 +66,7 @@ pub fn token(st: &Auth, id: &str) -> Result<Option<Token>, AuthError> {
 /// Groups `user` is a member of.
 pub fn groups_of(st: &Auth, user: &str) -> Result<Vec<String>, AuthError> {
     Ok(GROUPS
-        .all(st.store.index().database())
-        ?
+        .all(st.store.index().database())?
         .into_iter()
         .filter(|g| g.members.iter().any(|m| m == user))
         .map(|g| g.name.to_string())
@@ -77,8 +76,7 @@ pub fn groups_of(st: &Auth, user: &str) -> Result<Vec<String>, AuthError> {
 /// The user a local uid acts as.
 pub fn user_by_uid(st: &Auth, uid: u32) -> Result<Option<User>, AuthError> {
     Ok(USERS
-        .all(st.store.index().database())
-        ?
+        .all(st.store.index().database())?
         .into_iter()
         .find(|u| u.uids.contains(&uid)))
 }
@@ -129,5 +127,4 @@ pub fn revoke_tree(st: &Auth, id: &str, now: i64) -> Result<Vec<Token>, AuthErro
         Ok::<_, TableError>(changed)
     })
     .map_err(AuthError::from)
-    
 }

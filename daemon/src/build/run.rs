@@ -26,11 +26,11 @@ use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 
+use super::Builder;
 use super::{helper_command, io, roots, BuildError};
 use crate::mirror::dod::{self, PoolFile};
 use crate::mirror::query;
 use crate::mirror::snapshot::{self, IndexKind};
-use super::Builder;
 
 /// One output of a build on the wire.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -343,7 +343,9 @@ pub fn realise_observed(
         });
     }
     if !rebuild {
-        if let Some((r, from)) = crate::cache::substitute::substitute(&st.store, &st.substituters, id) {
+        if let Some((r, from)) =
+            crate::cache::substitute::substitute(&st.store, &st.substituters, id)
+        {
             return Ok(BuildOutcome {
                 derivation: *id,
                 status: "substituted".into(),

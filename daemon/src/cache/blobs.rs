@@ -238,13 +238,12 @@ fn compress(store: &Store, d: &B3Digest) -> Result<Encoded, CacheError> {
             "blob {d} is larger than {MAX_SERVED} bytes"
         )));
     }
-    let file = tempfile::tempfile_in(store.tmp_dir())
-        .map_err(io(format!("temp file for blob {d}")))?;
+    let file =
+        tempfile::tempfile_in(store.tmp_dir()).map_err(io(format!("temp file for blob {d}")))?;
     let mut r = store.open_blob(d)?;
     let mut enc = zstd::stream::Encoder::new(std::io::BufWriter::new(file), 3)
         .map_err(io(format!("compressing blob {d}")))?;
-    let size =
-        std::io::copy(&mut r, &mut enc).map_err(io(format!("compressing blob {d}")))?;
+    let size = std::io::copy(&mut r, &mut enc).map_err(io(format!("compressing blob {d}")))?;
     let file = enc
         .finish()
         .map_err(io(format!("compressing blob {d}")))?

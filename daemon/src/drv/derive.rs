@@ -16,9 +16,9 @@ use cryo_store::derivation::{BuilderSpec, ClosureEntry, Derivation, SourceInput,
 use cryo_store::{B3Digest, ObjectKind, Session};
 
 use super::source::ResolvedSource;
+use super::Deriver;
 use super::DrvError;
 use crate::mirror::snapshot::SnapshotInfo;
-use super::Deriver;
 
 /// The Debian builder's kind and version. Bump the version whenever the build procedure
 /// changes what a build produces: that changes every derivation id on purpose.

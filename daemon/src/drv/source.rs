@@ -16,11 +16,11 @@ use sha2::{Digest, Sha256};
 use cryo_debian::index::SourcePackage;
 use cryo_store::{B3Digest, SafeName, Session};
 
+use super::Deriver;
 use super::DrvError;
 use crate::mirror::dod;
 use crate::mirror::query::{self, Request};
 use crate::mirror::snapshot::SnapshotInfo;
-use super::Deriver;
 
 /// How a request names its source package.
 #[derive(Debug, Clone, Serialize, Deserialize)]

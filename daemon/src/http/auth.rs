@@ -17,8 +17,8 @@ use super::ApiErr;
 use crate::auth::name::{Subject, UserName};
 use crate::auth::tables::{self, Group, Token, User, GROUPS, TOKENS, USERS};
 use crate::auth::{audit, require, AuthError, Credential, Denied, Principal, Role, RoleGrant};
-use crate::project::{ops, tables as ptables};
 use crate::http::AppState;
+use crate::project::{ops, tables as ptables};
 use crate::table::TableError;
 
 pub fn routes() -> Router<AppState> {
@@ -83,15 +83,13 @@ impl From<Refused> for ApiErr {
     }
 }
 
-async fn whoami(
-    _guard: Local,Extension(who): Extension<Principal>) -> Json<serde_json::Value> {
+async fn whoami(_guard: Local, Extension(who): Extension<Principal>) -> Json<serde_json::Value> {
     Json(
         serde_json::json!({"name": who.name(), "admin": who.is_admin(), "authenticated": who != Principal::Anonymous}),
     )
 }
 
-async fn users(
-    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<User>>, ApiErr> {
+async fn users(_guard: Local, State(st): State<AppState>) -> Result<Json<Vec<User>>, ApiErr> {
     Ok(Json(
         blocking(move || USERS.all(st.store.index().database()).map_err(table_err)).await?,
     ))
@@ -152,8 +150,7 @@ async fn add_user(
     ))
 }
 
-async fn groups(
-    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<Group>>, ApiErr> {
+async fn groups(_guard: Local, State(st): State<AppState>) -> Result<Json<Vec<Group>>, ApiErr> {
     Ok(Json(
         blocking(move || GROUPS.all(st.store.index().database()).map_err(table_err)).await?,
     ))

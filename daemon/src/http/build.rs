@@ -143,7 +143,7 @@ async fn log(
     if let Some(run) = st.projects.scheduler.live(&id) {
         let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
         if q.follow {
-            return Ok((text, crate::project::scheduler::follow_body(run)).into_response());
+            return Ok((text, super::stream::follow_body(run)).into_response());
         }
         return Ok((text, run.log.read_from(0).0).into_response());
     }
@@ -155,11 +155,10 @@ async fn log(
         });
     }
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiErr> {
-        let d = st
-            .builder
-            .build_logs
-            .get(&id)
-            .ok_or_else(|| ApiErr::not_found(format!("derivation {id} has no build log yet")))?;
+        let d =
+            st.builder.build_logs.get(&id).ok_or_else(|| {
+                ApiErr::not_found(format!("derivation {id} has no build log yet"))
+            })?;
         Ok(st.store.read(&d)?)
     })
     .await??;

@@ -43,8 +43,7 @@ async fn generate(
     }))
 }
 
-async fn list(
-    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<KeyInfo>>, ApiErr> {
+async fn list(_guard: Local, State(st): State<AppState>) -> Result<Json<Vec<KeyInfo>>, ApiErr> {
     let ks = tokio::task::spawn_blocking(move || keys::load_all(&st.config.state))
         .await?
         .map_err(|e| ApiErr::internal(e.to_string()))?;

@@ -23,8 +23,8 @@ use axum::http::request::Parts;
 use super::ApiErr;
 use crate::auth::policy::{self, Need};
 use crate::auth::{Credential, Principal, Role};
-use crate::project::model::ProjectName;
 use crate::http::AppState;
+use crate::project::model::ProjectName;
 
 /// Whether the request came over the unix socket from a known uid (set by the identity
 /// middleware next to the [`Principal`]).
@@ -49,7 +49,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
                 .get::<Principal>()
                 .cloned()
                 .unwrap_or(Principal::Anonymous),
-            credential: parts.extensions.get::<Credential>().cloned().unwrap_or_default(),
+            credential: parts
+                .extensions
+                .get::<Credential>()
+                .cloned()
+                .unwrap_or_default(),
             local: parts.extensions.get::<LocalPeer>().is_some_and(|l| l.0),
         })
     }

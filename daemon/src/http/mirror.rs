@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use cryo_store::B3Digest;
 
 use super::ApiErr;
+use crate::http::AppState;
 use crate::mirror::config::{self, MirrorConfig, DEFAULT_PRIORITY};
 use crate::mirror::sync::{self, SyncOptions, SyncOutcome};
-use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -86,7 +86,9 @@ async fn add(
 }
 
 async fn list(
-    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<MirrorConfig>>, ApiErr> {
+    _guard: Local,
+    State(st): State<AppState>,
+) -> Result<Json<Vec<MirrorConfig>>, ApiErr> {
     Ok(Json(
         tokio::task::spawn_blocking(move || config::list(&st.store)).await??,
     ))

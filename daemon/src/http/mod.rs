@@ -14,9 +14,9 @@ pub mod guard;
 mod identity;
 mod mirror;
 mod project;
+mod repos;
 mod request;
 pub mod request_id;
-mod repos;
 pub mod resolve;
 mod snapshot;
 mod status;
@@ -30,7 +30,6 @@ pub use error::ApiErr;
 
 /// What every handler gets: the daemon's services (`services.rs`).
 pub type AppState = std::sync::Arc<crate::services::Services>;
-
 
 /// Connection info recorded per connection (unix peer credentials when available).
 #[derive(Clone, Copy, Debug, Default)]

@@ -16,12 +16,12 @@ use super::resolve::{ApiJson, PrjconfText};
 use super::ApiErr;
 use crate::auth::Principal;
 use crate::drv::source::SourceSpec;
+use crate::http::AppState;
 use crate::project::model::{
     check_simple_name, result_key, JobResult, Package, Project, ProjectName,
 };
 use crate::project::ops::{self, CommitOutcome, CreateRequest, RepoRequest};
 use crate::project::{tables, ProjectError};
-use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -90,7 +90,10 @@ async fn list(
         blocking(move || {
             Ok(tables::projects(&st.projects)?
                 .into_iter()
-                .filter(|p| crate::auth::require(&st.auth, &who, p.access(), crate::auth::Role::Reader).is_ok())
+                .filter(|p| {
+                    crate::auth::require(&st.auth, &who, p.access(), crate::auth::Role::Reader)
+                        .is_ok()
+                })
                 .collect())
         })
         .await?,
@@ -211,7 +214,15 @@ async fn set_config(
     ApiJson(body): ApiJson<PrjconfText>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
-        blocking(move || Ok(ops::set_config(&st.projects, &name, q.repository.as_deref(), &body)?)).await?,
+        blocking(move || {
+            Ok(ops::set_config(
+                &st.projects,
+                &name,
+                q.repository.as_deref(),
+                &body,
+            )?)
+        })
+        .await?,
     ))
 }
 
@@ -239,7 +250,8 @@ async fn sync(
     Path(name): Path<String>,
     ApiJson(body): ApiJson<SyncBody>,
 ) -> Result<Json<serde_json::Value>, ApiErr> {
-    let changed = blocking(move || Ok(ops::sync_project(&st.projects, &name, body.allow_expired)?)).await?;
+    let changed =
+        blocking(move || Ok(ops::sync_project(&st.projects, &name, body.allow_expired)?)).await?;
     Ok(Json(serde_json::json!({ "changed_repositories": changed })))
 }
 
@@ -389,7 +401,10 @@ async fn abort(
 ) -> Result<Json<serde_json::Value>, ApiErr> {
     let n = blocking(move || {
         let p = ops::get(&st.projects, &name)?;
-        Ok(st.projects.scheduler.abort(&st.projects, &p.name, body.package.as_deref())?)
+        Ok(st
+            .projects
+            .scheduler
+            .abort(&st.projects, &p.name, body.package.as_deref())?)
     })
     .await?;
     Ok(Json(serde_json::json!({ "aborted": n })))
@@ -398,7 +413,10 @@ async fn abort(
 /// NDJSON: one [`crate::project::scheduler::Event`] per line, for this project, until the
 /// client goes away. A `{"heartbeat":…}` line every 15 s keeps proxies and clients awake.
 async fn events(
-    _guard: ProjectRole<Reader>,State(st): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiErr> {
+    _guard: ProjectRole<Reader>,
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiErr> {
     let p = pname(&name)?;
     let rx = st.projects.scheduler.subscribe();
     let stream = futures_util::stream::unfold((rx, p), |(mut rx, p)| async move {
@@ -467,7 +485,7 @@ async fn log(
     let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
     if let Some(run) = st.projects.scheduler.running(&key) {
         if q.follow {
-            return Ok((text, crate::project::scheduler::follow_body(run)).into_response());
+            return Ok((text, super::stream::follow_body(run)).into_response());
         }
         let (bytes, _) = run.log.read_from(0);
         return Ok((text, bytes).into_response());
@@ -525,7 +543,9 @@ async fn publish(
             // The daemon writes the export with its own rights, anywhere it is told to:
             // only admins may choose where.
             who.require_admin()?;
-            return Ok(serde_json::to_value(p::export(&st.publisher, &name, repo, dir)?).expect("json"));
+            return Ok(
+                serde_json::to_value(p::export(&st.publisher, &name, repo, dir)?).expect("json"),
+            );
         }
         let out = if body.rollback {
             p::rollback(&st.publisher, &name, repo)?
@@ -540,7 +560,10 @@ async fn publish(
 
 /// `cryo project key PROJECT`: the armored public key (created on first use).
 async fn key(
-    _guard: ProjectRole<Reader>,State(st): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiErr> {
+    _guard: ProjectRole<Reader>,
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiErr> {
     let text = blocking(move || {
         let p = ops::get(&st.projects, &name)?;
         let k = crate::publish::keys::load_or_create(&st.publisher, &p.name)?;

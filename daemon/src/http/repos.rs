@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::publish::manifest::{self, Entry};
 use crate::http::ApiErr;
-use crate::project::model::ProjectName;
 use crate::http::AppState;
+use crate::project::model::ProjectName;
+use crate::publish::manifest::{self, Entry};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/repos/{project}/{repo}/{*path}", get(file).head(file))
@@ -43,7 +43,8 @@ fn content_type(path: &str) -> &'static str {
 /// an older InRelease may still ask for) in an older kept one.
 fn lookup(st: &AppState, project: &str, repo: &str, path: &str) -> Result<(Entry, i64), ApiErr> {
     let pn = ProjectName::parse(project).map_err(|e| ApiErr::not_found(e.to_string()))?;
-    let publication = manifest::get(&st.publisher, &pn, repo).map_err(|e| ApiErr::internal(e.to_string()))?;
+    let publication =
+        manifest::get(&st.publisher, &pn, repo).map_err(|e| ApiErr::internal(e.to_string()))?;
     let missing = || ApiErr::not_found(format!("/repos/{project}/{repo}/{path}: no such file"));
     let cur = publication.current_generation().ok_or_else(missing)?;
     let mut order = vec![(cur.clone(), publication.switched)];

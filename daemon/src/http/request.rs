@@ -1,7 +1,7 @@
 //! `/api/v1/requests…`: submit, list, show (with the build comparison), accept, decline,
 //! revoke, review. Permissions are checked in `crate::request`.
 
-use super::guard::{Caller};
+use super::guard::Caller;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiErr;
 use crate::auth::{require, Principal, Role};
+use crate::http::AppState;
 use crate::project::ops;
 use crate::request::{self, Comparison, ReqState, Request};
-use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -64,9 +64,10 @@ struct ListQuery {
 
 /// Requests the caller may read (both projects readable).
 fn readable(st: &AppState, who: &Principal, r: &Request) -> bool {
-    [&r.source_project, &r.target_project]
-        .iter()
-        .all(|p| ops::get(&st.projects, p).is_ok_and(|p| require(&st.auth, who, p.access(), Role::Reader).is_ok()))
+    [&r.source_project, &r.target_project].iter().all(|p| {
+        ops::get(&st.projects, p)
+            .is_ok_and(|p| require(&st.auth, who, p.access(), Role::Reader).is_ok())
+    })
 }
 
 async fn list(
@@ -150,9 +151,13 @@ async fn act(
                     .ok_or_else(|| ApiErr::bad_request("review needs accept: true|false"))?;
                 Ok(request::review(&st.requests, &who, id, accept, &b.message)?)
             }
-            "accept" | "decline" | "revoke" => {
-                Ok(request::decide(&st.requests, &who, id, &action, &b.message)?)
-            }
+            "accept" | "decline" | "revoke" => Ok(request::decide(
+                &st.requests,
+                &who,
+                id,
+                &action,
+                &b.message,
+            )?),
             other => Err(ApiErr::not_found(format!(
                 "no request action {other:?}: accept, decline, revoke, review"
             ))),

@@ -13,10 +13,10 @@ use cryo_store::B3Digest;
 
 use super::resolve::ApiJson;
 use super::ApiErr;
+use crate::http::AppState;
 use crate::mirror::dod::{self, PoolFile};
 use crate::mirror::query::{self, PackageEntry, Request};
 use crate::mirror::snapshot::{self, IndexKind, SnapshotInfo};
-use crate::http::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,7 +28,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn list(
-    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<SnapshotInfo>>, ApiErr> {
+    _guard: Local,
+    State(st): State<AppState>,
+) -> Result<Json<Vec<SnapshotInfo>>, ApiErr> {
     Ok(Json(
         tokio::task::spawn_blocking(move || snapshot::list(&st.store)).await??,
     ))

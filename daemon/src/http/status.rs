@@ -1,6 +1,6 @@
 //! `GET /api/v1/status` and `POST /api/v1/shutdown`.
 
-use super::guard::{Admin};
+use super::guard::Admin;
 use axum::extract::{ConnectInfo, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -32,12 +32,14 @@ async fn status(
         listen: st.config.listen.map(|l| l.to_string()),
         peer_uid: peer.uid,
         workers: st.config.workers,
-        builds_run: st.builder.builds_run.load(std::sync::atomic::Ordering::Relaxed),
+        builds_run: st
+            .builder
+            .builds_run
+            .load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 
-async fn shutdown(
-    _guard: Admin,State(st): State<AppState>) -> Json<serde_json::Value> {
+async fn shutdown(_guard: Admin, State(st): State<AppState>) -> Json<serde_json::Value> {
     tracing::info!("shutdown requested over the API");
     st.shutdown.cancel();
     Json(serde_json::json!({"stopping": true}))

@@ -86,7 +86,10 @@ async fn put_blob(
 }
 
 async fn get_blob(
-    _guard: Local,State(st): State<AppState>, Path(d): Path<String>) -> Result<Response, ApiErr> {
+    _guard: Local,
+    State(st): State<AppState>,
+    Path(d): Path<String>,
+) -> Result<Response, ApiErr> {
     let digest = parse_digest(&d)?;
     let store = st.store.clone();
     let meta = tokio::task::spawn_blocking({
@@ -158,7 +161,10 @@ async fn put_tree(
 }
 
 async fn get_tree(
-    _guard: Local,State(st): State<AppState>, Path(d): Path<String>) -> Result<Response, ApiErr> {
+    _guard: Local,
+    State(st): State<AppState>,
+    Path(d): Path<String>,
+) -> Result<Response, ApiErr> {
     let digest = parse_digest(&d)?;
     let store = st.store.clone();
     // Decode the top tree first so that "not a tree" / "not found" are clean errors.
@@ -176,7 +182,9 @@ async fn get_tree(
 }
 
 async fn list_roots(
-    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<RootInfo>>, ApiErr> {
+    _guard: Local,
+    State(st): State<AppState>,
+) -> Result<Json<Vec<RootInfo>>, ApiErr> {
     let store = st.store.clone();
     let roots = tokio::task::spawn_blocking(move || store.roots()).await??;
     Ok(Json(
@@ -212,24 +220,21 @@ async fn remove_root(
     Ok(Json(serde_json::json!({"removed": name})))
 }
 
-async fn verify(
-    _guard: Admin,State(st): State<AppState>) -> Result<Json<VerifyReport>, ApiErr> {
+async fn verify(_guard: Admin, State(st): State<AppState>) -> Result<Json<VerifyReport>, ApiErr> {
     let store = st.store.clone();
     Ok(Json(
         tokio::task::spawn_blocking(move || store.verify()).await??,
     ))
 }
 
-async fn gc(
-    _guard: Admin,State(st): State<AppState>) -> Result<Json<GcReport>, ApiErr> {
+async fn gc(_guard: Admin, State(st): State<AppState>) -> Result<Json<GcReport>, ApiErr> {
     let store = st.store.clone();
     Ok(Json(
         tokio::task::spawn_blocking(move || store.gc()).await??,
     ))
 }
 
-async fn stats(
-    _guard: Local,State(st): State<AppState>) -> Result<Json<StoreStats>, ApiErr> {
+async fn stats(_guard: Local, State(st): State<AppState>) -> Result<Json<StoreStats>, ApiErr> {
     let store = st.store.clone();
     let stats =
         tokio::task::spawn_blocking(move || -> Result<StoreStats, cryo_store::StoreError> {

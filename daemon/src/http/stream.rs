@@ -77,3 +77,32 @@ impl Drop for ChannelWriter {
         let _ = self.send();
     }
 }
+
+/// A response body that follows a running build's log to its end.
+pub fn follow_body(run: std::sync::Arc<crate::project::scheduler::Running>) -> axum::body::Body {
+    let rx = run.log.subscribe();
+    let stream = futures_util::stream::unfold(
+        (rx, run, 0usize, false),
+        |(mut rx, run, pos, done)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                let (chunk, finished) = run.log.read_from(pos);
+                if !chunk.is_empty() {
+                    let n = pos + chunk.len();
+                    let item = Ok::<_, std::convert::Infallible>(bytes::Bytes::from(chunk));
+                    return Some((item, (rx, run, n, false)));
+                }
+                if finished {
+                    return None;
+                }
+                if rx.changed().await.is_err() {
+                    let (chunk, _) = run.log.read_from(pos);
+                    return Some((Ok(bytes::Bytes::from(chunk)), (rx, run, pos, true)));
+                }
+            }
+        },
+    );
+    axum::body::Body::from_stream(stream)
+}

@@ -58,8 +58,7 @@ async fn run(
     Ok(Json(out))
 }
 
-async fn list(
-    _guard: Local,State(st): State<AppState>) -> Result<Json<Vec<ReportInfo>>, ApiErr> {
+async fn list(_guard: Local, State(st): State<AppState>) -> Result<Json<Vec<ReportInfo>>, ApiErr> {
     let l = tokio::task::spawn_blocking(move || verify::list(&st.verifier))
         .await?
         .map_err(ApiErr::internal)?;

@@ -119,8 +119,7 @@ pub fn ensure(
     let file = tmp.as_file_mut();
     file.seek(SeekFrom::Start(0))
         .map_err(|e| MirrorError::Invalid(format!("temporary file: {e}")))?;
-    let stored = st
-        .put_reader(file, ObjectKind::Blob, &[], Some(session))?;
+    let stored = st.put_reader(file, ObjectKind::Blob, &[], Some(session))?;
     super::sync::remember_sha256(st, &f.sha256, &stored.digest)?;
     tracing::info!(package = %f.package, version = %f.version, %url, digest = %stored.digest, "fetched on demand");
     Ok(stored.digest)

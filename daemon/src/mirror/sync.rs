@@ -145,8 +145,7 @@ pub fn sync(
         .iter()
         .flat_map(|a| std::iter::once(a.release).chain(a.indices.iter().map(|i| i.blake3)))
         .collect();
-    let stored = st
-        .put_bytes(&record.encode(), ObjectKind::Record, &refs, Some(&session))?;
+    let stored = st.put_bytes(&record.encode(), ObjectKind::Record, &refs, Some(&session))?;
     let id = stored.digest;
     debug_assert_eq!(id, record.id());
     st.add_root(&format!("snapshot/{id}"), &id)?;
@@ -337,10 +336,7 @@ fn sync_archive(
     Ok((rec, summary, expired))
 }
 
-pub fn known_blake3(
-    st: &Store,
-    sha256: &str,
-) -> Result<Option<cryo_store::B3Digest>, MirrorError> {
+pub fn known_blake3(st: &Store, sha256: &str) -> Result<Option<cryo_store::B3Digest>, MirrorError> {
     let db = st.index().database();
     let tx = redb::ReadableDatabase::begin_read(db.as_ref())?;
     let t = match tx.open_table(SHA256_MAP) {
@@ -459,8 +455,7 @@ fn fetch_index(
         // Store the verified raw bytes first: the store's index write then never queues
         // behind another index's bulk write.
         let t_fetched = t0.elapsed();
-        let stored = st
-            .put_bytes(&bytes, ObjectKind::Blob, &[], Some(session))?;
+        let stored = st.put_bytes(&bytes, ObjectKind::Blob, &[], Some(session))?;
         let t_store = t0.elapsed() - t_fetched;
         let text = compression::decompress(&bytes, Some(&path), MAX_INDEX_TEXT)
             .map_err(|e| integrity(format!("cannot decompress: {e}")))?;

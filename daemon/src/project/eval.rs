@@ -21,12 +21,12 @@ use cryo_resolve::Candidate;
 use cryo_store::B3Digest;
 
 use super::model::{JobResult, Project, ProjectName, Repository, State};
+use super::Projects;
 use super::{tables, ProjectError};
 use crate::drv::derive;
 use crate::drv::source::{self, ResolvedSource, SourceSpec};
 use crate::drv::DrvError;
 use crate::mirror::snapshot;
-use super::Projects;
 
 /// What evaluations remember between runs (all of it is a pure function of its key):
 /// verified sources by revision digest, and derivation ids (or the resolver's refusal) by

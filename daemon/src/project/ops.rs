@@ -10,14 +10,14 @@ use cryo_store::{B3Digest, ObjectKind};
 use super::model::{
     check_simple_name, package_key, Package, Project, ProjectName, Repository, Revision,
 };
+use super::Projects;
 use super::{tables, ProjectError};
 use crate::auth::Principal;
 use crate::drv::derive;
-use crate::drv::source::{self, SourceSpec};
 use crate::drv::request::PrjconfText;
+use crate::drv::source::{self, SourceSpec};
 use crate::mirror::snapshot;
 use crate::mirror::sync::{self, SyncOptions};
-use super::Projects;
 
 /// A repository as the client describes it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,8 +130,7 @@ fn path_denied_for(
         return Ok(None);
     }
     for m in maintainers {
-        let readable =
-            crate::auth::user_can_read(&st.auth, m, q.access())?;
+        let readable = crate::auth::user_can_read(&st.auth, m, q.access())?;
         if !readable {
             return Ok(Some(format!(
                 "repository path: project {} is private and {m}, a maintainer of {project}, lacks the role reader on it",
@@ -148,8 +147,7 @@ pub fn path_denied(
     project: &Project,
     q: &Project,
 ) -> Result<Option<String>, ProjectError> {
-    let maintainers =
-        crate::auth::maintainers(&st.auth, project.access())?;
+    let maintainers = crate::auth::maintainers(&st.auth, project.access())?;
     path_denied_for(st, &project.name, &maintainers, q)
 }
 
@@ -184,7 +182,13 @@ fn make_repo(
     let session = st.store.session();
     for a in &arches {
         // Validates the prjconf (errors carry file:line) for every architecture.
-        derive::parse_prjconf(&st.deriver, &req.prjconf.name, &req.prjconf.text, a, &session)?;
+        derive::parse_prjconf(
+            &st.deriver,
+            &req.prjconf.name,
+            &req.prjconf.text,
+            a,
+            &session,
+        )?;
     }
     let text = st.store.put_bytes(
         req.prjconf.text.as_bytes(),
@@ -583,4 +587,3 @@ pub fn remove_package(st: &Projects, project: &str, package: &str) -> Result<(),
     st.scheduler.evaluate_now(st, &p.name);
     Ok(())
 }
-

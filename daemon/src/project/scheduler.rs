@@ -20,8 +20,8 @@ use cryo_sandbox::{JobObserver, KillHandle};
 use cryo_store::B3Digest;
 
 use super::model::{JobResult, ProjectName, State};
-use super::{eval, outputs, tables, ProjectError};
 use super::Projects;
+use super::{eval, outputs, tables, ProjectError};
 
 /// A change of one result row, as streamed to `--watch`/`wait`.
 #[derive(Debug, Clone, Serialize)]
@@ -456,7 +456,8 @@ impl Scheduler {
         let started = std::time::Instant::now();
         tracing::info!(project = %row.project, package = %row.package, %drv, "build started");
         let rebuild = row.force && st.store.realisation(&drv).ok().flatten().is_some();
-        let outcome = crate::build::run::realise_observed(&st.builder, &drv, rebuild, Some(run.observer()));
+        let outcome =
+            crate::build::run::realise_observed(&st.builder, &drv, rebuild, Some(run.observer()));
         self.unregister_live(&run);
         let res = (|| -> Result<(), ProjectError> {
             let _g = self.lock.lock().expect("lock");
@@ -558,33 +559,4 @@ impl Scheduler {
             }
         }
     }
-}
-
-/// A response body that follows a running build's log to its end.
-pub fn follow_body(run: Arc<Running>) -> axum::body::Body {
-    let rx = run.log.subscribe();
-    let stream = futures_util::stream::unfold(
-        (rx, run, 0usize, false),
-        |(mut rx, run, pos, done)| async move {
-            if done {
-                return None;
-            }
-            loop {
-                let (chunk, finished) = run.log.read_from(pos);
-                if !chunk.is_empty() {
-                    let n = pos + chunk.len();
-                    let item = Ok::<_, std::convert::Infallible>(bytes::Bytes::from(chunk));
-                    return Some((item, (rx, run, n, false)));
-                }
-                if finished {
-                    return None;
-                }
-                if rx.changed().await.is_err() {
-                    let (chunk, _) = run.log.read_from(pos);
-                    return Some((Ok(bytes::Bytes::from(chunk)), (rx, run, pos, true)));
-                }
-            }
-        },
-    );
-    axum::body::Body::from_stream(stream)
 }

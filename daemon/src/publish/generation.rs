@@ -14,11 +14,11 @@ use cryo_aptrepo::{FileSource, PackageInput, RepoSpec};
 use cryo_store::{B3Digest, ObjectKind};
 
 use super::manifest::{self, Entry, Generation, Manifest, Publication};
+use super::Publisher;
 use super::{io, keys, PublishError, KEEP_GENERATIONS};
 use crate::mirror::snapshot;
 use crate::project::model::{Project, ProjectName, Repository};
 use crate::project::{ops, tables};
-use super::Publisher;
 
 /// What `cryo publish` answers per repository.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use cryo_aptrepo::SigningKey;
 
+use super::Publisher;
 use super::{io, PublishError};
 use crate::project::model::ProjectName;
-use super::Publisher;
 
 fn key_path(st: &Publisher, project: &ProjectName) -> PathBuf {
     st.config

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use cryo_store::B3Digest;
 
 use super::PublishError;
-use crate::project::model::ProjectName;
 use super::Publisher;
+use crate::project::model::ProjectName;
 
 const PUBLICATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("publications");
 

@@ -26,8 +26,8 @@ use cryo_store::Store;
 use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::project::Projects;
-use crate::verify::Verifier;
 use crate::table::{JsonTable, TableError};
+use crate::verify::Verifier;
 
 const REQUESTS: JsonTable<u64, Request> = JsonTable::new("requests");
 
@@ -147,11 +147,9 @@ pub struct Request {
     pub reports: BTreeMap<String, B3Digest>,
 }
 
-
 pub fn get(st: &Requests, id: u64) -> Result<Request, RequestError> {
     REQUESTS
-        .get(st.store.index().database(), id)
-        ?
+        .get(st.store.index().database(), id)?
         .ok_or_else(|| RequestError::NotFound(format!("no request {id}")))
 }
 
@@ -259,8 +257,7 @@ pub fn submit(
         };
         t.put(id, &r)?;
         Ok::<_, TableError>(r)
-    })
-    ?;
+    })?;
     let id = r.id;
     let detail = format!(
         "request {id}: {} {} → {}",
@@ -287,7 +284,9 @@ fn open(r: &Request) -> Result<(), RequestError> {
     if r.state.is_open() {
         Ok(())
     } else {
-        Err(RequestError::Conflict(format!("request {} is {:?}", r.id, r.state).to_lowercase()))
+        Err(RequestError::Conflict(
+            format!("request {} is {:?}", r.id, r.state).to_lowercase(),
+        ))
     }
 }
 
@@ -302,10 +301,10 @@ fn reviews_open(r: &Request) -> Result<(), RequestError> {
         return Ok(());
     }
     Err(RequestError::ReviewsOpen(format!(
-            "request {} has open reviews by {}",
-            r.id,
-            pending.join(", ")
-        )))
+        "request {} has open reviews by {}",
+        r.id,
+        pending.join(", ")
+    )))
 }
 
 /// accept | decline | revoke. The state change is one write transaction that checks the
@@ -348,7 +347,13 @@ pub fn decide(
             );
             // Sources resolved and rooted first; the revision number, the package row
             // and the request's state change together below.
-            let mut c = ops::prepare_commit(&st.projects, &r.target_project, Some(&r.package), &spec, false)?;
+            let mut c = ops::prepare_commit(
+                &st.projects,
+                &r.target_project,
+                Some(&r.package),
+                &spec,
+                false,
+            )?;
             let key = package_key(&dst.name, &r.package);
             let (r, changed) =
                 crate::table::write(st.store.index().database(), REQUESTS.name(), |tx| {
@@ -425,7 +430,8 @@ pub fn review(
     let me = who.authenticated()?.to_string();
     let dst = ops::get(&st.projects, &r.target_project)?;
     let groups = auth_tables::groups_of(&st.auth, &me)?;
-    let maintainer = who.is_admin() || crate::auth::roles_of(&st.auth, &me, dst.access()).contains(&Role::Maintainer);
+    let maintainer = who.is_admin()
+        || crate::auth::roles_of(&st.auth, &me, dst.access()).contains(&Role::Maintainer);
     let now = st.clock.now();
     let mut what = String::new();
     // The slot is chosen and changed in one write transaction, on the current record.
