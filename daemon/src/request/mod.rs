@@ -170,6 +170,35 @@ fn update(
     })?)
 }
 
+/// Store `r` under the next id (`max + 1`), superseding older open requests of the same
+/// package between the same projects, in one write transaction: concurrent submits get
+/// distinct ids.
+fn insert_superseding(st: &Requests, mut r: Request) -> Result<Request, TableError> {
+    crate::table::write(st.store.index().database(), REQUESTS.name(), |tx| {
+        let mut t = REQUESTS.open(tx)?;
+        let id = t.next_id()?;
+        r.id = id;
+        for mut o in t.all()?.into_iter().filter(|o| {
+            o.state.is_open()
+                && o.source_project == r.source_project
+                && o.package == r.package
+                && o.target_project == r.target_project
+        }) {
+            o.state = ReqState::Superseded;
+            o.superseded_by = Some(id);
+            o.history.push(HistoryEntry {
+                time: r.created,
+                who: r.creator.clone(),
+                what: format!("superseded by request {id}"),
+                message: String::new(),
+            });
+            t.put(o.id, &o)?;
+        }
+        t.put(id, &r)?;
+        Ok(r)
+    })
+}
+
 /// `cryo request submit SRC PKG DST [-m MSG]`.
 pub fn submit(
     st: &Requests,
@@ -207,35 +236,14 @@ pub fn submit(
             message: String::new(),
         })
         .collect();
-    let src_name = src.name.to_string();
-    let dst_name = dst.name.to_string();
-    // The id (`max + 1`), the superseding of older open requests and the new request
-    // are one write transaction: concurrent submits get distinct ids.
-    let r = crate::table::write(st.store.index().database(), REQUESTS.name(), |tx| {
-        let mut t = REQUESTS.open(tx)?;
-        let id = t.next_id()?;
-        for mut o in t.all()?.into_iter().filter(|r| {
-            r.state.is_open()
-                && r.source_project == src_name
-                && r.package == package
-                && r.target_project == dst_name
-        }) {
-            o.state = ReqState::Superseded;
-            o.superseded_by = Some(id);
-            o.history.push(HistoryEntry {
-                time: now,
-                who: me.clone(),
-                what: format!("superseded by request {id}"),
-                message: String::new(),
-            });
-            t.put(o.id, &o)?;
-        }
-        let r = Request {
-            id,
-            source_project: src_name.clone(),
+    let r = insert_superseding(
+        st,
+        Request {
+            id: 0,
+            source_project: src.name.to_string(),
             package: package.to_string(),
             revision,
-            target_project: dst_name.clone(),
+            target_project: dst.name.to_string(),
             message: message.to_string(),
             creator: me.clone(),
             created: now,
@@ -254,10 +262,8 @@ pub fn submit(
             superseded_by: None,
             accepted_revision: None,
             reports: BTreeMap::new(),
-        };
-        t.put(id, &r)?;
-        Ok::<_, TableError>(r)
-    })?;
+        },
+    )?;
     let id = r.id;
     let detail = format!(
         "request {id}: {} {} → {}",
@@ -307,6 +313,94 @@ fn reviews_open(r: &Request) -> Result<(), RequestError> {
     )))
 }
 
+/// Accept `r`: commit its exact revision into the target package and close the request,
+/// in one write transaction (sources were resolved and rooted before).
+fn accept(
+    st: &Requests,
+    who: &Principal,
+    r: &Request,
+    me: &str,
+    history: HistoryEntry,
+    message: &str,
+) -> Result<Request, RequestError> {
+    let id = r.id;
+    let now = history.time;
+    let dst = ops::get(&st.projects, &r.target_project)?;
+    crate::auth::require(&st.auth, who, dst.access(), Role::Maintainer)?;
+    reviews_open(r)?;
+    let spec = SourceSpec::Dsc {
+        dsc: r.revision.dsc.clone(),
+        files: r.revision.files.clone(),
+    };
+    let msg = format!(
+        "request {id} from {}: {}",
+        r.source_project,
+        if message.is_empty() {
+            &r.message
+        } else {
+            message
+        }
+    );
+    // Sources resolved and rooted first; the revision number, the package row and the
+    // request's state change together below.
+    let mut c = ops::prepare_commit(
+        &st.projects,
+        &r.target_project,
+        Some(&r.package),
+        &spec,
+        false,
+    )?;
+    let key = package_key(&dst.name, &r.package);
+    let (r, changed) = crate::table::write(st.store.index().database(), REQUESTS.name(), |tx| {
+        let mut t = REQUESTS.open(tx)?;
+        let mut r = t
+            .get(id)?
+            .ok_or_else(|| RequestError::NotFound(format!("no request {id}")))?;
+        open(&r)?;
+        reviews_open(&r)?;
+        c.create = tables::PACKAGES.open(tx)?.get(key.as_str())?.is_none();
+        let out = ops::apply_commit(tx, &c, me, &msg, now)?;
+        r.accepted_revision = Some(out.revision.rev);
+        r.state = ReqState::Accepted;
+        r.history.push(history);
+        t.put(id, &r)?;
+        Ok::<_, Failed>((r, out.changed))
+    })?;
+    if changed {
+        st.projects.scheduler.evaluate_now(&st.projects, &dst.name);
+    }
+    Ok(r)
+}
+
+/// Decline (the target's maintainers) or revoke (the creator or the source's
+/// maintainers) `r`.
+fn close(
+    st: &Requests,
+    who: &Principal,
+    r: &Request,
+    me: &str,
+    action: &str,
+    history: HistoryEntry,
+) -> Result<Request, RequestError> {
+    if action == "decline" {
+        let dst = ops::get(&st.projects, &r.target_project)?;
+        crate::auth::require(&st.auth, who, dst.access(), Role::Maintainer)?;
+    } else if r.creator != me {
+        let src = ops::get(&st.projects, &r.source_project)?;
+        crate::auth::require(&st.auth, who, src.access(), Role::Maintainer)?;
+    }
+    update(st, r.id, |r| {
+        open(r)?;
+        r.state = if action == "decline" {
+            ReqState::Declined
+        } else {
+            ReqState::Revoked
+        };
+        r.history.push(history);
+        Ok(())
+    })
+}
+
 /// accept | decline | revoke. The state change is one write transaction that checks the
 /// request is still open; accepting also commits the revision in that transaction.
 pub fn decide(
@@ -328,73 +422,8 @@ pub fn decide(
         message: message.to_string(),
     };
     let r = match action {
-        "accept" => {
-            let dst = ops::get(&st.projects, &r.target_project)?;
-            crate::auth::require(&st.auth, who, dst.access(), Role::Maintainer)?;
-            reviews_open(&r)?;
-            let spec = SourceSpec::Dsc {
-                dsc: r.revision.dsc.clone(),
-                files: r.revision.files.clone(),
-            };
-            let msg = format!(
-                "request {id} from {}: {}",
-                r.source_project,
-                if message.is_empty() {
-                    &r.message
-                } else {
-                    message
-                }
-            );
-            // Sources resolved and rooted first; the revision number, the package row
-            // and the request's state change together below.
-            let mut c = ops::prepare_commit(
-                &st.projects,
-                &r.target_project,
-                Some(&r.package),
-                &spec,
-                false,
-            )?;
-            let key = package_key(&dst.name, &r.package);
-            let (r, changed) =
-                crate::table::write(st.store.index().database(), REQUESTS.name(), |tx| {
-                    let mut t = REQUESTS.open(tx)?;
-                    let mut r = t
-                        .get(id)?
-                        .ok_or_else(|| RequestError::NotFound(format!("no request {id}")))?;
-                    open(&r)?;
-                    reviews_open(&r)?;
-                    c.create = tables::PACKAGES.open(tx)?.get(key.as_str())?.is_none();
-                    let out = ops::apply_commit(tx, &c, &me, &msg, now)?;
-                    r.accepted_revision = Some(out.revision.rev);
-                    r.state = ReqState::Accepted;
-                    r.history.push(history);
-                    t.put(id, &r)?;
-                    Ok::<_, Failed>((r, out.changed))
-                })?;
-            if changed {
-                st.projects.scheduler.evaluate_now(&st.projects, &dst.name);
-            }
-            r
-        }
-        "decline" | "revoke" => {
-            if action == "decline" {
-                let dst = ops::get(&st.projects, &r.target_project)?;
-                crate::auth::require(&st.auth, who, dst.access(), Role::Maintainer)?;
-            } else if r.creator != me {
-                let src = ops::get(&st.projects, &r.source_project)?;
-                crate::auth::require(&st.auth, who, src.access(), Role::Maintainer)?;
-            }
-            update(st, id, |r| {
-                open(r)?;
-                r.state = if action == "decline" {
-                    ReqState::Declined
-                } else {
-                    ReqState::Revoked
-                };
-                r.history.push(history);
-                Ok(())
-            })?
-        }
+        "accept" => accept(st, who, &r, &me, history, message)?,
+        "decline" | "revoke" => close(st, who, &r, &me, action, history)?,
         other => return Err(RequestError::Invalid(format!("unknown action {other:?}"))),
     };
     let detail = format!(
@@ -693,7 +722,12 @@ mod tests {
             workers: 1,
         });
         let db = store.index().database();
-        for (name, admin) in [("alice", false), ("bob", false), ("carol", false), ("root", true)] {
+        for (name, admin) in [
+            ("alice", false),
+            ("bob", false),
+            ("carol", false),
+            ("root", true),
+        ] {
             let u: User = serde_json::from_value(serde_json::json!({
                 "name": name, "admin": admin, "uids": [], "created": 0
             }))
@@ -707,7 +741,10 @@ mod tests {
         GROUPS.put(db, "qa", &g).unwrap();
         // staging: alice maintains; prod: bob maintains, @qa reviews.
         for (name, roles) in [
-            ("staging", serde_json::json!([{"subject": "alice", "role": "maintainer"}])),
+            (
+                "staging",
+                serde_json::json!([{"subject": "alice", "role": "maintainer"}]),
+            ),
             (
                 "prod",
                 serde_json::json!([
@@ -733,7 +770,9 @@ mod tests {
         }))
         .unwrap();
         let key = package_key(&pkg.project, "hello");
-        crate::project::tables::PACKAGES.put(db, key.as_str(), &pkg).unwrap();
+        crate::project::tables::PACKAGES
+            .put(db, key.as_str(), &pkg)
+            .unwrap();
         let st = Requests {
             store,
             clock,
@@ -755,7 +794,9 @@ mod tests {
         // Anonymous callers cannot submit.
         assert!(matches!(
             submit_hello(st, &Principal::Anonymous),
-            Err(RequestError::Auth(AuthError::Denied(Denied::Unauthenticated)))
+            Err(RequestError::Auth(AuthError::Denied(
+                Denied::Unauthenticated
+            )))
         ));
         let r1 = submit_hello(st, &user("alice")).unwrap();
         assert_eq!(r1.id, 1);
@@ -832,6 +873,9 @@ mod tests {
             Err(RequestError::Conflict(_) | RequestError::Invalid(_))
         ));
         assert!(ReqState::parse("review").is_ok());
-        assert!(matches!(ReqState::parse("nope"), Err(RequestError::Invalid(_))));
+        assert!(matches!(
+            ReqState::parse("nope"),
+            Err(RequestError::Invalid(_))
+        ));
     }
 }
