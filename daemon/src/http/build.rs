@@ -143,7 +143,7 @@ async fn log(
     if let Some(run) = st.projects.scheduler.live(&id) {
         let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
         if q.follow {
-            return Ok((text, super::stream::follow_body(run)).into_response());
+            return Ok((text, super::stream::follow_body(run, &st.shutdown)).into_response());
         }
         return Ok((text, run.log.read_from(0).0).into_response());
     }

@@ -4,7 +4,7 @@
 use super::guard::{Admin, Caller, Maintainer, ProjectRole, Reader};
 use std::convert::Infallible;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -436,7 +436,7 @@ async fn events(
     });
     Ok((
         [(header::CONTENT_TYPE, "application/x-ndjson")],
-        Body::from_stream(stream),
+        super::stream::until_shutdown(stream, &st.shutdown),
     )
         .into_response())
 }
@@ -485,7 +485,7 @@ async fn log(
     let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
     if let Some(run) = st.projects.scheduler.running(&key) {
         if q.follow {
-            return Ok((text, super::stream::follow_body(run)).into_response());
+            return Ok((text, super::stream::follow_body(run, &st.shutdown)).into_response());
         }
         let (bytes, _) = run.log.read_from(0);
         return Ok((text, bytes).into_response());

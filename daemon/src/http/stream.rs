@@ -6,6 +6,7 @@ use axum::body::{Body, Bytes};
 use futures_util::TryStreamExt;
 use tokio::sync::mpsc;
 use tokio_util::io::{StreamReader, SyncIoBridge};
+use tokio_util::sync::CancellationToken;
 
 /// A blocking `Read` over a request body; use only inside `spawn_blocking`.
 pub fn body_reader(body: Body) -> SyncIoBridge<impl tokio::io::AsyncRead + Unpin> {
@@ -78,8 +79,24 @@ impl Drop for ChannelWriter {
     }
 }
 
-/// A response body that follows a running build's log to its end.
-pub fn follow_body(run: std::sync::Arc<crate::project::scheduler::Running>) -> axum::body::Body {
+/// A body of `stream` that ends when the daemon shuts down: graceful shutdown waits for
+/// every response to finish, and a follower must not keep the daemon alive.
+pub fn until_shutdown<S, T, E>(stream: S, shutdown: &CancellationToken) -> axum::body::Body
+where
+    S: futures_util::Stream<Item = Result<T, E>> + Send + 'static,
+    T: Into<bytes::Bytes> + 'static,
+    E: Into<axum::BoxError> + 'static,
+{
+    use futures_util::StreamExt;
+    axum::body::Body::from_stream(stream.take_until(shutdown.clone().cancelled_owned()))
+}
+
+/// A response body that follows a running build's log to its end (or to the daemon's
+/// shutdown).
+pub fn follow_body(
+    run: std::sync::Arc<crate::project::scheduler::Running>,
+    shutdown: &CancellationToken,
+) -> axum::body::Body {
     let rx = run.log.subscribe();
     let stream = futures_util::stream::unfold(
         (rx, run, 0usize, false),
@@ -104,5 +121,5 @@ pub fn follow_body(run: std::sync::Arc<crate::project::scheduler::Running>) -> a
             }
         },
     );
-    axum::body::Body::from_stream(stream)
+    until_shutdown(stream, shutdown)
 }
