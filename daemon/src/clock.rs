@@ -7,6 +7,15 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// `CRYOD_NOW` does not hold a unix timestamp.
+#[derive(Debug, thiserror::Error)]
+#[error("CRYOD_NOW={value:?} is not a unix timestamp")]
+pub struct ClockError {
+    pub value: String,
+    #[source]
+    pub source: std::num::ParseIntError,
+}
+
 /// Where "now" comes from.
 #[derive(Debug, Clone, Copy)]
 pub enum Clock {
@@ -16,12 +25,12 @@ pub enum Clock {
 
 impl Clock {
     /// From `CRYOD_NOW`, else the system clock. An unparsable value is an error.
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, ClockError> {
         match std::env::var("CRYOD_NOW") {
-            Ok(v) if !v.is_empty() => v
-                .parse::<i64>()
-                .map(Clock::Fixed)
-                .map_err(|_| format!("CRYOD_NOW={v:?} is not a unix timestamp")),
+            Ok(v) if !v.is_empty() => match v.parse::<i64>() {
+                Ok(t) => Ok(Clock::Fixed(t)),
+                Err(source) => Err(ClockError { value: v, source }),
+            },
             _ => Ok(Clock::System),
         }
     }

@@ -40,6 +40,8 @@ pub enum ServerError {
     Serve(#[source] std::io::Error),
     #[error(transparent)]
     BuildDir(crate::build::BuildError),
+    #[error("serving: {0}")]
+    Clock(#[from] crate::clock::ClockError),
 }
 
 fn io_state(path: &std::path::Path) -> impl Fn(std::io::Error) -> ServerError + '_ {
@@ -155,8 +157,7 @@ impl App {
         let build_dir =
             crate::build::roots::choose_build_dir(&state_dir).map_err(ServerError::BuildDir)?;
         crate::build::roots::sweep(&build_dir);
-        let clock = crate::clock::Clock::from_env()
-            .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?;
+        let clock = crate::clock::Clock::from_env()?;
         let state = Services::new(config, Arc::new(store), build_dir, clock, shutdown);
         state.start();
         Ok(App { state, lock })

@@ -2,7 +2,6 @@
 //! the snapshot's official binary, bit for bit, with `cryo-compare`. Reports are stored
 //! (JSON, schema in docs/report-format.md) and listed in the redb table `reports`.
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use cryo_compare::report::{BinaryReport, Report, SourceReport};
@@ -22,6 +21,8 @@ use cryo_store::Store;
 use crate::build::Builder;
 use crate::clock::Clock;
 use crate::drv::Deriver;
+use crate::mirror::MirrorError;
+use crate::table::{JsonTable, TableError};
 
 /// What verification uses: the store, resolution, the builder, the clock (report times)
 /// and how many sources to build at once.
@@ -33,7 +34,34 @@ pub struct Verifier {
     pub workers: usize,
 }
 
-const REPORTS: TableDefinition<&str, &[u8]> = TableDefinition::new("reports");
+/// Report id (hex) → [`ReportInfo`].
+const REPORTS: JsonTable<&str, ReportInfo> = JsonTable::new("reports");
+
+/// Why a verification, check or report operation failed. (A source that cannot be
+/// built or compared is no error: the report says so.)
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Mirror(#[from] MirrorError),
+    #[error(transparent)]
+    Store(#[from] cryo_store::StoreError),
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error(transparent)]
+    Build(#[from] crate::build::BuildError),
+    #[error(transparent)]
+    Derivation(#[from] cryo_store::derivation::DerivationError),
+    #[error("report {id}: {source}")]
+    Report {
+        id: B3Digest,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("unknown report format {0:?}: use text, json or html")]
+    Format(String),
+    #[error("derivation {0} is not built yet: run `cryo build --drv {0}` first")]
+    NotBuilt(B3Digest),
+}
 
 /// A stored report's listing entry.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,8 +128,8 @@ fn official(
     name: &str,
     version: &str,
     arch: &str,
-) -> Result<Option<PoolFile>, String> {
-    let entries = query::package(&st.store, snap, name).map_err(|e| e.to_string())?;
+) -> Result<Option<PoolFile>, VerifyError> {
+    let entries = query::package(&st.store, snap, name)?;
     for e in entries
         .iter()
         .filter(|e| e.kind == IndexKind::Packages && e.arch == arch)
@@ -209,7 +237,7 @@ fn verify_source(
                 continue;
             }
             Err(e) => {
-                binaries.push(inconclusive(id, ours_digest, e));
+                binaries.push(inconclusive(id, ours_digest, e.to_string()));
                 continue;
             }
         };
@@ -256,8 +284,8 @@ pub fn verify(
     prjconf: &PrjconfText,
     requests: &[String],
     arch: Option<&str>,
-) -> Result<VerifyOutcome, String> {
-    let snap = snapshot::get(&st.store, snapshot).map_err(|e| e.to_string())?;
+) -> Result<VerifyOutcome, VerifyError> {
+    let snap = snapshot::get(&st.store, snapshot)?;
     let arch = arch.unwrap_or(&st.deriver.host_arch).to_string();
     let mut sources: Vec<Option<SourceReport>> = vec![None; requests.len()];
     let workers = st.workers.max(1);
@@ -276,64 +304,23 @@ pub fn verify(
             sources[i] = Some(r);
         }
     }
-    let report = Report::new(sources.into_iter().flatten().collect());
-    let json = cryo_compare::report::render_json(&report);
-    let stored = st
-        .store
-        .put_bytes(json.as_bytes(), ObjectKind::Record, &[], None)
-        .map_err(|e| e.to_string())?;
-    st.store
-        .add_root(&format!("report/{}", stored.digest), &stored.digest)
-        .map_err(|e| e.to_string())?;
-    let code = exit_code(&report);
-    let summary = report.summary();
-    let info = ReportInfo {
-        id: stored.digest,
-        created: st.clock.now(),
-        snapshot: snap.id.to_hex(),
-        sources: requests.to_vec(),
-        summary: summary.total.line(),
-        exit_code: code,
-    };
-    save(st, &info).map_err(|e| e.to_string())?;
-    Ok(VerifyOutcome {
-        report: stored.digest,
-        exit_code: code,
-        summary,
-    })
-}
-
-fn save(st: &Verifier, info: &ReportInfo) -> Result<(), redb::Error> {
-    let db = st.store.index().database();
-    let tx = db.begin_write()?;
-    tx.open_table(REPORTS)?.insert(
-        info.id.to_hex().as_str(),
-        serde_json::to_vec(info).expect("serialises").as_slice(),
-    )?;
-    tx.commit()?;
-    Ok(())
+    store_report(
+        st,
+        Report::new(sources.into_iter().flatten().collect()),
+        snap.id.to_hex(),
+        requests.to_vec(),
+    )
 }
 
 /// Every stored report, oldest first.
-pub fn list(st: &Verifier) -> Result<Vec<ReportInfo>, String> {
-    let db = st.store.index().database();
-    let tx = db.begin_read().map_err(|e| e.to_string())?;
-    let t = match tx.open_table(REPORTS) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e.to_string()),
-    };
-    let mut out: Vec<ReportInfo> = Vec::new();
-    for item in t.iter().map_err(|e| e.to_string())? {
-        let (_, v) = item.map_err(|e| e.to_string())?;
-        out.push(serde_json::from_slice(v.value()).map_err(|e| e.to_string())?);
-    }
+pub fn list(st: &Verifier) -> Result<Vec<ReportInfo>, VerifyError> {
+    let mut out = REPORTS.all(st.store.index().database())?;
     out.sort_by_key(|r| r.created);
     Ok(out)
 }
 
 /// Load a report by id or unique prefix (≥ 8 hex characters).
-pub fn load(st: &Verifier, id: &str) -> Result<Option<(ReportInfo, Report)>, String> {
+pub fn load(st: &Verifier, id: &str) -> Result<Option<(ReportInfo, Report)>, VerifyError> {
     let id = id.to_ascii_lowercase();
     let all: Vec<ReportInfo> = list(st)?
         .into_iter()
@@ -343,9 +330,11 @@ pub fn load(st: &Verifier, id: &str) -> Result<Option<(ReportInfo, Report)>, Str
         return Ok(None);
     }
     let info = all.into_iter().next().expect("one");
-    let bytes = st.store.read(&info.id).map_err(|e| e.to_string())?;
-    let report: Report =
-        serde_json::from_slice(&bytes).map_err(|e| format!("report {}: {e}", info.id))?;
+    let bytes = st.store.read(&info.id)?;
+    let report: Report = serde_json::from_slice(&bytes).map_err(|source| VerifyError::Report {
+        id: info.id,
+        source,
+    })?;
     Ok(Some((info, report)))
 }
 
@@ -354,7 +343,7 @@ pub fn render(
     report: &Report,
     format: &str,
     colour: bool,
-) -> Result<(String, &'static str), String> {
+) -> Result<(String, &'static str), VerifyError> {
     match format {
         "text" => Ok((
             cryo_compare::report::render_text(report, colour),
@@ -368,33 +357,28 @@ pub fn render(
             cryo_compare::report::render_html(report),
             "text/html; charset=utf-8",
         )),
-        other => Err(format!(
-            "unknown report format {other:?}: use text, json or html"
-        )),
+        other => Err(VerifyError::Format(other.to_string())),
     }
 }
 
 /// `cryo build --check`: rebuild a realised derivation once per deliberate variation and
 /// compare each rebuilt `.deb` with the recorded one; the report says which variation
 /// changes which file. Stored like a verification report.
-pub fn check(st: &Verifier, id: &B3Digest, vary: &[String]) -> Result<VerifyOutcome, String> {
+pub fn check(st: &Verifier, id: &B3Digest, vary: &[String]) -> Result<VerifyOutcome, VerifyError> {
     use crate::build::run::{build_varied, Variation};
     let variations: Vec<Variation> = if vary.is_empty() {
         Variation::ALL.to_vec()
     } else {
         vary.iter()
-            .map(|v| Variation::parse(v.trim()).map_err(|e| e.to_string()))
+            .map(|v| Variation::parse(v.trim()))
             .collect::<Result<_, _>>()?
     };
     let recorded = st
         .store
-        .realisation(id)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| {
-            format!("derivation {id} is not built yet: run `cryo build --drv {id}` first")
-        })?;
-    let bytes = st.store.read(id).map_err(|e| e.to_string())?;
-    let drv = cryo_store::derivation::Derivation::decode(&bytes).map_err(|e| e.to_string())?;
+        .realisation(id)?
+        .ok_or(VerifyError::NotBuilt(*id))?;
+    let bytes = st.store.read(id)?;
+    let drv = cryo_store::derivation::Derivation::decode(&bytes)?;
     let mut sources = Vec::new();
     for v in variations {
         let label = format!("{} [vary {}]", drv.source.name, v.name());
@@ -450,29 +434,28 @@ fn store_report(
     report: Report,
     snapshot: String,
     sources: Vec<String>,
-) -> Result<VerifyOutcome, String> {
+) -> Result<VerifyOutcome, VerifyError> {
     let json = cryo_compare::report::render_json(&report);
     let stored = st
         .store
-        .put_bytes(json.as_bytes(), ObjectKind::Record, &[], None)
-        .map_err(|e| e.to_string())?;
+        .put_bytes(json.as_bytes(), ObjectKind::Record, &[], None)?;
     st.store
-        .add_root(&format!("report/{}", stored.digest), &stored.digest)
-        .map_err(|e| e.to_string())?;
+        .add_root(&format!("report/{}", stored.digest), &stored.digest)?;
     let code = exit_code(&report);
     let summary = report.summary();
-    save(
-        st,
-        &ReportInfo {
-            id: stored.digest,
-            created: st.clock.now(),
-            snapshot,
-            sources,
-            summary: summary.total.line(),
-            exit_code: code,
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let info = ReportInfo {
+        id: stored.digest,
+        created: st.clock.now(),
+        snapshot,
+        sources,
+        summary: summary.total.line(),
+        exit_code: code,
+    };
+    REPORTS.put(
+        st.store.index().database(),
+        info.id.to_hex().as_str(),
+        &info,
+    )?;
     Ok(VerifyOutcome {
         report: stored.digest,
         exit_code: code,
@@ -489,7 +472,7 @@ pub fn compare_builds(
     snapshot: &str,
     ours: &std::collections::BTreeMap<String, B3Digest>,
     theirs: &std::collections::BTreeMap<String, B3Digest>,
-) -> Result<VerifyOutcome, String> {
+) -> Result<VerifyOutcome, VerifyError> {
     let report = build_comparison(st, title, version, ours, theirs);
     store_report(st, report, snapshot.to_string(), vec![title.to_string()])
 }

@@ -160,12 +160,10 @@ pub fn sandbox_root_owner() -> Result<(u32, u32), BuildError> {
     }
     let map = cryo_sandbox::IdMapping::default()
         .resolve_for_current_process()
-        .map_err(|e| BuildError::Root(super::chain(&e)))?;
+        .map_err(|e| BuildError::IdMap(Box::new(e)))?;
     match (map.outside_uid(0), map.outside_gid(0)) {
         (Some(u), Some(g)) => Ok((u, g)),
-        _ => Err(BuildError::Root(
-            "the sandbox id map has no root inside".into(),
-        )),
+        _ => Err(BuildError::NoRootInside),
     }
 }
 

@@ -77,10 +77,26 @@ pub enum BuildError {
          choose another one with CRYOD_BUILD_DIR"
     )]
     UnsafeDir { path: String, reason: String },
-    #[error("preparing the build root: {0}")]
-    Root(String),
-    #[error("running the build: {0}")]
-    Run(String),
+    #[error("preparing the build root: root {key}: {}", chain(.source))]
+    Root {
+        key: String,
+        #[source]
+        source: Box<cryo_debbuild::RootError>,
+    },
+    #[error("preparing the build root: {}", chain(.0))]
+    IdMap(#[source] Box<cryo_sandbox::IdMapError>),
+    #[error("preparing the build root: the sandbox id map has no root inside")]
+    NoRootInside,
+    #[error(
+        "preparing the build root: {path} is not searchable by the build sandbox (mode \
+         {mode:o}); build roots live below it: run `chmod o+x {path}` or choose another \
+         state directory"
+    )]
+    NotTraversable { path: String, mode: u32 },
+    #[error("running the build: {}", chain(.0))]
+    Run(#[source] Box<cryo_debbuild::BuildError>),
+    #[error("running the build: locating cryod: /proc is not mounted")]
+    NoProc,
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -121,9 +137,7 @@ pub const SANDBOX_HELPER_ARG: &str = "__sandbox-helper";
 pub fn helper_command() -> Result<cryo_sandbox::HelperCommand, BuildError> {
     let exe = std::path::PathBuf::from("/proc/self/exe");
     if !exe.exists() {
-        return Err(BuildError::Run(
-            "locating cryod: /proc is not mounted".into(),
-        ));
+        return Err(BuildError::NoProc);
     }
     Ok(cryo_sandbox::HelperCommand::new(exe).arg(SANDBOX_HELPER_ARG))
 }

@@ -156,7 +156,10 @@ pub fn ensure_root(
     builddir::create_tmp_parent(&tmp)?;
     let tmp_root = tmp.join("root");
     let prepared = prepare_root(&plan, &tmp_root, &helper)
-        .map_err(|e| BuildError::Root(format!("root {key}: {}", super::chain(&e))))
+        .map_err(|source| BuildError::Root {
+            key: key.to_string(),
+            source: Box::new(source),
+        })
         .and_then(|info| {
             builddir::write_record(&tmp, &key, info.packages.len(), info.duration.as_secs_f64())?;
             Ok(info)
@@ -223,12 +226,10 @@ fn check_traversable(dir: &Path) -> Result<(), BuildError> {
     for a in dir.ancestors() {
         if let Ok(m) = std::fs::metadata(a) {
             if m.permissions().mode() & 0o001 == 0 {
-                return Err(BuildError::Root(format!(
-                    "{} is not searchable by the build sandbox (mode {:o}); build roots live below it: run `chmod o+x {}` or choose another state directory",
-                    a.display(),
-                    m.permissions().mode() & 0o7777,
-                    a.display()
-                )));
+                return Err(BuildError::NotTraversable {
+                    path: a.display().to_string(),
+                    mode: m.permissions().mode() & 0o7777,
+                });
             }
         }
     }

@@ -640,7 +640,7 @@ fn run_build(
         work_dir: work.path.join("build"),
     };
     let result = cryo_debbuild::build_observed(&spec, &helper_command()?, observer)
-        .map_err(|e| BuildError::Run(super::chain(&e)))?;
+        .map_err(|e| BuildError::Run(Box::new(e)))?;
     log.extend_from_slice(&result.log);
     if result.log_truncated {
         log.extend_from_slice(b"\ncryo: the build log was truncated at its size limit\n");

@@ -6,8 +6,10 @@
 //! - [`signed`]: the realisation fingerprint and its signatures.
 //! - [`blobs`]: compressed bodies of public blobs, with bounded compressions, waiting
 //!   requests, disk and memory.
-//! Served over HTTP by `http/cache.rs` (`/cache/info`, `/cache/drv/<id>`, `/cache/blob/<blake3>`).
 //! - [`substitute`]: asking substituters before a build; every signature and blob checked.
+//!
+//! Served over HTTP by `http/cache.rs` (`/cache/info`, `/cache/drv/<id>`,
+//! `/cache/blob/<blake3>`).
 
 pub mod blobs;
 pub mod keys;

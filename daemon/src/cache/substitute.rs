@@ -58,6 +58,53 @@ impl Substituters {
     }
 }
 
+/// Why one substituter could not provide a realisation or a blob (logged; the next
+/// substituter is tried).
+#[derive(Debug, thiserror::Error)]
+pub enum SubstituteError {
+    #[error("{url}: {source}")]
+    Http {
+        url: String,
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    #[error("{url}: HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: {source}")]
+    Read {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{url}: not valid zstd: {source}")]
+    Zstd {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{url}: malformed realisation: {source}")]
+    Malformed {
+        url: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{url}: answered for derivation {got}")]
+    WrongDrv { url: String, got: B3Digest },
+    #[error(
+        "{url}: content hashes to {got} ({got_size} bytes), expected {want} ({size} bytes); \
+         refused"
+    )]
+    Mismatch {
+        url: String,
+        got: B3Digest,
+        got_size: u64,
+        want: B3Digest,
+        size: u64,
+    },
+    #[error(transparent)]
+    Store(#[from] cryo_store::StoreError),
+}
+
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(600)))
@@ -71,24 +118,32 @@ fn fetch_realisation(
     agent: &ureq::Agent,
     s: &Substituter,
     id: &B3Digest,
-) -> Result<Option<SignedRealisation>, String> {
+) -> Result<Option<SignedRealisation>, SubstituteError> {
     let url = format!("{}/cache/drv/{id}", s.url.trim_end_matches('/'));
-    let resp = agent.get(&url).call().map_err(|e| format!("{url}: {e}"))?;
+    let resp = agent.get(&url).call().map_err(|e| SubstituteError::Http {
+        url: url.clone(),
+        source: Box::new(e),
+    })?;
     match resp.status().as_u16() {
         200 => {}
         404 => return Ok(None),
-        other => return Err(format!("{url}: HTTP {other}")),
+        status => return Err(SubstituteError::Status { url, status }),
     }
     let mut body = Vec::new();
     resp.into_body()
         .into_reader()
         .take(MAX_REALISATION)
         .read_to_end(&mut body)
-        .map_err(|e| format!("{url}: {e}"))?;
-    let r: SignedRealisation =
-        serde_json::from_slice(&body).map_err(|e| format!("{url}: malformed realisation: {e}"))?;
+        .map_err(|source| SubstituteError::Read {
+            url: url.clone(),
+            source,
+        })?;
+    let r: SignedRealisation = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(source) => return Err(SubstituteError::Malformed { url, source }),
+    };
     if r.drv != *id {
-        return Err(format!("{url}: answered for derivation {}", r.drv));
+        return Err(SubstituteError::WrongDrv { url, got: r.drv });
     }
     Ok(Some(r))
 }
@@ -99,11 +154,17 @@ fn fetch_blob(
     s: &Substituter,
     d: &B3Digest,
     size: u64,
-) -> Result<(), String> {
+) -> Result<(), SubstituteError> {
     let url = format!("{}/cache/blob/{d}", s.url.trim_end_matches('/'));
-    let resp = agent.get(&url).call().map_err(|e| format!("{url}: {e}"))?;
+    let resp = agent.get(&url).call().map_err(|e| SubstituteError::Http {
+        url: url.clone(),
+        source: Box::new(e),
+    })?;
     if resp.status().as_u16() != 200 {
-        return Err(format!("{url}: HTTP {}", resp.status().as_u16()));
+        return Err(SubstituteError::Status {
+            url,
+            status: resp.status().as_u16(),
+        });
     }
     let zstd = resp
         .headers()
@@ -115,14 +176,23 @@ fn fetch_blob(
         .into_reader()
         .take(MAX_BLOB)
         .read_to_end(&mut raw)
-        .map_err(|e| format!("{url}: {e}"))?;
+        .map_err(|source| SubstituteError::Read {
+            url: url.clone(),
+            source,
+        })?;
     let content = if zstd {
         let mut out = Vec::new();
         zstd::stream::read::Decoder::new(&raw[..])
-            .map_err(|e| format!("{url}: {e}"))?
+            .map_err(|source| SubstituteError::Read {
+                url: url.clone(),
+                source,
+            })?
             .take(size.saturating_add(1))
             .read_to_end(&mut out)
-            .map_err(|e| format!("{url}: not valid zstd: {e}"))?;
+            .map_err(|source| SubstituteError::Zstd {
+                url: url.clone(),
+                source,
+            })?;
         out
     } else {
         raw
@@ -130,14 +200,15 @@ fn fetch_blob(
     // Re-hash on arrival: nothing that does not match its name enters the store.
     let got = B3Digest::of(&content);
     if got != *d || content.len() as u64 != size {
-        return Err(format!(
-            "{url}: content hashes to {got} ({} bytes), expected {d} ({size} bytes); refused",
-            content.len()
-        ));
+        return Err(SubstituteError::Mismatch {
+            url,
+            got,
+            got_size: content.len() as u64,
+            want: *d,
+            size,
+        });
     }
-    store
-        .put_bytes(&content, ObjectKind::Blob, &[], None)
-        .map_err(|e| e.to_string())?;
+    store.put_bytes(&content, ObjectKind::Blob, &[], None)?;
     Ok(())
 }
 

@@ -134,7 +134,7 @@ fn load(st: &Store, snap: &SnapshotInfo, arch: &str) -> Result<Vec<Candidate>, D
             }
             crate::mirror::indexstore::for_each_chunk(st, &i.blake3, |chunk| {
                 for p in deb822::paragraphs(chunk) {
-                    let p = p.map_err(|e| MirrorError::Db(e.to_string()))?;
+                    let p = p?;
                     let pkg =
                         BinaryPackage::from_paragraph(&p).map_err(|e| MirrorError::Parse {
                             archive: a.mirror.clone(),

@@ -164,12 +164,17 @@ impl From<crate::mirror::MirrorError> for ApiErr {
             M::UnknownMirror(_) | M::UnknownSnapshot(_) | M::NotFound(_) => {
                 (StatusCode::NOT_FOUND, "not_found")
             }
-            M::Fetch { .. } => (StatusCode::BAD_GATEWAY, "fetch_failed"),
+            M::Fetch { .. } | M::Download { .. } => (StatusCode::BAD_GATEWAY, "fetch_failed"),
             M::Signature { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "bad_signature"),
             M::Expired { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "expired"),
             M::Integrity { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch"),
             M::Parse { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "malformed"),
-            M::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            M::Redb(_)
+            | M::Table(_)
+            | M::NotIndexed(_)
+            | M::Stanza(_)
+            | M::EmptyStanza
+            | M::Sha256Map(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         Self {
             status,

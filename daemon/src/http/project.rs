@@ -63,7 +63,6 @@ impl From<ProjectError> for ApiErr {
             ProjectError::Drv(d) => d.into(),
             ProjectError::Mirror(m) => m.into(),
             ProjectError::Store(s) => s.into(),
-            ProjectError::Db(m) => ApiErr::internal(m),
             ProjectError::Table(e) => ApiErr::internal(e.to_string()),
             ProjectError::Forbidden(m) => ApiErr::from(crate::auth::Denied::Other(m)),
             ProjectError::Auth(a) => a.into(),

@@ -54,14 +54,14 @@ async fn run(
         )
     })
     .await?
-    .map_err(ApiErr::bad_request)?;
+    .map_err(|e| ApiErr::bad_request(e.to_string()))?;
     Ok(Json(out))
 }
 
 async fn list(_guard: Local, State(st): State<AppState>) -> Result<Json<Vec<ReportInfo>>, ApiErr> {
     let l = tokio::task::spawn_blocking(move || verify::list(&st.verifier))
         .await?
-        .map_err(ApiErr::internal)?;
+        .map_err(|e| ApiErr::internal(e.to_string()))?;
     Ok(Json(l))
 }
 
@@ -82,13 +82,14 @@ async fn show(
     let (body, ctype) =
         tokio::task::spawn_blocking(move || -> Result<(String, &'static str), ApiErr> {
             let (_, report) = verify::load(&st.verifier, &id)
-                .map_err(ApiErr::internal)?
+                .map_err(|e| ApiErr::internal(e.to_string()))?
                 .ok_or_else(|| {
                     ApiErr::not_found(format!(
                         "no report {id:?} (give at least 8 hex characters of a listed id)"
                     ))
                 })?;
-            verify::render(&report, &format, q.colour).map_err(ApiErr::bad_request)
+            verify::render(&report, &format, q.colour)
+                .map_err(|e| ApiErr::bad_request(e.to_string()))
         })
         .await??;
     Ok(([(header::CONTENT_TYPE, ctype)], body).into_response())
@@ -114,6 +115,6 @@ async fn check(
         .map_err(|e: cryo_store::digest::DigestError| ApiErr::bad_request(e.to_string()))?;
     let out = tokio::task::spawn_blocking(move || verify::check(&st.verifier, &id, &req.vary))
         .await?
-        .map_err(ApiErr::bad_request)?;
+        .map_err(|e| ApiErr::bad_request(e.to_string()))?;
     Ok(Json(out))
 }

@@ -4,10 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use cryo_store::B3Digest;
-use redb::{ReadableDatabase, ReadableTable};
 
 use super::tables::MIRRORS;
 use super::MirrorError;
+use crate::table::{self, TableError};
 use cryo_store::Store;
 
 /// apt's default pin priority.
@@ -93,49 +93,27 @@ impl MirrorConfig {
 /// Register or replace a mirror.
 pub fn put(st: &Store, m: &MirrorConfig) -> Result<(), MirrorError> {
     m.validate()?;
-    let db = st.index().database();
-    let tx = db.begin_write()?;
-    tx.open_table(MIRRORS)?.insert(
-        m.name.as_str(),
-        serde_json::to_vec(m).expect("serialises").as_slice(),
-    )?;
-    tx.commit()?;
-    Ok(())
+    Ok(MIRRORS.put(st.index().database(), m.name.as_str(), m)?)
 }
 
 /// All mirrors, by name.
 pub fn list(st: &Store) -> Result<Vec<MirrorConfig>, MirrorError> {
-    let db = st.index().database();
-    let tx = db.begin_read()?;
-    let t = match tx.open_table(MIRRORS) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
-    };
-    let mut out = Vec::new();
-    for item in t.iter()? {
-        let (_, v) = item?;
-        out.push(
-            serde_json::from_slice(v.value())
-                .map_err(|e| MirrorError::Db(format!("mirror entry unreadable: {e}")))?,
-        );
-    }
-    Ok(out)
+    Ok(MIRRORS.all(st.index().database())?)
 }
 
 /// One mirror by name.
 pub fn get(st: &Store, name: &str) -> Result<MirrorConfig, MirrorError> {
-    list(st)?
-        .into_iter()
-        .find(|m| m.name == name)
+    MIRRORS
+        .get(st.index().database(), name)?
         .ok_or_else(|| MirrorError::UnknownMirror(name.to_string()))
 }
 
 /// Remove a mirror registration (snapshots made from it stay).
 pub fn remove(st: &Store, name: &str) -> Result<bool, MirrorError> {
-    let db = st.index().database();
-    let tx = db.begin_write()?;
-    let existed = tx.open_table(MIRRORS)?.remove(name)?.is_some();
-    tx.commit()?;
-    Ok(existed)
+    Ok(table::write(st.index().database(), MIRRORS.name(), |tx| {
+        let mut t = MIRRORS.open(tx)?;
+        let existed = t.get(name)?.is_some();
+        t.remove(name)?;
+        Ok::<_, TableError>(existed)
+    })?)
 }

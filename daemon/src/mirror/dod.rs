@@ -102,7 +102,7 @@ pub fn ensure(
     let size = match res {
         Ok(n) => n,
         Err(FetchFailure::NotFound) => return Err(not_in_mirror("not found".into())),
-        Err(FetchFailure::Other(m)) => return Err(unreachable(m)),
+        Err(other) => return Err(unreachable(other.to_string())),
     };
     let sha = state.into_inner().sha;
     let got = hex::encode(sha.finalize());

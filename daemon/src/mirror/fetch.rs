@@ -25,12 +25,33 @@ impl Default for Retry {
 }
 
 /// Why a fetch failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum FetchFailure {
     /// The file does not exist on the mirror (404 / ENOENT).
+    #[error("not found on the mirror")]
     NotFound,
-    /// Anything else, after retries.
-    Other(String),
+    /// Reading a `file://` URL, reading the body or writing it failed.
+    #[error("{0}")]
+    Io(#[source] std::io::Error),
+    #[error("resetting the download: {0}")]
+    Reset(#[source] std::io::Error),
+    #[error("HTTP {0}")]
+    Status(u16),
+    #[error("larger than the limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("truncated body: got {got} of {expected} bytes")]
+    Truncated { got: u64, expected: u64 },
+    #[error("reading the body: {0}")]
+    Body(#[source] Box<FetchFailure>),
+    #[error("{0}")]
+    Http(#[source] Box<ureq::Error>),
+    /// The last transient failure, after every retry.
+    #[error("{last} (after {attempts} attempts)")]
+    Exhausted {
+        attempts: u32,
+        #[source]
+        last: Box<FetchFailure>,
+    },
 }
 
 fn agent() -> ureq::Agent {
@@ -61,19 +82,19 @@ pub fn fetch_into(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(FetchFailure::NotFound)
             }
-            Err(e) => return Err(FetchFailure::Other(e.to_string())),
+            Err(e) => return Err(FetchFailure::Io(e)),
         };
-        return copy_capped(f, sink, max_bytes).map_err(FetchFailure::Other);
+        return copy_capped(f, sink, max_bytes);
     }
     let agent = agent();
     let mut delay = retry.first_delay;
-    let mut last = String::new();
+    let mut last = FetchFailure::Status(0);
     for attempt in 1..=retry.attempts.max(1) {
         if attempt > 1 {
             std::thread::sleep(delay);
             delay *= 2;
             if let Err(e) = reset() {
-                return Err(FetchFailure::Other(format!("resetting the download: {e}")));
+                return Err(FetchFailure::Reset(e));
             }
         }
         match agent.get(url).call() {
@@ -83,10 +104,10 @@ pub fn fetch_into(
                     return Err(FetchFailure::NotFound);
                 }
                 if (400..500).contains(&status) {
-                    return Err(FetchFailure::Other(format!("HTTP {status}")));
+                    return Err(FetchFailure::Status(status));
                 }
                 if status >= 500 {
-                    last = format!("HTTP {status}");
+                    last = FetchFailure::Status(status);
                     tracing::warn!(url, attempt, "transient failure: {last}");
                     continue;
                 }
@@ -100,7 +121,10 @@ pub fn fetch_into(
                     Ok(n) => {
                         if let Some(exp) = expected {
                             if n != exp {
-                                last = format!("truncated body: got {n} of {exp} bytes");
+                                last = FetchFailure::Truncated {
+                                    got: n,
+                                    expected: exp,
+                                };
                                 tracing::warn!(url, attempt, "transient failure: {last}");
                                 continue;
                             }
@@ -108,36 +132,36 @@ pub fn fetch_into(
                         return Ok(n);
                     }
                     Err(e) => {
-                        last = format!("reading the body: {e}");
+                        last = FetchFailure::Body(Box::new(e));
                         tracing::warn!(url, attempt, "transient failure: {last}");
                     }
                 }
             }
             Err(e) => {
-                last = e.to_string();
+                last = FetchFailure::Http(Box::new(e));
                 tracing::warn!(url, attempt, "transient failure: {last}");
             }
         }
     }
-    Err(FetchFailure::Other(format!(
-        "{last} (after {} attempts)",
-        retry.attempts
-    )))
+    Err(FetchFailure::Exhausted {
+        attempts: retry.attempts,
+        last: Box::new(last),
+    })
 }
 
-fn copy_capped(mut r: impl Read, w: &mut dyn Write, max: u64) -> Result<u64, String> {
+fn copy_capped(mut r: impl Read, w: &mut dyn Write, max: u64) -> Result<u64, FetchFailure> {
     let mut buf = vec![0u8; 256 * 1024];
     let mut n = 0u64;
     loop {
-        let k = r.read(&mut buf).map_err(|e| e.to_string())?;
+        let k = r.read(&mut buf).map_err(FetchFailure::Io)?;
         if k == 0 {
             return Ok(n);
         }
         n += k as u64;
         if n > max {
-            return Err(format!("larger than the limit of {max} bytes"));
+            return Err(FetchFailure::TooLarge(max));
         }
-        w.write_all(&buf[..k]).map_err(|e| e.to_string())?;
+        w.write_all(&buf[..k]).map_err(FetchFailure::Io)?;
     }
 }
 
@@ -173,9 +197,9 @@ pub fn to_error(url: &str, f: FetchFailure) -> MirrorError {
             url: url.to_string(),
             message: "not found on the mirror".into(),
         },
-        FetchFailure::Other(m) => MirrorError::Fetch {
+        source => MirrorError::Download {
             url: url.to_string(),
-            message: m,
+            source,
         },
     }
 }

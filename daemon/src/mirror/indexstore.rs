@@ -46,8 +46,7 @@ pub fn write(st: &Store, index: &B3Digest, grouped: &Grouped<'_>) -> Result<(), 
         names.push('\n');
     }
     let mut tx = db.begin_write()?;
-    tx.set_durability(redb::Durability::None)
-        .map_err(|e| MirrorError::Db(e.to_string()))?;
+    tx.set_durability(redb::Durability::None)?;
     {
         let mut t = tx.open_table(def)?;
         let mut value = String::new();
@@ -81,9 +80,7 @@ pub fn is_indexed(st: &Store, index: &B3Digest) -> Result<bool, MirrorError> {
 }
 
 fn missing(index: &B3Digest) -> MirrorError {
-    MirrorError::Db(format!(
-        "index {index} has no queryable form; run `cryo mirror sync` again"
-    ))
+    MirrorError::NotIndexed(*index)
 }
 
 /// The package name of one stanza (its `Package:` field).

@@ -20,7 +20,7 @@ pub mod snapshot;
 pub mod sync;
 pub mod tables;
 
-use cryo_store::StoreError;
+use cryo_store::{B3Digest, StoreError};
 
 /// Errors of the mirror subsystem. Messages name the archive, URL and expected hash.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,12 @@ pub enum MirrorError {
     NotFound(String),
     #[error("{url}: {message}")]
     Fetch { url: String, message: String },
+    #[error("{url}: {source}")]
+    Download {
+        url: String,
+        #[source]
+        source: fetch::FetchFailure,
+    },
     #[error("{archive}: signature check of {file} failed: {message}")]
     Signature {
         archive: String,
@@ -58,13 +64,27 @@ pub enum MirrorError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("index database: {0}")]
-    Db(String),
+    Redb(#[source] redb::Error),
+    #[error(transparent)]
+    Table(#[from] crate::table::TableError),
+    /// An index has no queryable form (yet).
+    #[error("index database: index {0} has no queryable form; run `cryo mirror sync` again")]
+    NotIndexed(B3Digest),
+    /// A stored index stanza does not parse.
+    #[error("index database: {0}")]
+    Stanza(#[from] cryo_debian::deb822::Deb822Error),
+    /// An empty stanza where one was expected.
+    #[error("index database: empty stanza")]
+    EmptyStanza,
+    /// A sha256 map entry is not a BLAKE3 digest.
+    #[error("index database: sha256 map entry: {0}")]
+    Sha256Map(#[source] cryo_store::digest::DigestError),
 }
 
 macro_rules! db_err {
     ($($t:ty),*) => {$(
         impl From<$t> for MirrorError {
-            fn from(e: $t) -> Self { MirrorError::Db(e.to_string()) }
+            fn from(e: $t) -> Self { MirrorError::Redb(e.into()) }
         }
     )*};
 }
@@ -72,5 +92,6 @@ db_err!(
     redb::TransactionError,
     redb::TableError,
     redb::StorageError,
-    redb::CommitError
+    redb::CommitError,
+    redb::SetDurabilityError
 );

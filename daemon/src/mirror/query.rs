@@ -43,7 +43,7 @@ pub fn package(
                 continue;
             };
             for p in deb822::paragraphs(&text) {
-                let p = p.map_err(|e| MirrorError::Db(e.to_string()))?;
+                let p = p?;
                 let arch = match i.kind {
                     IndexKind::Packages => p.get("Architecture").unwrap_or("").to_string(),
                     IndexKind::Sources => "source".to_string(),
@@ -192,8 +192,7 @@ pub fn files_for(
     let text = stanza_text(e);
     let para = deb822::paragraphs(&text)
         .next()
-        .ok_or_else(|| MirrorError::Db("empty stanza".into()))?
-        .map_err(|e| MirrorError::Db(e.to_string()))?;
+        .ok_or(MirrorError::EmptyStanza)??;
     let parse_err = |m: String| MirrorError::Parse {
         archive: e.archive.clone(),
         path: e.index.clone(),

@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 
-use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
 use cryo_debian::deb822;
@@ -111,60 +110,19 @@ pub struct SnapshotInfo {
 
 /// Save a snapshot's metadata unless it exists already; returns whether it was new.
 pub fn save(st: &Store, info: &SnapshotInfo) -> Result<bool, MirrorError> {
-    let db = st.index().database();
-    let tx = db.begin_write()?;
-    let new = {
-        let mut t = tx.open_table(SNAPSHOTS)?;
-        let key = info.id.to_hex();
-        let exists = t.get(key.as_str())?.is_some();
-        if !exists {
-            t.insert(
-                key.as_str(),
-                serde_json::to_vec(info).expect("serialises").as_slice(),
-            )?;
-        }
-        !exists
-    };
-    tx.commit()?;
-    Ok(new)
+    Ok(SNAPSHOTS.insert_new(st.index().database(), info.id.to_hex().as_str(), info)?)
 }
 
 /// All snapshots, oldest first.
 pub fn list(st: &Store) -> Result<Vec<SnapshotInfo>, MirrorError> {
-    let db = st.index().database();
-    let tx = db.begin_read()?;
-    let t = match tx.open_table(SNAPSHOTS) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
-    };
-    let mut out: Vec<SnapshotInfo> = Vec::new();
-    for item in t.iter()? {
-        let (_, v) = item?;
-        out.push(
-            serde_json::from_slice(v.value())
-                .map_err(|e| MirrorError::Db(format!("snapshot entry unreadable: {e}")))?,
-        );
-    }
+    let mut out = SNAPSHOTS.all(st.index().database())?;
     out.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
     Ok(out)
 }
 
 /// The snapshot with exactly this id, if any.
 pub fn find(st: &Store, id: &B3Digest) -> Result<Option<SnapshotInfo>, MirrorError> {
-    let db = st.index().database();
-    let tx = db.begin_read()?;
-    let t = match tx.open_table(SNAPSHOTS) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let Some(v) = t.get(id.to_hex().as_str())? else {
-        return Ok(None);
-    };
-    serde_json::from_slice(v.value())
-        .map(Some)
-        .map_err(|e| MirrorError::Db(format!("snapshot entry unreadable: {e}")))
+    Ok(SNAPSHOTS.get(st.index().database(), id.to_hex().as_str())?)
 }
 
 /// Find a snapshot by id or unique id prefix (at least 8 hex characters).

@@ -347,10 +347,7 @@ pub fn known_blake3(st: &Store, sha256: &str) -> Result<Option<cryo_store::B3Dig
     let Some(v) = t.get(sha256)? else {
         return Ok(None);
     };
-    let d: cryo_store::B3Digest = v
-        .value()
-        .parse()
-        .map_err(|e| MirrorError::Db(format!("sha256 map entry: {e}")))?;
+    let d: cryo_store::B3Digest = v.value().parse().map_err(MirrorError::Sha256Map)?;
     Ok(st.contains(&d)?.then_some(d))
 }
 

@@ -80,8 +80,6 @@ pub enum ProjectError {
     /// The caller (or a maintainer of the project) lacks a role (403).
     #[error("{0}")]
     Forbidden(String),
-    #[error("project database: {0}")]
-    Db(String),
     #[error(transparent)]
     Table(#[from] crate::table::TableError),
     #[error(transparent)]

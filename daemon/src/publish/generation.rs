@@ -150,7 +150,7 @@ pub fn publish_repo(
     repo: &Repository,
 ) -> Result<PublishOutcome, PublishError> {
     let key = keys::load_or_create(st, &p.name)?;
-    let mut publication = manifest::get(st, &p.name, &repo.name)?;
+    let publication = manifest::get(st, &p.name, &repo.name)?;
     let ins = inputs(st, p, repo)?;
     let code = codename(st, repo)?;
     let outcome = |publication: &Publication, new: bool| PublishOutcome {
@@ -170,20 +170,82 @@ pub fn publish_repo(
             return Ok(outcome(&publication, false));
         }
     }
-    // The same content is kept in another generation (e.g. after a rollback): switch to
-    // it instead of signing a copy.
-    let kept = publication
-        .generations
-        .iter()
-        .rev()
-        .find(|g| g.content == Some(ins.content))
-        .map(|g| g.number);
-    if let Some(n) = kept {
-        publication.switch_to(n, st.clock.now());
-        manifest::put(st, &p.name, &repo.name, &publication)?;
-        tracing::info!(project = %p.name, repository = %repo.name, generation = n, "switched to a kept generation");
-        return Ok(outcome(&publication, false));
+    if let Some(switched) = switch_to_kept(st, p, repo, &publication, ins.content)? {
+        return Ok(outcome(&switched, false));
     }
+    let spec = repo_spec(st, p, repo, &code)?;
+    let pkgs: Vec<PackageInput> = ins.debs.iter().map(|(_, i)| i.clone()).collect();
+    let srcs: Vec<SourceInput> = ins.sources.iter().map(|(_, _, s)| s.clone()).collect();
+    let tree = build_repository_with_sources(&spec, &pkgs, &srcs, &key)
+        .map_err(|e| PublishError::Repo(crate::build::chain(&e)))?;
+    let session = st.store.session();
+    let m = Manifest {
+        project: p.name.to_string(),
+        repository: repo.name.clone(),
+        codename: code.clone(),
+        files: store_files(st, &session, &tree, &ins)?,
+    };
+    let refs: Vec<B3Digest> = m.files.values().map(|e| e.blake3).collect();
+    let stored = st.store.put_bytes(
+        &serde_json::to_vec(&m).expect("serializable"),
+        ObjectKind::Blob,
+        &refs,
+        Some(&session),
+    )?;
+    let generation = Generation {
+        number: 0,
+        manifest: stored.digest,
+        created: spec.date,
+        packages: ins.debs.len(),
+        sources: ins.sources.len(),
+        content: Some(ins.content),
+    };
+    // The session keeps the manifest alive until its root exists.
+    let (publication, n) = commit_generation(st, p, repo, generation)?;
+    drop(session);
+    tracing::info!(project = %p.name, repository = %repo.name, generation = n, packages = ins.debs.len(), "published");
+    Ok(outcome(&publication, true))
+}
+
+/// The same content is kept in another generation (e.g. after a rollback): switch to it
+/// instead of signing a copy. `None` when no kept generation has this content.
+fn switch_to_kept(
+    st: &Publisher,
+    p: &Project,
+    repo: &Repository,
+    publication: &Publication,
+    content: B3Digest,
+) -> Result<Option<Publication>, PublishError> {
+    let kept = |p: &Publication| {
+        p.generations
+            .iter()
+            .rev()
+            .find(|g| g.content == Some(content))
+            .map(|g| g.number)
+    };
+    if kept(publication).is_none() {
+        return Ok(None);
+    }
+    let now = st.clock.now();
+    let (publication, n) = manifest::update(st, &p.name, &repo.name, |pb| {
+        let n = kept(pb);
+        if let Some(n) = n {
+            pb.switch_to(n, now);
+        }
+        Ok(n)
+    })?;
+    let Some(n) = n else { return Ok(None) };
+    tracing::info!(project = %p.name, repository = %repo.name, generation = n, "switched to a kept generation");
+    Ok(Some(publication))
+}
+
+/// The `cryo-aptrepo` spec of a repository.
+fn repo_spec(
+    st: &Publisher,
+    p: &Project,
+    repo: &Repository,
+    code: &str,
+) -> Result<RepoSpec, PublishError> {
     let mut spec = RepoSpec::new(
         "cryo",
         p.name.as_str(),
@@ -201,11 +263,17 @@ pub fn publish_repo(
     if !p.description.is_empty() {
         spec.description = Some(p.description.clone());
     }
-    let pkgs: Vec<PackageInput> = ins.debs.iter().map(|(_, i)| i.clone()).collect();
-    let srcs: Vec<SourceInput> = ins.sources.iter().map(|(_, _, s)| s.clone()).collect();
-    let tree = build_repository_with_sources(&spec, &pkgs, &srcs, &key)
-        .map_err(|e| PublishError::Repo(crate::build::chain(&e)))?;
-    let session = st.store.session();
+    Ok(spec)
+}
+
+/// Store the generated files of `tree` and map every path (aliases included) to its
+/// content.
+fn store_files(
+    st: &Publisher,
+    session: &cryo_store::Session,
+    tree: &cryo_aptrepo::RepoTree,
+    ins: &Inputs,
+) -> Result<BTreeMap<String, Entry>, PublishError> {
     let mut files = BTreeMap::new();
     let size_of = |d: &B3Digest| -> Result<u64, PublishError> {
         Ok(st.store.meta(d)?.map(|m| m.size).unwrap_or(0))
@@ -215,7 +283,7 @@ pub fn publish_repo(
             FileSource::Generated(bytes) => {
                 let s = st
                     .store
-                    .put_bytes(bytes, ObjectKind::Blob, &[], Some(&session))?;
+                    .put_bytes(bytes, ObjectKind::Blob, &[], Some(session))?;
                 Entry {
                     blake3: s.digest,
                     size: s.size,
@@ -250,45 +318,40 @@ pub fn publish_repo(
             files.insert(path.clone(), e);
         }
     }
-    let m = Manifest {
-        project: p.name.to_string(),
-        repository: repo.name.clone(),
-        codename: code.clone(),
-        files,
-    };
-    let refs: Vec<B3Digest> = m.files.values().map(|e| e.blake3).collect();
-    let stored = st.store.put_bytes(
-        &serde_json::to_vec(&m).expect("serializable"),
-        ObjectKind::Blob,
-        &refs,
-        Some(&session),
-    )?;
-    let n = publication
+    Ok(files)
+}
+
+/// Append `generation` as the next number, make it current and drop the oldest beyond
+/// [`KEEP_GENERATIONS`] (one write transaction), then root it and unroot the dropped.
+fn commit_generation(
+    st: &Publisher,
+    p: &Project,
+    repo: &Repository,
+    mut generation: Generation,
+) -> Result<(Publication, u64), PublishError> {
+    let now = st.clock.now();
+    let (publication, (n, dropped)) = manifest::update(st, &p.name, &repo.name, |pb| {
+        let n = pb.generations.last().map(|g| g.number + 1).unwrap_or(1);
+        generation.number = n;
+        pb.generations.push(generation);
+        pb.switch_to(n, now);
+        let mut dropped = Vec::new();
+        while pb.generations.len() > KEEP_GENERATIONS {
+            dropped.push(pb.generations.remove(0).number);
+        }
+        Ok((n, dropped))
+    })?;
+    let manifest = publication
         .generations
         .last()
-        .map(|g| g.number + 1)
-        .unwrap_or(1);
+        .map(|g| g.manifest)
+        .expect("just pushed");
     st.store
-        .add_root(&root(&p.name, &repo.name, n), &stored.digest)?;
-    publication.generations.push(Generation {
-        number: n,
-        manifest: stored.digest,
-        created: spec.date,
-        packages: ins.debs.len(),
-        sources: ins.sources.len(),
-        content: Some(ins.content),
-    });
-    publication.switch_to(n, st.clock.now());
-    let mut dropped = Vec::new();
-    while publication.generations.len() > KEEP_GENERATIONS {
-        dropped.push(publication.generations.remove(0).number);
-    }
-    manifest::put(st, &p.name, &repo.name, &publication)?;
+        .add_root(&root(&p.name, &repo.name, n), &manifest)?;
     for d in dropped {
         st.store.remove_root(&root(&p.name, &repo.name, d))?;
     }
-    tracing::info!(project = %p.name, repository = %repo.name, generation = n, packages = ins.debs.len(), "published");
-    Ok(outcome(&publication, true))
+    Ok((publication, n))
 }
 
 fn repos<'a>(p: &'a Project, repo: Option<&str>) -> Result<Vec<&'a Repository>, PublishError> {
@@ -327,24 +390,26 @@ pub fn rollback(
     let key = keys::load_or_create(st, &p.name)?;
     let mut out = Vec::new();
     for r in repos(&p, repo)? {
-        let mut publication = manifest::get(st, &p.name, &r.name)?;
-        let cur = publication.current.ok_or_else(|| {
-            PublishError::NotFound(format!("{}/{} was never published", p.name, r.name))
+        let now = st.clock.now();
+        let (publication, prev) = manifest::update(st, &p.name, &r.name, |publication| {
+            let cur = publication.current.ok_or_else(|| {
+                PublishError::NotFound(format!("{}/{} was never published", p.name, r.name))
+            })?;
+            let prev = publication
+                .generations
+                .iter()
+                .rev()
+                .find(|g| g.number < cur)
+                .ok_or_else(|| {
+                    PublishError::NotFound(format!(
+                        "{}/{}: no generation older than {cur} is kept",
+                        p.name, r.name
+                    ))
+                })?
+                .clone();
+            publication.switch_to(prev.number, now);
+            Ok(prev)
         })?;
-        let prev = publication
-            .generations
-            .iter()
-            .rev()
-            .find(|g| g.number < cur)
-            .ok_or_else(|| {
-                PublishError::NotFound(format!(
-                    "{}/{}: no generation older than {cur} is kept",
-                    p.name, r.name
-                ))
-            })?
-            .clone();
-        publication.switch_to(prev.number, st.clock.now());
-        manifest::put(st, &p.name, &r.name, &publication)?;
         tracing::info!(project = %p.name, repository = %r.name, generation = prev.number, "rolled back");
         out.push(PublishOutcome {
             project: p.name.to_string(),

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use redb::{ReadableDatabase, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use cryo_store::B3Digest;
@@ -12,8 +11,9 @@ use cryo_store::B3Digest;
 use super::PublishError;
 use super::Publisher;
 use crate::project::model::ProjectName;
+use crate::table::{self, JsonTable};
 
-const PUBLICATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("publications");
+const PUBLICATIONS: JsonTable<&str, Publication> = JsonTable::new("publications");
 
 /// One file of a published tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,59 +75,39 @@ fn key(project: &ProjectName, repo: &str) -> String {
     format!("{project}\0{repo}")
 }
 
-fn db_err(e: impl std::fmt::Display) -> PublishError {
-    PublishError::Db(e.to_string())
-}
-
 pub fn get(st: &Publisher, project: &ProjectName, repo: &str) -> Result<Publication, PublishError> {
-    let db = st.store.index().database();
-    let tx = db.begin_read().map_err(db_err)?;
-    let t = match tx.open_table(PUBLICATIONS) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Publication::default()),
-        Err(e) => return Err(db_err(e)),
-    };
-    match t.get(key(project, repo).as_str()).map_err(db_err)? {
-        Some(v) => serde_json::from_slice(v.value()).map_err(db_err),
-        None => Ok(Publication::default()),
-    }
+    Ok(PUBLICATIONS
+        .get(st.store.index().database(), key(project, repo).as_str())?
+        .unwrap_or_default())
 }
 
-/// The atomic switch: one transaction writes the whole record.
-pub fn put(
+/// The atomic switch: read the record, change it with `f` and write the whole record, in
+/// one write transaction (an error from `f` changes nothing).
+pub fn update<R>(
     st: &Publisher,
     project: &ProjectName,
     repo: &str,
-    p: &Publication,
-) -> Result<(), PublishError> {
-    let db = st.store.index().database();
-    let tx = db.begin_write().map_err(db_err)?;
-    tx.open_table(PUBLICATIONS)
-        .map_err(db_err)?
-        .insert(
-            key(project, repo).as_str(),
-            serde_json::to_vec(p).expect("serializable").as_slice(),
-        )
-        .map_err(db_err)?;
-    tx.commit().map_err(db_err)
+    f: impl FnOnce(&mut Publication) -> Result<R, PublishError>,
+) -> Result<(Publication, R), PublishError> {
+    let k = key(project, repo);
+    table::write(st.store.index().database(), PUBLICATIONS.name(), |tx| {
+        let mut t = PUBLICATIONS.open(tx)?;
+        let mut p = t.get(k.as_str())?.unwrap_or_default();
+        let r = f(&mut p)?;
+        t.put(k.as_str(), &p)?;
+        Ok((p, r))
+    })
 }
 
 pub fn delete_project(st: &Publisher, project: &ProjectName) -> Result<(), PublishError> {
-    let db = st.store.index().database();
-    let tx = db.begin_write().map_err(db_err)?;
-    {
-        let mut t = tx.open_table(PUBLICATIONS).map_err(db_err)?;
-        let prefix = format!("{project}\0");
-        let keys: Vec<String> = redb::ReadableTable::range(&t, prefix.as_str()..)
-            .map_err(db_err)?
-            .map_while(|i| i.ok().map(|(k, _)| k.value().to_string()))
-            .take_while(|k| k.starts_with(&prefix))
-            .collect();
-        for k in keys {
-            t.remove(k.as_str()).map_err(db_err)?;
+    let prefix = format!("{project}\0");
+    table::write(st.store.index().database(), PUBLICATIONS.name(), |tx| {
+        let mut t = PUBLICATIONS.open(tx)?;
+        for k in t.keys_with_prefix(&prefix)? {
+            t.remove(k.as_str())?;
         }
-    }
-    tx.commit().map_err(db_err)
+        Ok(())
+    })
 }
 
 /// Decoded manifests by digest (they are immutable), a few at a time.
@@ -150,7 +130,7 @@ impl ManifestCache {
         let bytes = st.store.read(d)?;
         let m: Arc<Manifest> = Arc::new(
             serde_json::from_slice(&bytes)
-                .map_err(|e| PublishError::Db(format!("manifest {d}: {e}")))?,
+                .map_err(|source| PublishError::Manifest { digest: *d, source })?,
         );
         let mut e = self.entries.lock().expect("cache");
         e.retain(|(k, _)| k != d);

@@ -44,7 +44,13 @@ pub enum PublishError {
     #[error("{0}")]
     NotFound(String),
     #[error("publication database: {0}")]
-    Db(String),
+    Table(#[from] crate::table::TableError),
+    #[error("manifest {digest}: {source}")]
+    Manifest {
+        digest: cryo_store::B3Digest,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("signing key {path}: {message}")]
     Key { path: String, message: String },
     #[error("building the repository: {0}")]
