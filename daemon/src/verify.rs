@@ -213,68 +213,61 @@ fn verify_source(
         );
     }
     let session = st.store.session();
-    let mut binaries = Vec::new();
-    for o in outcome
+    let binaries = outcome
         .outputs
         .iter()
-        .filter(|o| split_deb_name(&o.name).is_some())
-    {
-        let (name, version, arch) = split_deb_name(&o.name).expect("filtered");
-        let id = PackageId {
-            package: name.to_string(),
-            version: version.to_string(),
-            architecture: arch.to_string(),
-        };
-        let ours_digest = Some(format!("blake3:{}", o.blake3));
-        let pf = match official(st, snap, name, version, arch) {
-            Ok(Some(pf)) => pf,
-            // Debian publishes automatic debug symbol packages in a separate archive
-            // (debian-debug); a snapshot of the main archive has none to compare with.
-            // Likewise installer packages (.udeb) live in main/debian-installer indices.
-            Ok(None) if name.ends_with("-dbgsym") || o.name.ends_with(".udeb") => continue,
-            Ok(None) => {
-                binaries.push(BinaryReport::missing_upstream(id, ours_digest));
-                continue;
-            }
-            Err(e) => {
-                binaries.push(inconclusive(id, ours_digest, e.to_string()));
-                continue;
-            }
-        };
-        let theirs = match dod::ensure(&st.store, snap, &pf, &session)
-            .and_then(|d| Ok(st.store.read(&d)?))
-        {
-            Ok(b) => b,
-            Err(e) => {
-                binaries.push(inconclusive(
-                    id,
-                    ours_digest,
-                    format!("official binary unavailable: {e}"),
-                ));
-                continue;
-            }
-        };
-        let ours = match st.store.read(&o.blake3) {
-            Ok(b) => b,
-            Err(e) => {
-                binaries.push(inconclusive(id, ours_digest, e.to_string()));
-                continue;
-            }
-        };
-        match compare_debs(&ours, &theirs, &Limits::default()) {
-            Ok(cmp) => binaries.push(BinaryReport::from_comparison(id, ours_digest, cmp)),
-            Err(e) => binaries.push(inconclusive(
-                id,
-                ours_digest,
-                format!("cannot compare: {e}"),
-            )),
-        }
-    }
+        .filter_map(|o| compare_output(st, snap, o, &session))
+        .collect();
     SourceReport {
         source: resolved.source,
         version: resolved.version,
         binaries,
     }
+}
+
+/// Compare one `.deb` we built with the official one of the snapshot; `None` for
+/// packages the snapshot cannot have (debug symbols, installer packages).
+fn compare_output(
+    st: &Verifier,
+    snap: &SnapshotInfo,
+    o: &run::OutputInfo,
+    session: &cryo_store::Session,
+) -> Option<BinaryReport> {
+    let (name, version, arch) = split_deb_name(&o.name)?;
+    let id = PackageId {
+        package: name.to_string(),
+        version: version.to_string(),
+        architecture: arch.to_string(),
+    };
+    let ours_digest = Some(format!("blake3:{}", o.blake3));
+    let pf = match official(st, snap, name, version, arch) {
+        Ok(Some(pf)) => pf,
+        // Debian publishes automatic debug symbol packages in a separate archive
+        // (debian-debug); a snapshot of the main archive has none to compare with.
+        // Likewise installer packages (.udeb) live in main/debian-installer indices.
+        Ok(None) if name.ends_with("-dbgsym") || o.name.ends_with(".udeb") => return None,
+        Ok(None) => return Some(BinaryReport::missing_upstream(id, ours_digest)),
+        Err(e) => return Some(inconclusive(id, ours_digest, e.to_string())),
+    };
+    let theirs =
+        match dod::ensure(&st.store, snap, &pf, session).and_then(|d| Ok(st.store.read(&d)?)) {
+            Ok(b) => b,
+            Err(e) => {
+                return Some(inconclusive(
+                    id,
+                    ours_digest,
+                    format!("official binary unavailable: {e}"),
+                ))
+            }
+        };
+    let ours = match st.store.read(&o.blake3) {
+        Ok(b) => b,
+        Err(e) => return Some(inconclusive(id, ours_digest, e.to_string())),
+    };
+    Some(match compare_debs(&ours, &theirs, &Limits::default()) {
+        Ok(cmp) => BinaryReport::from_comparison(id, ours_digest, cmp),
+        Err(e) => inconclusive(id, ours_digest, format!("cannot compare: {e}")),
+    })
 }
 
 /// Verify `requests` (built in parallel, up to the worker count) and store the report.

@@ -330,33 +330,8 @@ pub fn realise_observed(
     let started = std::time::Instant::now();
     let drv = read_drv(st, id)?;
     let existing = st.store.realisation(id)?;
-    if let (Some(r), false) = (&existing, rebuild) {
-        return Ok(BuildOutcome {
-            derivation: *id,
-            status: "cached".into(),
-            outputs: output_infos(st, r)?,
-            log: st.build_logs.get(id),
-            log_tail: None,
-            duration_secs: started.elapsed().as_secs_f64(),
-            root_cached: None,
-            rebuild_differences: None,
-        });
-    }
-    if !rebuild {
-        if let Some((r, from)) =
-            crate::cache::substitute::substitute(&st.store, &st.substituters, id)
-        {
-            return Ok(BuildOutcome {
-                derivation: *id,
-                status: "substituted".into(),
-                outputs: output_infos(st, &r)?,
-                log: None,
-                log_tail: Some(format!("substituted from {from}")),
-                duration_secs: started.elapsed().as_secs_f64(),
-                root_cached: None,
-                rebuild_differences: None,
-            });
-        }
+    if let Some(done) = without_building(st, id, existing.as_ref(), rebuild, started)? {
+        return Ok(done);
     }
     if drv.builder.kind != "deb" {
         return Err(BuildError::Invalid(format!(
@@ -368,35 +343,7 @@ pub fn realise_observed(
     st.builds_run
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let session = st.store.session();
-    let snap = snapshot::get(&st.store, &drv.snapshot.to_hex())?;
-    let work = WorkDir::create(st, &format!("{id}-{}", std::process::id()))?;
-    let res = run_build(st, id, &drv, &snap, &work, &session, None, observer).and_then(
-        |(result, root_cached, log)| {
-            // Store the outputs before the work directory goes away.
-            let mut outputs = BTreeMap::new();
-            if result.success() {
-                for o in &result.outputs {
-                    let mut f = open_output(o)?;
-                    let s = st
-                        .store
-                        .put_reader(&mut f, ObjectKind::Blob, &[], Some(&session))?;
-                    outputs.insert(
-                        o.name.clone(),
-                        OutputRef {
-                            digest: s.digest,
-                            size: s.size,
-                        },
-                    );
-                }
-            }
-            Ok((result, root_cached, log, outputs))
-        },
-    );
-    super::remove_work(
-        &work.path,
-        &super::any_ready_root(&st.build_dir).unwrap_or_default(),
-    );
-    let (result, root_cached, log, outputs) = res?;
+    let (result, root_cached, log, outputs) = build_in_workdir(st, id, &drv, &session, observer)?;
     let log_digest = st
         .store
         .put_bytes(&log, ObjectKind::Blob, &[], Some(&session))?
@@ -434,6 +381,94 @@ pub fn realise_observed(
         root_cached: Some(root_cached),
         rebuild_differences: differences,
     })
+}
+
+/// The outcome when nothing has to be built: the realisation exists (and no rebuild is
+/// asked for), or a substituter provides it.
+fn without_building(
+    st: &Builder,
+    id: &B3Digest,
+    existing: Option<&Realisation>,
+    rebuild: bool,
+    started: std::time::Instant,
+) -> Result<Option<BuildOutcome>, BuildError> {
+    if let (Some(r), false) = (existing, rebuild) {
+        return Ok(Some(BuildOutcome {
+            derivation: *id,
+            status: "cached".into(),
+            outputs: output_infos(st, r)?,
+            log: st.build_logs.get(id),
+            log_tail: None,
+            duration_secs: started.elapsed().as_secs_f64(),
+            root_cached: None,
+            rebuild_differences: None,
+        }));
+    }
+    if !rebuild {
+        if let Some((r, from)) =
+            crate::cache::substitute::substitute(&st.store, &st.substituters, id)
+        {
+            return Ok(Some(BuildOutcome {
+                derivation: *id,
+                status: "substituted".into(),
+                outputs: output_infos(st, &r)?,
+                log: None,
+                log_tail: Some(format!("substituted from {from}")),
+                duration_secs: started.elapsed().as_secs_f64(),
+                root_cached: None,
+                rebuild_differences: None,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// What a build in a work directory left: its result, whether the root was cached, the
+/// log and the stored outputs.
+type Built = (
+    cryo_debbuild::BuildResult,
+    bool,
+    Vec<u8>,
+    BTreeMap<String, OutputRef>,
+);
+
+/// Run the build in a fresh work directory, store its outputs, remove the directory.
+fn build_in_workdir(
+    st: &Builder,
+    id: &B3Digest,
+    drv: &Derivation,
+    session: &Session,
+    observer: Option<Arc<dyn JobObserver>>,
+) -> Result<Built, BuildError> {
+    let snap = snapshot::get(&st.store, &drv.snapshot.to_hex())?;
+    let work = WorkDir::create(st, &format!("{id}-{}", std::process::id()))?;
+    let res = run_build(st, id, drv, &snap, &work, session, None, observer).and_then(
+        |(result, root_cached, log)| {
+            // Store the outputs before the work directory goes away.
+            let mut outputs = BTreeMap::new();
+            if result.success() {
+                for o in &result.outputs {
+                    let mut f = open_output(o)?;
+                    let s = st
+                        .store
+                        .put_reader(&mut f, ObjectKind::Blob, &[], Some(session))?;
+                    outputs.insert(
+                        o.name.clone(),
+                        OutputRef {
+                            digest: s.digest,
+                            size: s.size,
+                        },
+                    );
+                }
+            }
+            Ok((result, root_cached, log, outputs))
+        },
+    );
+    super::remove_work(
+        &work.path,
+        &super::any_ready_root(&st.build_dir).unwrap_or_default(),
+    );
+    res
 }
 
 fn compare(old: &Realisation, new: &Realisation) -> Vec<RebuildDifference> {

@@ -199,12 +199,71 @@ fn count_packages(st: &Store, r: &SnapshotRecord) -> Result<(u64, u64), MirrorEr
 
 type ArchiveResult = (ArchiveRecord, ArchiveSummary, Option<ExpiredAccepted>);
 
+/// A Release whose signature, suite and validity were checked.
+struct CheckedRelease {
+    raw: Vec<u8>,
+    rel: Release,
+    signers: Vec<String>,
+    release_file: String,
+    expired: Option<ExpiredAccepted>,
+}
+
+/// Which index files an archive's configuration asks for: (kind, component, arch, path
+/// below `dists/<suite>/` without compression suffix).
+type Wanted = (IndexKind, String, Option<String>, String);
+
 fn sync_archive(
     st: &Store,
     m: &MirrorConfig,
     opts: &SyncOptions,
     session: &Session,
 ) -> Result<ArchiveResult, MirrorError> {
+    let CheckedRelease {
+        raw,
+        rel,
+        signers,
+        release_file,
+        expired,
+    } = checked_release(st, m, opts)?;
+    let release = st
+        .put_bytes(&raw, ObjectKind::Blob, &[], Some(session))?
+        .digest;
+    let (indices, fetched, reused) = fetch_indices(st, m, &rel, session, &wanted_indices(m))?;
+    let rec = ArchiveRecord {
+        mirror: m.name.clone(),
+        suite: m.suite.clone(),
+        codename: rel.codename.clone(),
+        origin: rel.origin.clone(),
+        label: rel.label.clone(),
+        version: rel.version.clone(),
+        date: rel.date,
+        valid_until: rel.valid_until,
+        allow_expired: opts.allow_expired,
+        priority: m.priority,
+        release_file,
+        release,
+        signers: signers.clone(),
+        indices,
+    };
+    let summary = ArchiveSummary {
+        mirror: m.name.clone(),
+        suite: m.suite.clone(),
+        signers,
+        date: rel.date,
+        valid_until: rel.valid_until,
+        indices_fetched: fetched,
+        indices_reused: reused,
+    };
+    Ok((rec, summary, expired))
+}
+
+/// Fetch the (In)Release file, check its signature against the mirror's keyring, that it
+/// is for the configured suite, and its `Valid-Until`.
+fn checked_release(
+    st: &Store,
+    m: &MirrorConfig,
+    opts: &SyncOptions,
+) -> Result<CheckedRelease, MirrorError> {
     let keyring_bytes = st.read(&m.keyring)?;
     let keyring = Keyring::from_bytes(&keyring_bytes).map_err(|e| MirrorError::Signature {
         archive: m.name.clone(),
@@ -251,13 +310,17 @@ fn sync_archive(
         }),
         _ => None,
     };
-    let release = st
-        .put_bytes(&raw, ObjectKind::Blob, &[], Some(session))?
-        .digest;
+    Ok(CheckedRelease {
+        raw,
+        rel,
+        signers,
+        release_file,
+        expired,
+    })
+}
 
-    let mut indices = Vec::new();
-    let (mut fetched, mut reused) = (0, 0);
-    let mut wanted: Vec<(IndexKind, String, Option<String>, String)> = Vec::new();
+fn wanted_indices(m: &MirrorConfig) -> Vec<Wanted> {
+    let mut wanted: Vec<Wanted> = Vec::new();
     for c in &m.components {
         for a in &m.arches {
             wanted.push((
@@ -276,12 +339,25 @@ fn sync_archive(
             ));
         }
     }
+    wanted
+}
+
+/// Fetch (or reuse) every wanted index; returns the records and how many were fetched
+/// and reused.
+fn fetch_indices(
+    st: &Store,
+    m: &MirrorConfig,
+    rel: &Release,
+    session: &Session,
+    wanted: &[Wanted],
+) -> Result<(Vec<IndexRecord>, u64, u64), MirrorError> {
+    let mut indices = Vec::new();
+    let (mut fetched, mut reused) = (0, 0);
     // Index fetching and parsing run in parallel (decompression dominates).
     let results: Vec<Result<(IndexRecord, bool), MirrorError>> = std::thread::scope(|s| {
         let handles: Vec<_> = wanted
             .iter()
             .map(|(kind, comp, arch, base)| {
-                let rel = &rel;
                 let job = IndexJob {
                     kind: *kind,
                     component: comp,
@@ -308,32 +384,7 @@ fn sync_archive(
         }
         indices.push(rec);
     }
-    let rec = ArchiveRecord {
-        mirror: m.name.clone(),
-        suite: m.suite.clone(),
-        codename: rel.codename.clone(),
-        origin: rel.origin.clone(),
-        label: rel.label.clone(),
-        version: rel.version.clone(),
-        date: rel.date,
-        valid_until: rel.valid_until,
-        allow_expired: opts.allow_expired,
-        priority: m.priority,
-        release_file,
-        release,
-        signers: signers.clone(),
-        indices,
-    };
-    let summary = ArchiveSummary {
-        mirror: m.name.clone(),
-        suite: m.suite.clone(),
-        signers,
-        date: rel.date,
-        valid_until: rel.valid_until,
-        indices_fetched: fetched,
-        indices_reused: reused,
-    };
-    Ok((rec, summary, expired))
+    Ok((indices, fetched, reused))
 }
 
 pub fn known_blake3(st: &Store, sha256: &str) -> Result<Option<cryo_store::B3Digest>, MirrorError> {
