@@ -197,6 +197,94 @@ fn prjconf_text(st: &Projects, r: &Repository) -> Result<String, ProjectError> {
     String::from_utf8(b).map_err(|_| ProjectError::Invalid("the prjconf is not UTF-8".into()))
 }
 
+/// The verified sources of a repository's packages (latest revisions), the packages
+/// whose source does not verify (with why) and the latest revision numbers.
+struct Sources {
+    srcs: BTreeMap<String, ResolvedSource>,
+    bad: BTreeMap<String, String>,
+    revs: BTreeMap<String, u32>,
+}
+
+fn resolve_sources(
+    st: &Projects,
+    packages: &[super::model::Package],
+    snap: &snapshot::SnapshotInfo,
+    session: &cryo_store::Session,
+    memo: &mut EvalMemo,
+) -> Sources {
+    let mut srcs = BTreeMap::new();
+    let mut bad: BTreeMap<String, String> = BTreeMap::new();
+    let mut revs: BTreeMap<String, u32> = BTreeMap::new();
+    for p in packages {
+        let Some(rev) = p.latest() else { continue };
+        revs.insert(p.name.clone(), rev.rev);
+        let spec = SourceSpec::Dsc {
+            dsc: rev.dsc.clone(),
+            files: rev.files.clone(),
+        };
+        if let Some(s) = memo.sources.get(&rev.digest) {
+            srcs.insert(p.name.clone(), s.clone());
+            continue;
+        }
+        match source::resolve(&st.deriver, snap, &spec, session) {
+            Ok(s) => {
+                memo.sources.insert(rev.digest, s.clone());
+                srcs.insert(p.name.clone(), s);
+            }
+            Err(e) => {
+                bad.insert(p.name.clone(), e.to_string());
+            }
+        }
+    }
+    Sources { srcs, bad, revs }
+}
+
+/// Why a project of the repository's path is not readable by every maintainer of
+/// `project`, if one is not (checked at repo-add too; a role removed since then stops
+/// the path here).
+fn path_denied(
+    st: &Projects,
+    project: &Project,
+    repo: &Repository,
+) -> Result<Option<String>, ProjectError> {
+    for q in &repo.path {
+        if let Some(qp) = tables::project(st, q)? {
+            if let Some(why) = super::ops::path_denied(st, project, &qp)? {
+                return Ok(Some(why));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The successful binaries of the path projects' matching repository and `arch`, as
+/// resolver candidates (earlier path entries first in priority).
+fn path_candidates(
+    st: &Projects,
+    repo: &Repository,
+    arch: &str,
+) -> Result<Vec<Candidate>, ProjectError> {
+    let mut path_extras = Vec::new();
+    for (i, q) in repo.path.iter().enumerate() {
+        let Some(qp) = tables::project(st, q)? else {
+            continue;
+        };
+        let Some(qr) = path_repo(&qp, &repo.name) else {
+            continue;
+        };
+        for r in tables::results(st, q)? {
+            if r.repository == qr.name && r.arch == arch && r.state.is_success() {
+                path_extras.extend(candidates(
+                    &r,
+                    &format!("project:{q}"),
+                    PATH_PRIORITY - i as i32,
+                ));
+            }
+        }
+    }
+    Ok(path_extras)
+}
+
 /// Re-evaluate every row of `project`; returns the rows to write and the keys to delete.
 pub fn evaluate(
     st: &Projects,
@@ -215,9 +303,7 @@ pub fn evaluate(
         let snap = snapshot::get(&st.store, &repo.snapshot.to_hex())?;
         let text = prjconf_text(st, repo)?;
         // Sources once per repository (they do not depend on the architecture).
-        let mut srcs = BTreeMap::new();
-        let mut bad: BTreeMap<String, String> = BTreeMap::new();
-        let mut revs: BTreeMap<String, u32> = BTreeMap::new();
+        let Sources { srcs, bad, revs } = resolve_sources(st, &packages, &snap, &session, memo);
         let rev_digests: BTreeMap<&str, B3Digest> = packages
             .iter()
             .filter_map(|p| p.latest().map(|r| (p.name.as_str(), r.digest)))
@@ -226,63 +312,18 @@ pub fn evaluate(
             .iter()
             .map(|p| (p.name.clone(), p.rebuilds))
             .collect();
-        for p in &packages {
-            let Some(rev) = p.latest() else { continue };
-            revs.insert(p.name.clone(), rev.rev);
-            let spec = SourceSpec::Dsc {
-                dsc: rev.dsc.clone(),
-                files: rev.files.clone(),
-            };
-            if let Some(s) = memo.sources.get(&rev.digest) {
-                srcs.insert(p.name.clone(), s.clone());
-                continue;
-            }
-            match source::resolve(&st.deriver, &snap, &spec, &session) {
-                Ok(s) => {
-                    memo.sources.insert(rev.digest, s.clone());
-                    srcs.insert(p.name.clone(), s);
-                }
-                Err(e) => {
-                    bad.insert(p.name.clone(), e.to_string());
-                }
-            }
-        }
         let graph = local_graph(&srcs);
         let (ordered, cyclic) = order(&graph);
         // A private path project must stay readable by every maintainer of this project
         // (checked at repo-add too; a role removed since then stops the path here).
-        let mut denied = None;
-        for q in &repo.path {
-            if let Some(qp) = tables::project(st, q)? {
-                if let Some(why) = super::ops::path_denied(st, project, &qp)? {
-                    denied = Some(why);
-                    break;
-                }
-            }
-        }
+        let denied = path_denied(st, project, repo)?;
         for arch in &repo.arches {
             let pc = derive::parse_prjconf(&st.deriver, &repo.prjconf_name, &text, arch, &session)?;
-            let mut path_extras = Vec::new();
-            for (i, q) in repo.path.iter().enumerate() {
-                if denied.is_some() {
-                    break;
-                }
-                let Some(qp) = tables::project(st, q)? else {
-                    continue;
-                };
-                let Some(qr) = path_repo(&qp, &repo.name) else {
-                    continue;
-                };
-                for r in tables::results(st, q)? {
-                    if r.repository == qr.name && &r.arch == arch && r.state.is_success() {
-                        path_extras.extend(candidates(
-                            &r,
-                            &format!("project:{q}"),
-                            PATH_PRIORITY - i as i32,
-                        ));
-                    }
-                }
-            }
+            let path_extras = if denied.is_some() {
+                Vec::new()
+            } else {
+                path_candidates(st, repo, arch)?
+            };
             let mut now: BTreeMap<String, JobResult> = BTreeMap::new();
             let row = |pkg: &str, state: State, reason: Option<String>, drv: Option<B3Digest>| {
                 let key = super::model::result_key(&project.name, &repo.name, arch, pkg);
