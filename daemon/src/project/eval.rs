@@ -285,6 +285,51 @@ fn path_candidates(
     Ok(path_extras)
 }
 
+/// The derivation of `src` (or the resolver's refusal), remembered in `memo` under `key`.
+#[allow(clippy::too_many_arguments)]
+fn derive_memoized(
+    st: &Projects,
+    memo: &mut EvalMemo,
+    key: B3Digest,
+    snap: &snapshot::SnapshotInfo,
+    arch: &str,
+    extras: &[Candidate],
+    pc: &derive::ProjectConfig,
+    src: &ResolvedSource,
+    counters: derive::ReleaseCounters,
+    session: &cryo_store::Session,
+) -> Result<Result<B3Digest, String>, ProjectError> {
+    match memo.drvs.get(&key) {
+        Some(Ok(id)) if st.store.contains(id)? => return Ok(Ok(*id)),
+        Some(Err(m)) => return Ok(Err(m.clone())),
+        _ => {}
+    }
+    let d = st
+        .deriver
+        .universes
+        .get_with(&st.store, snap, arch, extras)
+        .and_then(|u| {
+            derive::derive_in(
+                &st.deriver,
+                snap,
+                &u,
+                pc,
+                src,
+                arch,
+                "full",
+                Some(counters),
+                session,
+            )
+        });
+    let d = match d {
+        Ok((_, _, resolved)) => Ok(resolved.derivation),
+        Err(DrvError::Unresolvable(m)) | Err(DrvError::Invalid(m)) => Err(m),
+        Err(e) => return Err(e.into()),
+    };
+    memo.drvs.insert(key, d.clone());
+    Ok(d)
+}
+
 /// Re-evaluate every row of `project`; returns the rows to write and the keys to delete.
 pub fn evaluate(
     st: &Projects,
@@ -460,40 +505,9 @@ pub fn evaluate(
                     .copied()
                     .unwrap_or_else(|| B3Digest::of(b""));
                 let key = memo_key(&snap.id, repo, arch, &rev_digest, &counters, &extras);
-                let remembered = match memo.drvs.get(&key) {
-                    Some(Ok(id)) if st.store.contains(id)? => Some(Ok(*id)),
-                    Some(Err(m)) => Some(Err(m.clone())),
-                    _ => None,
-                };
-                let derived = match remembered {
-                    Some(r) => r,
-                    None => {
-                        let d = st
-                            .deriver
-                            .universes
-                            .get_with(&st.store, &snap, arch, &extras)
-                            .and_then(|u| {
-                                derive::derive_in(
-                                    &st.deriver,
-                                    &snap,
-                                    &u,
-                                    &pc,
-                                    src,
-                                    arch,
-                                    "full",
-                                    Some(counters),
-                                    &session,
-                                )
-                            });
-                        let d = match d {
-                            Ok((_, _, resolved)) => Ok(resolved.derivation),
-                            Err(DrvError::Unresolvable(m)) | Err(DrvError::Invalid(m)) => Err(m),
-                            Err(e) => return Err(e.into()),
-                        };
-                        memo.drvs.insert(key, d.clone());
-                        d
-                    }
-                };
+                let derived = derive_memoized(
+                    st, memo, key, &snap, arch, &extras, &pc, src, counters, &session,
+                )?;
                 let r = match derived {
                     Err(m) => row(name, State::Unresolvable, Some(m), None),
                     Ok(id) => match old {
