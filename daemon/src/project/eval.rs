@@ -330,6 +330,67 @@ fn derive_memoized(
     Ok(d)
 }
 
+/// Whether a package waits for local dependencies (`Blocked`) or cannot resolve because
+/// one failed (`Unresolvable`), and why.
+fn held(deps: &BTreeSet<String>, now: &BTreeMap<String, JobResult>) -> Option<(State, String)> {
+    let waiting: Vec<String> = deps
+        .iter()
+        .filter(|d| !now.get(*d).is_some_and(|r| r.state.is_success()))
+        .map(|d| {
+            let st = now.get(d).map(|r| r.state.as_str()).unwrap_or("missing");
+            format!("{d} ({st})")
+        })
+        .collect();
+    // A dependency that failed (or cannot resolve) provides nothing: like OBS, the
+    // dependent is unresolvable until that changes.
+    let broken: Vec<String> = deps
+        .iter()
+        .filter(|d| {
+            now.get(*d)
+                .is_some_and(|r| r.state.is_final() && !r.state.is_success())
+        })
+        .map(|d| format!("{d} ({})", now[d].state.as_str()))
+        .collect();
+    if broken.is_empty() && waiting.is_empty() {
+        None
+    } else if broken.is_empty() {
+        Some((
+            State::Blocked,
+            format!("waiting for {}", waiting.join(", ")),
+        ))
+    } else {
+        Some((
+            State::Unresolvable,
+            format!(
+                "build dependencies from the project are not available: {}",
+                broken.join(", ")
+            ),
+        ))
+    }
+}
+
+/// Blocked (dependencies pending) or unresolvable (a dependency failed): either way the
+/// row keeps its last success (derivation and outputs, which stay published, as OBS
+/// keeps old binaries), restored when the dependency's new build leaves this derivation
+/// unchanged.
+fn keep_last_success(r: &mut JobResult, old: Option<&JobResult>, state: State) {
+    match old {
+        Some(o) if o.state == State::Building && state == State::Blocked => {
+            // Its build is stopped (the inputs are about to change).
+            r.derivation = o.derivation;
+        }
+        Some(o) if o.state.is_success() || o.previous.is_some() => {
+            r.derivation = o.derivation;
+            r.outputs = o.outputs.clone();
+            r.log = o.log;
+            r.duration_secs = o.duration_secs;
+            r.finished = o.finished;
+            r.previous = o.previous.or(Some(o.state));
+        }
+        _ => {}
+    }
+}
+
 /// Re-evaluate every row of `project`; returns the rows to write and the keys to delete.
 pub fn evaluate(
     st: &Projects,
@@ -425,59 +486,9 @@ pub fn evaluate(
                 let old = current.get(&key);
                 // Local dependencies must be built first.
                 let deps = &graph[name];
-                let waiting: Vec<String> = deps
-                    .iter()
-                    .filter(|d| !now.get(*d).is_some_and(|r| r.state.is_success()))
-                    .map(|d| {
-                        let st = now.get(d).map(|r| r.state.as_str()).unwrap_or("missing");
-                        format!("{d} ({st})")
-                    })
-                    .collect();
-                // A dependency that failed (or cannot resolve) provides nothing: like OBS,
-                // the dependent is unresolvable until that changes.
-                let broken: Vec<String> = deps
-                    .iter()
-                    .filter(|d| {
-                        now.get(*d)
-                            .is_some_and(|r| r.state.is_final() && !r.state.is_success())
-                    })
-                    .map(|d| format!("{d} ({})", now[d].state.as_str()))
-                    .collect();
-                if !broken.is_empty() || !waiting.is_empty() {
-                    // Blocked (dependencies pending) or unresolvable (a dependency failed):
-                    // either way the row keeps its last success (derivation and outputs,
-                    // which stay published, as OBS keeps old binaries), restored when the
-                    // dependency's new build leaves this derivation unchanged.
-                    let (state, reason) = if broken.is_empty() {
-                        (
-                            State::Blocked,
-                            format!("waiting for {}", waiting.join(", ")),
-                        )
-                    } else {
-                        (
-                            State::Unresolvable,
-                            format!(
-                                "build dependencies from the project are not available: {}",
-                                broken.join(", ")
-                            ),
-                        )
-                    };
+                if let Some((state, reason)) = held(deps, &now) {
                     let mut r = row(name, state, Some(reason), None);
-                    match old {
-                        Some(o) if o.state == State::Building && state == State::Blocked => {
-                            // Its build is stopped (the inputs are about to change).
-                            r.derivation = o.derivation;
-                        }
-                        Some(o) if o.state.is_success() || o.previous.is_some() => {
-                            r.derivation = o.derivation;
-                            r.outputs = o.outputs.clone();
-                            r.log = o.log;
-                            r.duration_secs = o.duration_secs;
-                            r.finished = o.finished;
-                            r.previous = o.previous.or(Some(o.state));
-                        }
-                        _ => {}
-                    }
+                    keep_last_success(&mut r, old, state);
                     now.insert(name.clone(), r);
                     continue;
                 }
