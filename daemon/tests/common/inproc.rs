@@ -113,16 +113,7 @@ fn seed_empty_snapshot(dir: &Path) -> String {
         binary_packages: 0,
         source_packages: 0,
     };
-    let db = store.index().database();
-    let tx = db.begin_write().expect("write transaction");
-    tx.open_table(cryo_daemon::mirror::tables::SNAPSHOTS)
-        .expect("snapshots table")
-        .insert(
-            info.id.to_hex().as_str(),
-            serde_json::to_vec(&info).unwrap().as_slice(),
-        )
-        .expect("insert the snapshot");
-    tx.commit().expect("commit");
+    cryo_daemon::mirror::snapshot::save(&store, &info).expect("record the snapshot");
     info.id.to_hex()
 }
 
