@@ -78,6 +78,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(request::routes())
         .merge(repos::routes())
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_method)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             identity::identify,
@@ -97,12 +99,28 @@ pub fn public_router(state: AppState) -> Router {
         .merge(project::routes())
         .merge(auth::routes())
         .merge(request::routes())
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_method)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             identity::identify,
         ))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// A path no route serves: a JSON 404 like every other error.
+async fn no_route(method: axum::http::Method, uri: axum::http::Uri) -> ApiErr {
+    ApiErr::not_found(format!("no route {method} {}", uri.path()))
+}
+
+/// A route that exists, with a method it does not take.
+async fn no_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiErr {
+    ApiErr {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("{} does not take {method}", uri.path()),
+    }
 }
 
 /// Give the request an id (tracing span, `x-request-id`, internal error bodies), log it,

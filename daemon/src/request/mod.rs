@@ -163,11 +163,11 @@ fn update(
     id: u64,
     f: impl FnOnce(&mut Request) -> Result<(), Failed>,
 ) -> Result<Request, RequestError> {
-    Ok(REQUESTS.update(st.store.index().database(), id, |old| {
+    REQUESTS.update(st.store.index().database(), id, |old| {
         let mut r = old.ok_or_else(|| RequestError::NotFound(format!("no request {id}")))?;
         f(&mut r)?;
         Ok::<_, Failed>(r)
-    })?)
+    })
 }
 
 /// Store `r` under the next id (`max + 1`), superseding older open requests of the same
