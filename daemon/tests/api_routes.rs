@@ -155,7 +155,8 @@ const ROUTES: &[Row] = &[
     r(GET,    "/api/v1/store/blobs/{blob}",          "",                    "200 200 200 200 200", NO_TCP_R),
     r(POST,   "/api/v1/store/trees",                 "{tar}",               "401 403 403 403 200", NO_TCP_W),
     r(GET,    "/api/v1/store/trees/{tree}",          "",                    "200 200 200 200 200", NO_TCP_R),
-    // Q: lists the roots `project/<private project>/pkg/<pkg>/<rev>` with their digests.
+    // Lists every root, but those of private projects the caller may not read (see
+    // `roots_of_private_projects_are_listed_only_to_their_readers`).
     r(GET,    "/api/v1/store/roots",                 "",                    "200 200 200 200 200", NO_TCP_R),
     r(POST,   "/api/v1/store/roots",                 r#"{"name":"api-test/added","digest":"{blob}"}"#,
                                                                             "401 403 403 403 200", NO_TCP_W),
@@ -750,6 +751,41 @@ async fn bad_tokens_are_refused_not_downgraded() {
                 assert_eq!(a.json()["code"], "unauthorized", "{}", a.text());
             }
         }
+    }
+    w.d.shutdown.cancel();
+}
+
+/// `GET /api/v1/store/roots` hides the roots of private projects from callers who may
+/// not read them: their digests lead to the projects' sources.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roots_of_private_projects_are_listed_only_to_their_readers() {
+    let w = World::new().await;
+    let names = |v: serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let private =
+        |n: &String| n.starts_with("project/api:main/") || n.starts_with("publish/api:main/");
+    let public = |n: &String| n.starts_with("project/api:pub/");
+    let roles = &w.idents["unix"];
+    let (anon, user, reader, admin) = (&roles[0], &roles[1], &roles[2], &roles[4]);
+    for (who, sees_private) in [(anon, false), (user, false), (reader, true), (admin, true)] {
+        let listed = names(
+            w.d.ok(Which::Unix, who, GET, "/api/v1/store/roots", b"")
+                .await,
+        );
+        assert_eq!(
+            listed.iter().any(private),
+            sees_private,
+            "{who:?}: {listed:?}"
+        );
+        assert!(
+            listed.iter().any(public),
+            "public project roots stay listed: {listed:?}"
+        );
     }
     w.d.shutdown.cancel();
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/store/...`: put, cat, import/export trees, roots, verify, gc, stats.
 
 use super::guard::{Admin, Local, Uploader};
+use crate::auth::Role;
 use std::io::Write;
 
 use axum::body::Body;
@@ -181,18 +182,33 @@ async fn get_tree(
     Ok(([(header::CONTENT_TYPE, "application/x-tar")], body).into_response())
 }
 
+/// Every root, but those of private projects the caller may not read
+/// (`project/<p>/…`, `publish/<p>/…`): their digests would lead to the sources.
 async fn list_roots(
-    _guard: Local,
+    Local(who): Local,
     State(st): State<AppState>,
 ) -> Result<Json<Vec<RootInfo>>, ApiErr> {
-    let store = st.store.clone();
-    let roots = tokio::task::spawn_blocking(move || store.roots()).await??;
-    Ok(Json(
-        roots
+    let roots = tokio::task::spawn_blocking(move || -> Result<Vec<RootInfo>, ApiErr> {
+        let hidden: Vec<String> = crate::project::tables::projects(&st.projects)?
             .into_iter()
+            .filter(|p| crate::auth::require(&st.auth, &who, p.access(), Role::Reader).is_err())
+            .map(|p| p.name.to_string())
+            .collect();
+        let private = |name: &str| {
+            let mut parts = name.splitn(3, '/');
+            matches!(parts.next(), Some("project" | "publish"))
+                && parts.next().is_some_and(|p| hidden.iter().any(|h| h == p))
+        };
+        Ok(st
+            .store
+            .roots()?
+            .into_iter()
+            .filter(|(name, _)| !private(name))
             .map(|(name, digest)| RootInfo { name, digest })
-            .collect(),
-    ))
+            .collect())
+    })
+    .await??;
+    Ok(Json(roots))
 }
 
 async fn add_root(
