@@ -12,7 +12,9 @@
 
 use std::marker::PhantomData;
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{
+    Database, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -105,14 +107,22 @@ impl<K: redb::Key + 'static, V: Serialize + DeserializeOwned> JsonTable<K, V> {
         })
     }
 
+    /// The table in a read transaction (`None` when it does not exist yet).
+    fn read(&self, db: &Database) -> Result<Option<ReadOnlyTable<K, &'static [u8]>>, TableError> {
+        let name = self.name();
+        let tx = db.begin_read().map_err(|e| err(name, e))?;
+        match tx.open_table(self.def) {
+            Ok(t) => Ok(Some(t)),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(err(name, e)),
+        }
+    }
+
     /// One row (a read transaction; `None` also when the table does not exist yet).
     pub fn get<'k>(&self, db: &Database, key: K::SelfType<'k>) -> Result<Option<V>, TableError> {
         let name = self.name();
-        let tx = db.begin_read().map_err(|e| err(name, e))?;
-        let t = match tx.open_table(self.def) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(err(name, e)),
+        let Some(t) = self.read(db)? else {
+            return Ok(None);
         };
         let shown = format!("{key:?}");
         match t.get(key).map_err(|e| err(name, e))? {
@@ -123,19 +133,10 @@ impl<K: redb::Key + 'static, V: Serialize + DeserializeOwned> JsonTable<K, V> {
 
     /// Every row in key order.
     pub fn all(&self, db: &Database) -> Result<Vec<V>, TableError> {
-        let name = self.name();
-        let tx = db.begin_read().map_err(|e| err(name, e))?;
-        let t = match tx.open_table(self.def) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(err(name, e)),
-        };
-        let mut out = Vec::new();
-        for item in t.iter().map_err(|e| err(name, e))? {
-            let (k, v) = item.map_err(|e| err(name, e))?;
-            out.push(decode(name, &format!("{:?}", k.value()), v.value())?);
+        match self.read(db)? {
+            Some(t) => rows(self.name(), &t),
+            None => Ok(Vec::new()),
         }
-        Ok(out)
     }
 
     /// Write one row (one transaction).
@@ -203,22 +204,10 @@ impl CloneKey for u64 {
 impl<V: Serialize + DeserializeOwned> JsonTable<&'static str, V> {
     /// Rows whose key starts with `prefix`, in key order (one read transaction).
     pub fn scan(&self, db: &Database, prefix: &str) -> Result<Vec<V>, TableError> {
-        let name = self.name();
-        let tx = db.begin_read().map_err(|e| err(name, e))?;
-        let t = match tx.open_table(self.def) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(err(name, e)),
-        };
-        let mut out = Vec::new();
-        for item in t.range(prefix..).map_err(|e| err(name, e))? {
-            let (k, v) = item.map_err(|e| err(name, e))?;
-            if !k.value().starts_with(prefix) {
-                break;
-            }
-            out.push(decode(name, k.value(), v.value())?);
+        match self.read(db)? {
+            Some(t) => prefixed(self.name(), &t, prefix),
+            None => Ok(Vec::new()),
         }
-        Ok(out)
     }
 }
 
@@ -268,12 +257,7 @@ impl<'tx, K: redb::Key + 'static, V: Serialize + DeserializeOwned> Writer<'tx, K
 
     /// Every row in key order (inside this transaction).
     pub fn all(&self) -> Result<Vec<V>, TableError> {
-        let mut out = Vec::new();
-        for item in self.table.iter().map_err(|e| err(self.name, e))? {
-            let (k, v) = item.map_err(|e| err(self.name, e))?;
-            out.push(decode(self.name, &format!("{:?}", k.value()), v.value())?);
-        }
-        Ok(out)
+        rows(self.name, &self.table)
     }
 }
 
@@ -293,15 +277,7 @@ impl<'tx, V: Serialize + DeserializeOwned> Writer<'tx, &'static str, V> {
 
     /// The rows whose key starts with `prefix`, in key order (inside this transaction).
     pub fn scan(&self, prefix: &str) -> Result<Vec<V>, TableError> {
-        let mut out = Vec::new();
-        for item in self.table.range(prefix..).map_err(|e| err(self.name, e))? {
-            let (k, v) = item.map_err(|e| err(self.name, e))?;
-            if !k.value().starts_with(prefix) {
-                break;
-            }
-            out.push(decode(self.name, k.value(), v.value())?);
-        }
-        Ok(out)
+        prefixed(self.name, &self.table, prefix)
     }
 }
 
@@ -316,6 +292,36 @@ impl<'tx, V: Serialize + DeserializeOwned> Writer<'tx, u64, V> {
             .map(|(k, _)| k.value() + 1)
             .unwrap_or(1))
     }
+}
+
+/// Every row of `t`, decoded, in key order.
+fn rows<K: redb::Key + 'static, V: DeserializeOwned>(
+    name: &'static str,
+    t: &impl ReadableTable<K, &'static [u8]>,
+) -> Result<Vec<V>, TableError> {
+    let mut out = Vec::new();
+    for item in t.iter().map_err(|e| err(name, e))? {
+        let (k, v) = item.map_err(|e| err(name, e))?;
+        out.push(decode(name, &format!("{:?}", k.value()), v.value())?);
+    }
+    Ok(out)
+}
+
+/// The rows of `t` whose key starts with `prefix`, decoded, in key order.
+fn prefixed<V: DeserializeOwned>(
+    name: &'static str,
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    prefix: &str,
+) -> Result<Vec<V>, TableError> {
+    let mut out = Vec::new();
+    for item in t.range(prefix..).map_err(|e| err(name, e))? {
+        let (k, v) = item.map_err(|e| err(name, e))?;
+        if !k.value().starts_with(prefix) {
+            break;
+        }
+        out.push(decode(name, k.value(), v.value())?);
+    }
+    Ok(out)
 }
 
 fn decode<V: DeserializeOwned>(table: &'static str, key: &str, b: &[u8]) -> Result<V, TableError> {
