@@ -8,8 +8,8 @@ use super::ProjectError;
 use super::Projects;
 use crate::table::{self, JsonTable};
 
-pub(crate) const PROJECTS: JsonTable<&str, Project> = JsonTable::new("projects");
-pub(crate) const PACKAGES: JsonTable<&str, Package> = JsonTable::new("packages");
+pub const PROJECTS: JsonTable<&str, Project> = JsonTable::new("projects");
+pub const PACKAGES: JsonTable<&str, Package> = JsonTable::new("packages");
 const RESULTS: JsonTable<&str, JobResult> = JsonTable::new("results");
 
 fn get<T: serde::Serialize + serde::de::DeserializeOwned>(
