@@ -406,150 +406,9 @@ pub fn evaluate(
     let mut rows = Vec::new();
     let mut keep = BTreeSet::new();
     for repo in &project.repositories {
-        let snap = snapshot::get(&st.store, &repo.snapshot.to_hex())?;
-        let text = prjconf_text(st, repo)?;
-        // Sources once per repository (they do not depend on the architecture).
-        let Sources { srcs, bad, revs } = resolve_sources(st, &packages, &snap, &session, memo);
-        let rev_digests: BTreeMap<&str, B3Digest> = packages
-            .iter()
-            .filter_map(|p| p.latest().map(|r| (p.name.as_str(), r.digest)))
-            .collect();
-        let rebuilds: BTreeMap<String, u32> = packages
-            .iter()
-            .map(|p| (p.name.clone(), p.rebuilds))
-            .collect();
-        let graph = local_graph(&srcs);
-        let (ordered, cyclic) = order(&graph);
-        // A private path project must stay readable by every maintainer of this project
-        // (checked at repo-add too; a role removed since then stops the path here).
-        let denied = path_denied(st, project, repo)?;
+        let ev = RepoEval::new(st, project, repo, current, &packages, &session, memo)?;
         for arch in &repo.arches {
-            let pc = derive::parse_prjconf(&st.deriver, &repo.prjconf_name, &text, arch, &session)?;
-            let path_extras = if denied.is_some() {
-                Vec::new()
-            } else {
-                path_candidates(st, repo, arch)?
-            };
-            let mut now: BTreeMap<String, JobResult> = BTreeMap::new();
-            let row = |pkg: &str, state: State, reason: Option<String>, drv: Option<B3Digest>| {
-                let key = super::model::result_key(&project.name, &repo.name, arch, pkg);
-                let old = current.get(&key);
-                JobResult {
-                    project: project.name.clone(),
-                    repository: repo.name.clone(),
-                    arch: arch.clone(),
-                    package: pkg.to_string(),
-                    state,
-                    reason,
-                    derivation: drv,
-                    revision: revs.get(pkg).copied().unwrap_or(0),
-                    duration_secs: None,
-                    finished: None,
-                    outputs: Vec::new(),
-                    log: None,
-                    force: false,
-                    previous: None,
-                    seq: old.map(|o| o.seq).unwrap_or(0),
-                }
-            };
-            if let Some(why) = &denied {
-                for p in packages.iter().filter(|p| p.latest().is_some()) {
-                    now.insert(
-                        p.name.clone(),
-                        row(&p.name, State::Unresolvable, Some(why.clone()), None),
-                    );
-                }
-                for (_, r) in now {
-                    keep.insert(r.key());
-                    rows.push(r);
-                }
-                continue;
-            }
-            for (name, e) in &bad {
-                now.insert(
-                    name.clone(),
-                    row(name, State::Unresolvable, Some(e.clone()), None),
-                );
-            }
-            for name in &cyclic {
-                let msg = format!(
-                    "dependency cycle: {}",
-                    describe_cycle(&graph, &cyclic, name)
-                );
-                now.insert(
-                    name.clone(),
-                    row(name, State::Unresolvable, Some(msg), None),
-                );
-            }
-            for name in &ordered {
-                let key = super::model::result_key(&project.name, &repo.name, arch, name);
-                let old = current.get(&key);
-                // Local dependencies must be built first.
-                let deps = &graph[name];
-                if let Some((state, reason)) = held(deps, &now) {
-                    let mut r = row(name, state, Some(reason), None);
-                    keep_last_success(&mut r, old, state);
-                    now.insert(name.clone(), r);
-                    continue;
-                }
-                let mut extras = Vec::new();
-                let mut seen = BTreeSet::new();
-                let mut stack: Vec<&String> = deps.iter().collect();
-                while let Some(d) = stack.pop() {
-                    if seen.insert(d.clone()) {
-                        extras.extend(candidates(
-                            &now[d],
-                            &format!("project:{}", project.name),
-                            LOCAL_PRIORITY,
-                        ));
-                        stack.extend(graph[d].iter());
-                    }
-                }
-                extras.extend(path_extras.iter().cloned());
-                let src = &srcs[name];
-                let counters = derive::ReleaseCounters {
-                    ci_cnt: u64::from(revs.get(name.as_str()).copied().unwrap_or(0)),
-                    b_cnt: u64::from(rebuilds.get(name.as_str()).copied().unwrap_or(0)),
-                };
-                let rev_digest = rev_digests
-                    .get(name.as_str())
-                    .copied()
-                    .unwrap_or_else(|| B3Digest::of(b""));
-                let key = memo_key(&snap.id, repo, arch, &rev_digest, &counters, &extras);
-                let derived = derive_memoized(
-                    st, memo, key, &snap, arch, &extras, &pc, src, counters, &session,
-                )?;
-                let r = match derived {
-                    Err(m) => row(name, State::Unresolvable, Some(m), None),
-                    Ok(id) => match old {
-                        Some(o)
-                            if o.derivation == Some(id)
-                                && (!matches!(o.state, State::Blocked | State::Unresolvable)
-                                    || o.previous.is_some()) =>
-                        {
-                            let mut o = o.clone();
-                            if let Some(prev) = o.previous.take() {
-                                o.state = prev;
-                                o.reason = None;
-                            }
-                            o.revision = revs.get(name.as_str()).copied().unwrap_or(o.revision);
-                            o
-                        }
-                        _ => match st.store.realisation(&id)? {
-                            Some(real) => {
-                                let mut r = row(name, State::Cached, None, Some(id));
-                                r.outputs = super::outputs::built_files(st, &real)?;
-                                r.log = st.builder.build_logs.get(&id);
-                                r.finished = Some(st.clock.now());
-                                r
-                            }
-                            None => row(name, State::Scheduled, None, Some(id)),
-                        },
-                    },
-                };
-                now.insert(name.clone(), r);
-            }
-            for (_, r) in now {
+            for (_, r) in ev.arch(arch, memo)? {
                 keep.insert(r.key());
                 rows.push(r);
             }
@@ -566,6 +425,274 @@ pub fn evaluate(
         .filter(|r| current.get(&r.key()) != Some(r))
         .collect();
     Ok((rows, delete))
+}
+
+/// What the evaluation of one repository shares between its architectures.
+struct RepoEval<'a> {
+    st: &'a Projects,
+    project: &'a Project,
+    repo: &'a Repository,
+    current: &'a BTreeMap<String, JobResult>,
+    packages: &'a [super::model::Package],
+    session: &'a cryo_store::Session,
+    snap: snapshot::SnapshotInfo,
+    prjconf: String,
+    srcs: BTreeMap<String, ResolvedSource>,
+    bad: BTreeMap<String, String>,
+    revs: BTreeMap<String, u32>,
+    rev_digests: BTreeMap<&'a str, B3Digest>,
+    rebuilds: BTreeMap<String, u32>,
+    graph: BTreeMap<String, BTreeSet<String>>,
+    ordered: Vec<String>,
+    cyclic: BTreeSet<String>,
+    /// Why a path project may not be used, if one may not.
+    denied: Option<String>,
+}
+
+impl<'a> RepoEval<'a> {
+    fn new(
+        st: &'a Projects,
+        project: &'a Project,
+        repo: &'a Repository,
+        current: &'a BTreeMap<String, JobResult>,
+        packages: &'a [super::model::Package],
+        session: &'a cryo_store::Session,
+        memo: &mut EvalMemo,
+    ) -> Result<Self, ProjectError> {
+        let snap = snapshot::get(&st.store, &repo.snapshot.to_hex())?;
+        let prjconf = prjconf_text(st, repo)?;
+        // Sources once per repository (they do not depend on the architecture).
+        let Sources { srcs, bad, revs } = resolve_sources(st, packages, &snap, session, memo);
+        let rev_digests = packages
+            .iter()
+            .filter_map(|p| p.latest().map(|r| (p.name.as_str(), r.digest)))
+            .collect();
+        let rebuilds = packages
+            .iter()
+            .map(|p| (p.name.clone(), p.rebuilds))
+            .collect();
+        let graph = local_graph(&srcs);
+        let (ordered, cyclic) = order(&graph);
+        // A private path project must stay readable by every maintainer of this project
+        // (checked at repo-add too; a role removed since then stops the path here).
+        let denied = path_denied(st, project, repo)?;
+        Ok(RepoEval {
+            st,
+            project,
+            repo,
+            current,
+            packages,
+            session,
+            snap,
+            prjconf,
+            srcs,
+            bad,
+            revs,
+            rev_digests,
+            rebuilds,
+            graph,
+            ordered,
+            cyclic,
+            denied,
+        })
+    }
+
+    /// The current row of `pkg` on `arch`, if there is one.
+    fn old(&self, arch: &str, pkg: &str) -> Option<&'a JobResult> {
+        let key = super::model::result_key(&self.project.name, &self.repo.name, arch, pkg);
+        self.current.get(&key)
+    }
+
+    /// A fresh row of `pkg` on `arch` (keeping the current row's sequence number).
+    fn row(
+        &self,
+        arch: &str,
+        pkg: &str,
+        state: State,
+        reason: Option<String>,
+        drv: Option<B3Digest>,
+    ) -> JobResult {
+        JobResult {
+            project: self.project.name.clone(),
+            repository: self.repo.name.clone(),
+            arch: arch.to_string(),
+            package: pkg.to_string(),
+            state,
+            reason,
+            derivation: drv,
+            revision: self.revs.get(pkg).copied().unwrap_or(0),
+            duration_secs: None,
+            finished: None,
+            outputs: Vec::new(),
+            log: None,
+            force: false,
+            previous: None,
+            seq: self.old(arch, pkg).map(|o| o.seq).unwrap_or(0),
+        }
+    }
+
+    /// The rows of every package of the repository on `arch`, by package name.
+    fn arch(
+        &self,
+        arch: &str,
+        memo: &mut EvalMemo,
+    ) -> Result<BTreeMap<String, JobResult>, ProjectError> {
+        let (st, repo) = (self.st, self.repo);
+        let pc = derive::parse_prjconf(
+            &st.deriver,
+            &repo.prjconf_name,
+            &self.prjconf,
+            arch,
+            self.session,
+        )?;
+        let mut now: BTreeMap<String, JobResult> = BTreeMap::new();
+        if let Some(why) = &self.denied {
+            for p in self.packages.iter().filter(|p| p.latest().is_some()) {
+                now.insert(
+                    p.name.clone(),
+                    self.row(arch, &p.name, State::Unresolvable, Some(why.clone()), None),
+                );
+            }
+            return Ok(now);
+        }
+        let path_extras = path_candidates(st, repo, arch)?;
+        for (name, e) in &self.bad {
+            now.insert(
+                name.clone(),
+                self.row(arch, name, State::Unresolvable, Some(e.clone()), None),
+            );
+        }
+        for name in &self.cyclic {
+            let msg = format!(
+                "dependency cycle: {}",
+                describe_cycle(&self.graph, &self.cyclic, name)
+            );
+            now.insert(
+                name.clone(),
+                self.row(arch, name, State::Unresolvable, Some(msg), None),
+            );
+        }
+        for name in &self.ordered {
+            let r = self.package(arch, name, &now, &path_extras, &pc, memo)?;
+            now.insert(name.clone(), r);
+        }
+        Ok(now)
+    }
+
+    /// The row of `name` on `arch`, given the rows `now` of the packages before it.
+    fn package(
+        &self,
+        arch: &str,
+        name: &str,
+        now: &BTreeMap<String, JobResult>,
+        path_extras: &[Candidate],
+        pc: &derive::ProjectConfig,
+        memo: &mut EvalMemo,
+    ) -> Result<JobResult, ProjectError> {
+        let old = self.old(arch, name);
+        // Local dependencies must be built first.
+        let deps = &self.graph[name];
+        if let Some((state, reason)) = held(deps, now) {
+            let mut r = self.row(arch, name, state, Some(reason), None);
+            keep_last_success(&mut r, old, state);
+            return Ok(r);
+        }
+        let mut extras = self.local_candidates(deps, now);
+        extras.extend(path_extras.iter().cloned());
+        let counters = derive::ReleaseCounters {
+            ci_cnt: u64::from(self.revs.get(name).copied().unwrap_or(0)),
+            b_cnt: u64::from(self.rebuilds.get(name).copied().unwrap_or(0)),
+        };
+        let rev_digest = self
+            .rev_digests
+            .get(name)
+            .copied()
+            .unwrap_or_else(|| B3Digest::of(b""));
+        let key = memo_key(
+            &self.snap.id,
+            self.repo,
+            arch,
+            &rev_digest,
+            &counters,
+            &extras,
+        );
+        let derived = derive_memoized(
+            self.st,
+            memo,
+            key,
+            &self.snap,
+            arch,
+            &extras,
+            pc,
+            &self.srcs[name],
+            counters,
+            self.session,
+        )?;
+        match derived {
+            Err(m) => Ok(self.row(arch, name, State::Unresolvable, Some(m), None)),
+            Ok(id) => self.derived_row(arch, name, old, id),
+        }
+    }
+
+    /// The `.deb`s built by the transitive local dependencies `deps`, as candidates.
+    fn local_candidates(
+        &self,
+        deps: &BTreeSet<String>,
+        now: &BTreeMap<String, JobResult>,
+    ) -> Vec<Candidate> {
+        let mut extras = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&String> = deps.iter().collect();
+        while let Some(d) = stack.pop() {
+            if seen.insert(d.clone()) {
+                extras.extend(candidates(
+                    &now[d],
+                    &format!("project:{}", self.project.name),
+                    LOCAL_PRIORITY,
+                ));
+                stack.extend(self.graph[d].iter());
+            }
+        }
+        extras
+    }
+
+    /// The row of `name` whose derivation is `id`: the current row when it has that
+    /// derivation (and is not held, or was held with a success to restore), else cached
+    /// when realised, else scheduled.
+    fn derived_row(
+        &self,
+        arch: &str,
+        name: &str,
+        old: Option<&JobResult>,
+        id: B3Digest,
+    ) -> Result<JobResult, ProjectError> {
+        let st = self.st;
+        Ok(match old {
+            Some(o)
+                if o.derivation == Some(id)
+                    && (!matches!(o.state, State::Blocked | State::Unresolvable)
+                        || o.previous.is_some()) =>
+            {
+                let mut o = o.clone();
+                if let Some(prev) = o.previous.take() {
+                    o.state = prev;
+                    o.reason = None;
+                }
+                o.revision = self.revs.get(name).copied().unwrap_or(o.revision);
+                o
+            }
+            _ => match st.store.realisation(&id)? {
+                Some(real) => {
+                    let mut r = self.row(arch, name, State::Cached, None, Some(id));
+                    r.outputs = super::outputs::built_files(st, &real)?;
+                    r.log = st.builder.build_logs.get(&id);
+                    r.finished = Some(st.clock.now());
+                    r
+                }
+                None => self.row(arch, name, State::Scheduled, None, Some(id)),
+            },
+        })
+    }
 }
 
 /// Projects whose repositories have `name` in their path.
