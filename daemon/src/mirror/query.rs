@@ -151,33 +151,7 @@ pub fn files_for(
         .filter(|e| req.version.as_ref().is_none_or(|v| &e.version == v))
         .collect();
     if cands.is_empty() {
-        let what = if req.source {
-            "source package"
-        } else {
-            "binary package"
-        };
-        let avail: Vec<String> = entries
-            .iter()
-            .filter(|e| e.kind == kind)
-            .map(|e| format!("{} ({}, {})", e.version, e.arch, e.archive))
-            .collect();
-        return Err(MirrorError::NotFound(
-            match (&req.version, avail.is_empty()) {
-                (_, true) => format!("{what} {} is not in snapshot {}", req.name, snap.id),
-                (Some(v), false) => format!(
-                    "{what} {} has no version {v} in snapshot {} (available: {})",
-                    req.name,
-                    snap.id,
-                    avail.join(", ")
-                ),
-                (None, false) => format!(
-                    "{what} {} is not available for {host_arch} in snapshot {} (available: {})",
-                    req.name,
-                    snap.id,
-                    avail.join(", ")
-                ),
-            },
-        ));
+        return Err(not_found(snap, req, &entries, kind, host_arch));
     }
     // Prefer apt's pick, else the highest priority/version among matches.
     cands.sort_by(|a, b| {
@@ -188,7 +162,46 @@ pub fn files_for(
             .then(b.priority.cmp(&a.priority))
             .then(vb.cmp(&va))
     });
-    let e = cands[0];
+    pool_files(cands[0], req.source)
+}
+
+/// Why no entry of `kind` matches `req`, naming the versions there are.
+fn not_found(
+    snap: &SnapshotInfo,
+    req: &Request,
+    entries: &[PackageEntry],
+    kind: IndexKind,
+    host_arch: &str,
+) -> MirrorError {
+    let what = if req.source {
+        "source package"
+    } else {
+        "binary package"
+    };
+    let avail: Vec<String> = entries
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| format!("{} ({}, {})", e.version, e.arch, e.archive))
+        .collect();
+    MirrorError::NotFound(match (&req.version, avail.is_empty()) {
+        (_, true) => format!("{what} {} is not in snapshot {}", req.name, snap.id),
+        (Some(v), false) => format!(
+            "{what} {} has no version {v} in snapshot {} (available: {})",
+            req.name,
+            snap.id,
+            avail.join(", ")
+        ),
+        (None, false) => format!(
+            "{what} {} is not available for {host_arch} in snapshot {} (available: {})",
+            req.name,
+            snap.id,
+            avail.join(", ")
+        ),
+    })
+}
+
+/// The pool files of the chosen entry `e`: a source's `.dsc` and files, or one `.deb`.
+fn pool_files(e: &PackageEntry, source: bool) -> Result<Vec<PoolFile>, MirrorError> {
     let text = stanza_text(e);
     let para = deb822::paragraphs(&text)
         .next()
@@ -198,7 +211,7 @@ pub fn files_for(
         path: e.index.clone(),
         message: m,
     };
-    if req.source {
+    if source {
         let sp = SourcePackage::from_paragraph(&para).map_err(|x| parse_err(x.to_string()))?;
         let dir = sp
             .directory

@@ -428,6 +428,27 @@ struct IndexJob<'a> {
     base: &'a str,
 }
 
+impl IndexJob<'_> {
+    /// The record of this index stored as `blake3`.
+    fn record(
+        &self,
+        path: String,
+        sha256: String,
+        size: u64,
+        blake3: cryo_store::B3Digest,
+    ) -> IndexRecord {
+        IndexRecord {
+            kind: self.kind,
+            component: self.component.into(),
+            arch: self.arch.map(str::to_string),
+            path,
+            sha256,
+            size,
+            blake3,
+        }
+    }
+}
+
 fn fetch_index(
     st: &Store,
     m: &MirrorConfig,
@@ -435,12 +456,7 @@ fn fetch_index(
     session: &Session,
     job: IndexJob<'_>,
 ) -> Result<(IndexRecord, bool), MirrorError> {
-    let IndexJob {
-        kind,
-        component,
-        arch,
-        base,
-    } = job;
+    let base = job.base;
     let listed: Vec<String> = [".xz", ".gz", ""]
         .iter()
         .map(|ext| format!("{base}{ext}"))
@@ -460,90 +476,106 @@ fn fetch_index(
         // Unchanged index already verified and parsed: no new work.
         if let Some(b3) = known_blake3(st, &sha_hex)? {
             if is_indexed(st, &b3)? && st.hold(session, &b3).is_ok() {
-                let rec = IndexRecord {
-                    kind,
-                    component: component.into(),
-                    arch: arch.map(str::to_string),
-                    path,
-                    sha256: sha_hex,
-                    size: entry.size,
-                    blake3: b3,
-                };
-                return Ok((rec, false));
+                return Ok((job.record(path, sha_hex, entry.size, b3), false));
             }
         }
         let url = m.dist_url(&path);
         let t0 = std::time::Instant::now();
-        let bytes = match fetch::fetch_bytes(&url, MAX_INDEX, Retry::default()) {
-            Ok(b) => b,
-            Err(FetchFailure::NotFound) => {
-                last_missing = Some(url);
-                continue;
-            }
-            Err(f) => return Err(fetch::to_error(&url, f)),
+        let Some(bytes) = fetch_verified(m, &path, &url, entry.size, &sha_hex)? else {
+            last_missing = Some(url);
+            continue;
         };
-        let integrity = |message: String| MirrorError::Integrity {
-            archive: m.name.clone(),
-            path: path.clone(),
-            message,
-        };
-        if bytes.len() as u64 != entry.size {
-            return Err(integrity(format!(
-                "size {} differs from the signed size {} ({url})",
-                bytes.len(),
-                entry.size
-            )));
-        }
-        let got = hex::encode(Sha256::digest(&bytes));
-        if got != sha_hex {
-            return Err(integrity(format!(
-                "SHA256 {got} differs from the signed {sha_hex} ({url}); nothing was stored"
-            )));
-        }
-        // Store the verified raw bytes first: the store's index write then never queues
-        // behind another index's bulk write.
-        let t_fetched = t0.elapsed();
-        let stored = st.put_bytes(&bytes, ObjectKind::Blob, &[], Some(session))?;
-        let t_store = t0.elapsed() - t_fetched;
-        let text = compression::decompress(&bytes, Some(&path), MAX_INDEX_TEXT)
-            .map_err(|e| integrity(format!("cannot decompress: {e}")))?;
-        let text = deb822::as_text(&text, Some(&path)).map_err(|e| MirrorError::Parse {
-            archive: m.name.clone(),
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let grouped = group_stanzas(text, kind).map_err(|message| MirrorError::Parse {
-            archive: m.name.clone(),
-            path: path.clone(),
-            message,
-        })?;
-        let t_parse = t0.elapsed();
-        super::indexstore::write(st, &stored.digest, &grouped)?;
-        remember_sha256(st, &sha_hex, &stored.digest)?;
-        tracing::info!(
-            archive = %m.name,
-            %path,
-            names = grouped.len(),
-            fetch_verify_parse_ms = (t_parse - t_store).as_millis() as u64,
-            store_ms = t_store.as_millis() as u64,
-            index_ms = (t0.elapsed() - t_parse).as_millis() as u64,
-            "index ingested"
-        );
-        let rec = IndexRecord {
-            kind,
-            component: component.into(),
-            arch: arch.map(str::to_string),
-            path,
-            sha256: sha_hex,
-            size: entry.size,
-            blake3: stored.digest,
-        };
-        return Ok((rec, true));
+        let b3 = ingest(st, m, session, job.kind, &path, &sha_hex, &bytes, t0)?;
+        return Ok((job.record(path, sha_hex, entry.size, b3), true));
     }
     Err(MirrorError::Fetch {
         url: last_missing.unwrap_or_else(|| m.dist_url(base)),
         message: "the index listed in the signed Release is missing on the mirror".into(),
     })
+}
+
+/// The bytes of index `path` fetched from `url`, checked against the signed size and
+/// SHA256; `None` when the mirror does not have it.
+fn fetch_verified(
+    m: &MirrorConfig,
+    path: &str,
+    url: &str,
+    size: u64,
+    sha_hex: &str,
+) -> Result<Option<Vec<u8>>, MirrorError> {
+    let bytes = match fetch::fetch_bytes(url, MAX_INDEX, Retry::default()) {
+        Ok(b) => b,
+        Err(FetchFailure::NotFound) => return Ok(None),
+        Err(f) => return Err(fetch::to_error(url, f)),
+    };
+    let integrity = |message: String| MirrorError::Integrity {
+        archive: m.name.clone(),
+        path: path.to_string(),
+        message,
+    };
+    if bytes.len() as u64 != size {
+        return Err(integrity(format!(
+            "size {} differs from the signed size {size} ({url})",
+            bytes.len(),
+        )));
+    }
+    let got = hex::encode(Sha256::digest(&bytes));
+    if got != sha_hex {
+        return Err(integrity(format!(
+            "SHA256 {got} differs from the signed {sha_hex} ({url}); nothing was stored"
+        )));
+    }
+    Ok(Some(bytes))
+}
+
+/// Store the verified index `bytes`, parse them into the per-name index and remember
+/// their SHA256; returns the stored digest. `t0` is when the fetch started (for the log).
+#[allow(clippy::too_many_arguments)]
+fn ingest(
+    st: &Store,
+    m: &MirrorConfig,
+    session: &Session,
+    kind: IndexKind,
+    path: &str,
+    sha_hex: &str,
+    bytes: &[u8],
+    t0: std::time::Instant,
+) -> Result<cryo_store::B3Digest, MirrorError> {
+    // Store the verified raw bytes first: the store's index write then never queues
+    // behind another index's bulk write.
+    let t_fetched = t0.elapsed();
+    let stored = st.put_bytes(bytes, ObjectKind::Blob, &[], Some(session))?;
+    let t_store = t0.elapsed() - t_fetched;
+    let text = compression::decompress(bytes, Some(path), MAX_INDEX_TEXT).map_err(|e| {
+        MirrorError::Integrity {
+            archive: m.name.clone(),
+            path: path.to_string(),
+            message: format!("cannot decompress: {e}"),
+        }
+    })?;
+    let text = deb822::as_text(&text, Some(path)).map_err(|e| MirrorError::Parse {
+        archive: m.name.clone(),
+        path: path.to_string(),
+        message: e.to_string(),
+    })?;
+    let grouped = group_stanzas(text, kind).map_err(|message| MirrorError::Parse {
+        archive: m.name.clone(),
+        path: path.to_string(),
+        message,
+    })?;
+    let t_parse = t0.elapsed();
+    super::indexstore::write(st, &stored.digest, &grouped)?;
+    remember_sha256(st, sha_hex, &stored.digest)?;
+    tracing::info!(
+        archive = %m.name,
+        %path,
+        names = grouped.len(),
+        fetch_verify_parse_ms = (t_parse - t_store).as_millis() as u64,
+        store_ms = t_store.as_millis() as u64,
+        index_ms = (t0.elapsed() - t_parse).as_millis() as u64,
+        "index ingested"
+    );
+    Ok(stored.digest)
 }
 
 /// Stanzas of one index grouped by package name (in name order; stanzas of one name in
