@@ -522,6 +522,9 @@ impl From<crate::publish::PublishError> for ApiErr {
             E::Project(p) => p.into(),
             E::Mirror(m) => m.into(),
             E::Store(s) => s.into(),
+            // Its text already names its causes (a failed tree build with its whole
+            // chain): walking the typed sources again would change what users see.
+            e @ E::Repo(_) => ApiErr::internal(e.to_string()),
             other => ApiErr::internal(crate::build::chain(&other)),
         }
     }

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use cap_fs_ext::DirExt;
+use cap_std::fs::{Dir, OpenOptions};
 use serde::{Deserialize, Serialize};
 
 use cryo_aptrepo::build::build_repository_with_sources;
@@ -15,7 +17,7 @@ use cryo_store::{B3Digest, ObjectKind};
 
 use super::manifest::{self, Entry, Generation, Manifest, Publication};
 use super::Publisher;
-use super::{io, keys, PublishError, KEEP_GENERATIONS};
+use super::{io, keys, PublishError, RepoError, KEEP_GENERATIONS};
 use crate::mirror::snapshot;
 use crate::project::model::{Project, ProjectName, Repository};
 use crate::project::{ops, tables};
@@ -76,8 +78,10 @@ fn inputs(st: &Publisher, p: &Project, repo: &Repository) -> Result<Inputs, Publ
             }
             seen.insert(o.name.clone(), o.blake3);
             let bytes = read_all(st, &o.blake3)?;
-            let deb: ScannedDeb = scan_deb_bytes(&bytes)
-                .map_err(|e| PublishError::Repo(format!("{}: {e}", o.name)))?;
+            let deb: ScannedDeb = scan_deb_bytes(&bytes).map_err(|source| RepoError::Deb {
+                file: o.name.clone(),
+                source,
+            })?;
             debs.push((
                 o.blake3,
                 PackageInput {
@@ -176,8 +180,8 @@ pub fn publish_repo(
     let spec = repo_spec(st, p, repo, &code)?;
     let pkgs: Vec<PackageInput> = ins.debs.iter().map(|(_, i)| i.clone()).collect();
     let srcs: Vec<SourceInput> = ins.sources.iter().map(|(_, _, s)| s.clone()).collect();
-    let tree = build_repository_with_sources(&spec, &pkgs, &srcs, &key)
-        .map_err(|e| PublishError::Repo(crate::build::chain(&e)))?;
+    let tree =
+        build_repository_with_sources(&spec, &pkgs, &srcs, &key).map_err(RepoError::Build)?;
     let session = st.store.session();
     let m = Manifest {
         project: p.name.to_string(),
@@ -249,13 +253,17 @@ fn repo_spec(
     let mut spec = RepoSpec::new(
         "cryo",
         p.name.as_str(),
-        code.parse()
-            .map_err(|e| PublishError::Repo(format!("codename {code:?}: {e}")))?,
+        code.parse().map_err(|source| RepoError::Codename {
+            value: code.to_string(),
+            source,
+        })?,
         repo.arches
             .iter()
             .map(|a| {
-                a.parse()
-                    .map_err(|e| PublishError::Repo(format!("architecture {a:?}: {e}")))
+                a.parse().map_err(|source| RepoError::Architecture {
+                    value: a.clone(),
+                    source,
+                })
             })
             .collect::<Result<_, _>>()?,
         st.clock.now(),
@@ -314,7 +322,10 @@ fn store_files(
             let e = files
                 .get(target)
                 .cloned()
-                .ok_or_else(|| PublishError::Repo(format!("{path} aliases missing {target}")))?;
+                .ok_or_else(|| RepoError::MissingAlias {
+                    path: path.clone(),
+                    target: target.clone(),
+                })?;
             files.insert(path.clone(), e);
         }
     }
@@ -478,11 +489,37 @@ pub fn export(
     repo: Option<&str>,
     dir: &Path,
 ) -> Result<ExportOutcome, PublishError> {
-    use cap_fs_ext::DirExt;
     use cap_std::ambient_authority;
-    use cap_std::fs::{Dir, OpenOptions};
 
     let (parent, base) = export_target(dir)?;
+    let (label, g, m) = current_manifest(st, project, repo)?;
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let pdir = Dir::open_ambient_dir(parent, ambient_authority()).map_err(io(parent))?;
+    let old_dir = previous_export(&pdir, &base, dir)?;
+    let new_name = format!(".{base}.new-{}", std::process::id());
+    let new_path = parent.join(&new_name);
+    let new = fresh_dir(&pdir, &new_name, &new_path)?;
+    let (linked, written) = export_files(st, &m, &new, &new_path, old_dir.as_ref())?;
+    new.write(EXPORT_MARK, format!("{label} generation {}\n", g.number))
+        .map_err(io(&new_path))?;
+    drop(new);
+    swap_in(&pdir, parent, &base, &new_name, old_dir, dir)?;
+    Ok(ExportOutcome {
+        dir: dir.display().to_string(),
+        generation: g.number,
+        files: m.files.len(),
+        linked,
+        written,
+    })
+}
+
+/// The current generation of `project`'s repository `repo` (else its first) and its
+/// manifest, with `project repository` for the export mark.
+fn current_manifest(
+    st: &Publisher,
+    project: &str,
+    repo: Option<&str>,
+) -> Result<(String, Generation, std::sync::Arc<Manifest>), PublishError> {
     let p = ops::get(&st.projects, project)?;
     let r = repos(&p, repo)?
         .into_iter()
@@ -499,17 +536,19 @@ pub fn export(
         })?
         .clone();
     let m = st.publish_manifests.get(st, &g.manifest)?;
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let pdir = Dir::open_ambient_dir(parent, ambient_authority()).map_err(io(parent))?;
-    let old_dir = match pdir.symlink_metadata(&base) {
-        Ok(md) if !md.is_dir() => {
-            return Err(PublishError::Invalid(format!(
-                "{} exists and is not a directory: refusing to replace it",
-                dir.display()
-            )))
-        }
+    Ok((format!("{} {}", p.name, r.name), g, m))
+}
+
+/// The previous export at `base` below `pdir`, if there is one; refuses anything else
+/// there than a directory that is empty or marked as a cryo export.
+fn previous_export(pdir: &Dir, base: &str, dir: &Path) -> Result<Option<Dir>, PublishError> {
+    match pdir.symlink_metadata(base) {
+        Ok(md) if !md.is_dir() => Err(PublishError::Invalid(format!(
+            "{} exists and is not a directory: refusing to replace it",
+            dir.display()
+        ))),
         Ok(_) => {
-            let d = pdir.open_dir_nofollow(&base).map_err(io(dir))?;
+            let d = pdir.open_dir_nofollow(base).map_err(io(dir))?;
             let marked = d.symlink_metadata(EXPORT_MARK).is_ok_and(|md| md.is_file());
             if !marked && d.entries().map_err(io(dir))?.next().is_some() {
                 return Err(PublishError::Invalid(format!(
@@ -517,20 +556,33 @@ pub fn export(
                     dir.display()
                 )));
             }
-            Some(d)
+            Ok(Some(d))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io(dir)(e)),
-    };
-    let new_name = format!(".{base}.new-{}", std::process::id());
-    let new_path = parent.join(&new_name);
-    match pdir.symlink_metadata(&new_name) {
-        Ok(md) if md.is_dir() => pdir.remove_dir_all(&new_name).map_err(io(&new_path))?,
-        Ok(_) => pdir.remove_file(&new_name).map_err(io(&new_path))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(dir)(e)),
+    }
+}
+
+/// A new empty directory `new_name` below `pdir` (replacing a leftover of that name).
+fn fresh_dir(pdir: &Dir, new_name: &str, new_path: &Path) -> Result<Dir, PublishError> {
+    match pdir.symlink_metadata(new_name) {
+        Ok(md) if md.is_dir() => pdir.remove_dir_all(new_name).map_err(io(new_path))?,
+        Ok(_) => pdir.remove_file(new_name).map_err(io(new_path))?,
         Err(_) => {}
     }
-    pdir.create_dir(&new_name).map_err(io(&new_path))?;
-    let new = pdir.open_dir_nofollow(&new_name).map_err(io(&new_path))?;
+    pdir.create_dir(new_name).map_err(io(new_path))?;
+    pdir.open_dir_nofollow(new_name).map_err(io(new_path))
+}
+
+/// Write the files of `m` into `new` (at `new_path`): hard links to identical files of
+/// `old` or of `new` itself, else copies of the blobs. Returns (linked, written).
+fn export_files(
+    st: &Publisher,
+    m: &Manifest,
+    new: &Dir,
+    new_path: &Path,
+    old: Option<&Dir>,
+) -> Result<(usize, usize), PublishError> {
     let (mut linked, mut written) = (0, 0);
     let mut first: BTreeMap<B3Digest, &str> = BTreeMap::new();
     for (path, e) in &m.files {
@@ -547,16 +599,16 @@ pub fn export(
             new.create_dir_all(d).map_err(io(&dest))?;
         }
         if let Some(src) = first.get(&e.blake3) {
-            new.hard_link(src, &new, path).map_err(io(&dest))?;
+            new.hard_link(src, new, path).map_err(io(&dest))?;
             linked += 1;
             continue;
         }
-        let reuse = old_dir.as_ref().filter(|o| {
+        let reuse = old.filter(|o| {
             o.symlink_metadata(path)
                 .is_ok_and(|md| md.is_file() && md.len() == e.size)
                 && o.read(path).is_ok_and(|b| B3Digest::of(&b) == e.blake3)
         });
-        if reuse.is_some_and(|o| o.hard_link(path, &new, path).is_ok()) {
+        if reuse.is_some_and(|o| o.hard_link(path, new, path).is_ok()) {
             linked += 1;
         } else {
             let mut r = st.store.open_blob(&e.blake3)?;
@@ -568,30 +620,31 @@ pub fn export(
         }
         first.insert(e.blake3, path);
     }
-    new.write(
-        EXPORT_MARK,
-        format!("{} {} generation {}\n", p.name, r.name, g.number),
-    )
-    .map_err(io(&new_path))?;
-    drop(new);
+    Ok((linked, written))
+}
+
+/// Swap the assembled `new_name` in as `base` (the previous export, if any, is renamed
+/// away first and removed after).
+fn swap_in(
+    pdir: &Dir,
+    parent: &Path,
+    base: &str,
+    new_name: &str,
+    old_dir: Option<Dir>,
+    dir: &Path,
+) -> Result<(), PublishError> {
     let old_name = format!(".{base}.old-{}", std::process::id());
     let had_old = old_dir.is_some();
     drop(old_dir);
     if had_old {
-        pdir.rename(&base, &pdir, &old_name).map_err(io(dir))?;
+        pdir.rename(base, pdir, &old_name).map_err(io(dir))?;
     }
-    pdir.rename(&new_name, &pdir, &base).map_err(io(dir))?;
+    pdir.rename(new_name, pdir, base).map_err(io(dir))?;
     if had_old {
         let old_path = parent.join(&old_name);
         pdir.remove_dir_all(&old_name).map_err(io(&old_path))?;
     }
-    Ok(ExportOutcome {
-        dir: dir.display().to_string(),
-        generation: g.number,
-        files: m.files.len(),
-        linked,
-        written,
-    })
+    Ok(())
 }
 
 /// Publish the repositories of `project` whose rows are all final, if the project has

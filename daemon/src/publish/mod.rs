@@ -54,7 +54,7 @@ pub enum PublishError {
     #[error("signing key {path}: {message}")]
     Key { path: String, message: String },
     #[error("building the repository: {0}")]
-    Repo(String),
+    Repo(#[from] RepoError),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -67,6 +67,38 @@ pub enum PublishError {
     Mirror(#[from] crate::mirror::MirrorError),
     #[error(transparent)]
     Store(#[from] cryo_store::StoreError),
+}
+
+/// Why `cryo-aptrepo` could not build a repository's archive, with its typed cause.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A built `.deb` (by pool file name) cannot be published.
+    #[error("{file}: {source}")]
+    Deb {
+        file: String,
+        #[source]
+        source: cryo_aptrepo::DebError,
+    },
+    /// The codename is not a valid name.
+    #[error("codename {value:?}: {source}")]
+    Codename {
+        value: String,
+        #[source]
+        source: cryo_aptrepo::SpecError,
+    },
+    /// An architecture of the repository is not a valid name.
+    #[error("architecture {value:?}: {source}")]
+    Architecture {
+        value: String,
+        #[source]
+        source: cryo_aptrepo::SpecError,
+    },
+    /// Building the tree failed (shown with its whole chain of causes).
+    #[error("{}", crate::build::chain(.0))]
+    Build(#[source] cryo_aptrepo::PublishError),
+    /// The tree has an alias whose target it does not contain.
+    #[error("{path} aliases missing {target}")]
+    MissingAlias { path: String, target: String },
 }
 
 pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> PublishError + '_ {
