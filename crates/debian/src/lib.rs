@@ -13,7 +13,8 @@
 //! * [`openpgp`] — verification of InRelease / Release.gpg / signed .dsc against a
 //!   keyring; callers must parse only the verified text it returns.
 //! * [`index`] — typed [`index::BinaryPackage`] / [`index::SourcePackage`] views.
-//! * [`compression`] — xz/gzip/zstd/plain decompression with a size cap.
+//! * [`compression`] — xz/gzip/zstd/plain decompression with a size cap and bounded
+//!   decoder memory, in one piece or streaming.
 //! * [`dsc`] — `.dsc` files with path-traversal-safe file names.
 //! * [`changelog`] — first `debian/changelog` entry (→ `SOURCE_DATE_EPOCH`) and rendering.
 //! * [`control`] — `debian/control` (source + binary paragraphs).
