@@ -98,6 +98,7 @@ if [ "$mode" = cargo-fuzz ]; then
     run_fuzz debian control_changelog "${dscs[@]}"
     run_fuzz debian relation_version
     run_fuzz debian decompress "$pool/h/hello/hello_2.10-3.debian.tar.xz"
+    run_fuzz debian deb "${debs[@]}"
     run_fuzz compare compare_deb "${debs[@]}"
     run_fuzz compare ar "${debs[@]}"
     run_fuzz compare tar

@@ -1,10 +1,13 @@
-//! Reading a binary package: the `ar` container of a `.deb` (`debian-binary`,
-//! `control.tar{,.gz,.xz,.zst}`, `data.tar.*`), its `./control` paragraph, and the file's
-//! size and digests, all in one streaming pass with hard size caps so a hostile or broken
-//! file fails with a clear error instead of exhausting memory.
+//! Reading a binary package: its `./control` paragraph and the file's size and digests,
+//! all in one streaming pass with hard size caps so a hostile or broken file fails with a
+//! clear error instead of exhausting memory. The container (dpkg's member order,
+//! truncation, decompression) is read by [`cryo_debian::deb::DebReader`]; this module
+//! finds `./control` in the `control.tar` stream it hands out.
 
 use std::io::{self, Read};
 
+use cryo_debian::compression::DecoderLimits;
+use cryo_debian::deb::{DebReadError, DebReader};
 use cryo_debian::deb822::{self, Deb822Error, OwnedParagraph};
 use cryo_debian::version::{Version, VersionError};
 
@@ -24,17 +27,27 @@ pub enum DebError {
     /// Reading the input failed.
     #[error("reading the package")]
     Io(#[source] io::Error),
-    /// The container structure is not that of a Debian binary package.
+    /// The container is not that of a Debian binary package: member order, truncation,
+    /// compression, a decompressed member over [`MAX_CONTROL_TAR`].
     #[error("not a valid .deb: {0}")]
-    Malformed(String),
-    /// The `ar` or `tar` layer could not be decoded.
-    #[error("not a valid .deb: corrupt {layer}")]
-    Corrupt {
-        /// Which layer failed (`ar archive`, `control.tar`, ...).
-        layer: &'static str,
-        /// The decoder error.
-        #[source]
-        source: io::Error,
+    Malformed(#[source] DebReadError),
+    /// The `control.tar` stream is not a readable tar archive.
+    #[error("not a valid .deb: corrupt control.tar")]
+    ControlTar(#[source] io::Error),
+    /// `control.tar` has no `./control`.
+    #[error("not a valid .deb: no ./control in control.tar")]
+    NoControl,
+    /// `./control` is a link, directory or device.
+    #[error("not a valid .deb: ./control is not a regular file")]
+    ControlNotRegular,
+    /// `./control` is not UTF-8.
+    #[error("not a valid .deb: ./control is not UTF-8")]
+    ControlNotUtf8,
+    /// `./control` holds no or several paragraphs.
+    #[error("not a valid .deb: ./control holds {count} paragraphs, expected 1")]
+    ControlParagraphs {
+        /// Paragraphs found.
+        count: usize,
     },
     /// A member is larger than the cap.
     #[error("{what} exceeds the limit of {limit} bytes")]
@@ -71,6 +84,15 @@ pub enum DebError {
     /// The version does not parse.
     #[error("./control field Version")]
     Version(#[source] VersionError),
+}
+
+impl From<DebReadError> for DebError {
+    fn from(e: DebReadError) -> Self {
+        match e {
+            DebReadError::Io(source) => DebError::Io(source),
+            other => DebError::Malformed(other),
+        }
+    }
 }
 
 /// What the repository needs to know about one `.deb`.
@@ -111,7 +133,7 @@ pub fn scan_deb_bytes(data: &[u8]) -> Result<ScannedDeb, DebError> {
 pub fn scan_deb(reader: impl Read, size: u64) -> Result<ScannedDeb, DebError> {
     let mut hashing = HashingReader::new(reader);
     let control = read_members(&mut hashing)?;
-    // Hash whatever follows the last member (normally nothing).
+    // The reader stopped at the end of the archive; hash anything it did not consume.
     io::copy(&mut hashing, &mut io::sink()).map_err(DebError::Io)?;
     let hashes = hashing.finish();
     if hashes.size != size {
@@ -123,185 +145,72 @@ pub fn scan_deb(reader: impl Read, size: u64) -> Result<ScannedDeb, DebError> {
     from_control(&control, hashes)
 }
 
-/// Walk the `ar` members in dpkg's required order and return the `./control` text.
+/// Read the whole container and return the `./control` text.
 fn read_members(reader: &mut impl Read) -> Result<String, DebError> {
-    let corrupt = |source| DebError::Corrupt {
-        layer: "ar archive",
-        source,
-    };
-    let mut archive = ar::Archive::new(reader);
-    let mut control = None;
-    let mut index = 0usize;
-    while let Some(entry) = archive.next_entry() {
-        let entry = entry.map_err(corrupt)?;
-        let name = String::from_utf8_lossy(entry.header().identifier())
-            .trim_end_matches('/')
-            .to_owned();
-        let declared = entry.header().size();
-        // Count what is read: the `ar` crate silently skips the rest of a member on drop,
-        // which would let a truncated file through.
-        let mut member = Counting {
-            inner: entry,
-            read: 0,
-        };
-        match index {
-            0 => {
-                if name != "debian-binary" {
-                    return Err(DebError::Malformed(format!(
-                        "first member is {name:?}, not debian-binary"
-                    )));
-                }
-                let mut magic = String::new();
-                member
-                    .by_ref()
-                    .take(16)
-                    .read_to_string(&mut magic)
-                    .map_err(corrupt)?;
-                if !magic.starts_with("2.") {
-                    return Err(DebError::Malformed(format!(
-                        "unsupported format version {:?}",
-                        magic.trim_end()
-                    )));
-                }
-            }
-            1 => {
-                if declared > MAX_CONTROL_MEMBER {
-                    return Err(DebError::TooLarge {
-                        what: "control.tar member",
-                        limit: MAX_CONTROL_MEMBER,
-                    });
-                }
-                control = Some(read_control_tar(&name, &mut member)?);
-            }
-            2 if !name.starts_with("data.tar") => {
-                return Err(DebError::Malformed(format!(
-                    "third member is {name:?}, not data.tar.*"
-                )));
-            }
-            _ => {}
-        }
-        io::copy(&mut member, &mut io::sink()).map_err(corrupt)?;
-        if member.read != declared {
-            return Err(DebError::Malformed(format!(
-                "member {name:?} is truncated: {} of {declared} bytes",
-                member.read
-            )));
-        }
-        index += 1;
+    let mut deb = DebReader::new(reader)?;
+    let member = deb.control()?;
+    if member.header().size > MAX_CONTROL_MEMBER {
+        return Err(DebError::TooLarge {
+            what: "control.tar member",
+            limit: MAX_CONTROL_MEMBER,
+        });
     }
-    if index < 3 {
-        return Err(DebError::Malformed(format!(
-            "only {index} ar members (need debian-binary, control.tar, data.tar)"
-        )));
+    let mut stream = member.decode(MAX_CONTROL_TAR, &DecoderLimits::default())?;
+    let found = find_control(&mut stream).map_err(|source| match stream.take_fault() {
+        Some(fault) => DebError::from(fault),
+        None => DebError::ControlTar(source),
+    })?;
+    drop(stream);
+    // Check (and hash) everything else: data.tar and any signature members.
+    deb.finish()?;
+    match found {
+        ControlFile::Found(bytes) => String::from_utf8(bytes).map_err(|_| DebError::ControlNotUtf8),
+        ControlFile::NotRegular => Err(DebError::ControlNotRegular),
+        ControlFile::TooLarge => Err(DebError::TooLarge {
+            what: "./control",
+            limit: MAX_CONTROL_FILE,
+        }),
+        ControlFile::Absent => Err(DebError::NoControl),
     }
-    control.ok_or_else(|| DebError::Malformed("no ./control in control.tar".into()))
 }
 
-/// Decompress `control.tar.*` (by member name) and find `./control` in it.
-fn read_control_tar(name: &str, member: &mut impl Read) -> Result<String, DebError> {
-    let decoder: Box<dyn Read + '_> = match name {
-        "control.tar" => Box::new(member),
-        "control.tar.gz" => Box::new(flate2::read::GzDecoder::new(member)),
-        "control.tar.xz" => Box::new(liblzma::read::XzDecoder::new(member)),
-        "control.tar.zst" => {
-            Box::new(
-                zstd::stream::read::Decoder::new(member).map_err(|e| DebError::Corrupt {
-                    layer: "control.tar.zst",
-                    source: e,
-                })?,
-            )
-        }
-        other => {
-            return Err(DebError::Malformed(format!(
-                "second member is {other:?}, not control.tar{{,.gz,.xz,.zst}}"
-            )))
-        }
-    };
-    let capped = Capped {
-        inner: decoder,
-        left: MAX_CONTROL_TAR,
-    };
-    let corrupt = |source: io::Error| {
-        if source.kind() == io::ErrorKind::FileTooLarge {
-            DebError::TooLarge {
-                what: "decompressed control.tar",
-                limit: MAX_CONTROL_TAR,
-            }
-        } else {
-            DebError::Corrupt {
-                layer: "control.tar",
-                source,
-            }
-        }
-    };
-    let mut tar = tar::Archive::new(capped);
-    for entry in tar.entries().map_err(corrupt)? {
-        let entry = entry.map_err(corrupt)?;
+/// What `control.tar` holds as `./control`.
+enum ControlFile {
+    Found(Vec<u8>),
+    NotRegular,
+    TooLarge,
+    Absent,
+}
+
+/// Walk the `control.tar` stream up to `./control`.
+fn find_control(stream: impl Read) -> io::Result<ControlFile> {
+    let mut tar = tar::Archive::new(stream);
+    for entry in tar.entries()? {
+        let entry = entry?;
         let path = entry.path_bytes();
         if path.as_ref() != b"./control" && path.as_ref() != b"control" {
             continue;
         }
         if entry.header().entry_type() != tar::EntryType::Regular {
-            return Err(DebError::Malformed(
-                "./control is not a regular file".into(),
-            ));
+            return Ok(ControlFile::NotRegular);
         }
         if entry.size() > MAX_CONTROL_FILE {
-            return Err(DebError::TooLarge {
-                what: "./control",
-                limit: MAX_CONTROL_FILE,
-            });
+            return Ok(ControlFile::TooLarge);
         }
         let mut bytes = Vec::new();
-        entry
-            .take(MAX_CONTROL_FILE)
-            .read_to_end(&mut bytes)
-            .map_err(corrupt)?;
-        return String::from_utf8(bytes)
-            .map_err(|_| DebError::Malformed("./control is not UTF-8".into()));
+        entry.take(MAX_CONTROL_FILE).read_to_end(&mut bytes)?;
+        return Ok(ControlFile::Found(bytes));
     }
-    Err(DebError::Malformed("no ./control in control.tar".into()))
-}
-
-/// A reader that counts the bytes it yields.
-struct Counting<R> {
-    inner: R,
-    read: u64,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
-    }
-}
-
-/// A reader that fails with `FileTooLarge` instead of yielding more than `left` bytes
-/// (a plain `take` would truncate silently and surface as a confusing tar error).
-struct Capped<R> {
-    inner: R,
-    left: u64,
-}
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::FileTooLarge, "decompressed size cap reached")
-        })?;
-        Ok(n)
-    }
+    Ok(ControlFile::Absent)
 }
 
 /// Validate the fields the archive layout depends on.
 fn from_control(text: &str, hashes: FileHashes) -> Result<ScannedDeb, DebError> {
     let paragraphs = deb822::parse(text).map_err(DebError::Control)?;
     let [paragraph] = paragraphs.as_slice() else {
-        return Err(DebError::Malformed(format!(
-            "./control holds {} paragraphs, expected 1",
-            paragraphs.len()
-        )));
+        return Err(DebError::ControlParagraphs {
+            count: paragraphs.len(),
+        });
     };
     let control = paragraph.to_owned_paragraph();
     let field = |name: &'static str| control.get(name).ok_or(DebError::MissingField(name));

@@ -6,7 +6,8 @@
 //! Modules:
 //! * [`spec`] — [`RepoSpec`] and the validated names ([`Component`], [`Architecture`],
 //!   [`Codename`]).
-//! * [`deb`] — one-pass `.deb` reading: `ar` → `control.tar.*` → `./control`, with caps.
+//! * [`deb`] — one-pass `.deb` scanning on `cryo_debian::deb`'s reader: `./control` and
+//!   the file's digests, with caps.
 //! * [`hash`] — size/MD5/SHA-256 of files, streaming.
 //! * [`pool`] — Debian's pool layout rule (`pool/main/libu/libuev/`).
 //! * [`sources`] — `.dsc` inputs → `Sources` stanzas.

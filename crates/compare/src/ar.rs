@@ -1,31 +1,22 @@
-//! The outer `ar` archive of a `.deb`: parsing members (with the `ar` crate) and comparing
-//! member names, order and headers (mtime, uid, gid, mode, size).
+//! The outer `ar` archive of a `.deb`: its members, read with `cryo_debian::deb` (which
+//! enforces dpkg's member order and refuses truncated input), and the comparison of member
+//! names, order and headers (mtime, uid, gid, mode, size).
 //!
 //! Members are paired by role (`debian-binary`, `control.tar`, `data.tar`) so that a change
 //! of compressor (`data.tar.xz` vs `data.tar.zst`) is reported as a name difference of the same
 //! member rather than as one member removed and another added.
 
-use std::io::{Cursor, Read};
+use cryo_debian::compression::Compression;
+use cryo_debian::deb::{DebReadError, DebReader, MemberHeader};
 
 use crate::diff::{display_bytes, Category, Detail, DiffNode, FieldScope};
 
 /// Errors while reading the outer ar archive.
 #[derive(Debug, thiserror::Error)]
 pub enum ArError {
-    #[error("not an ar archive (missing `!<arch>` magic)")]
-    NotAr,
-    #[error("cannot read ar member #{index}")]
-    Read {
-        index: usize,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("ar member {name:?} is truncated: header says {expected} bytes, {actual} present")]
-    Truncated {
-        name: String,
-        expected: u64,
-        actual: u64,
-    },
+    /// Not a `.deb` container as dpkg reads it (framing, order, truncation).
+    #[error(transparent)]
+    Deb(#[from] DebReadError),
     #[error("more than {max} ar members")]
     TooManyMembers { max: u64 },
 }
@@ -39,10 +30,26 @@ pub struct ArMember {
     pub gid: u32,
     pub mode: u32,
     pub size: u64,
+    /// How `data` is compressed ([`Compression::None`] also for members that are not tar
+    /// streams).
+    pub compression: Compression,
     pub data: Vec<u8>,
 }
 
 impl ArMember {
+    fn new(header: &MemberHeader, compression: Compression, data: Vec<u8>) -> Self {
+        Self {
+            name: display_bytes(&header.identifier),
+            mtime: header.mtime,
+            uid: header.uid,
+            gid: header.gid,
+            mode: header.mode,
+            size: header.size,
+            compression,
+            data,
+        }
+    }
+
     /// The pairing key: `control.tar`/`data.tar` without compression suffix, else the name.
     pub fn role(&self) -> &str {
         for role in ["control.tar", "data.tar"] {
@@ -54,49 +61,34 @@ impl ArMember {
     }
 }
 
-/// Parses all members of an ar archive, refusing truncated members.
+/// Parses all members of a `.deb` (`debian-binary`, `control.tar*`, `data.tar*`, then any
+/// `_`-prefixed members), refusing truncated or misordered ones and more than
+/// `max_members`.
 pub fn parse(bytes: &[u8], max_members: u64) -> Result<Vec<ArMember>, ArError> {
-    if !bytes.starts_with(b"!<arch>\n") {
-        return Err(ArError::NotAr);
-    }
-    let mut archive = ar::Archive::new(Cursor::new(bytes));
     let mut members = Vec::new();
-    while let Some(entry) = archive.next_entry() {
-        let index = members.len();
-        if index as u64 >= max_members {
+    let mut push = |member: ArMember| {
+        if members.len() as u64 >= max_members {
             return Err(ArError::TooManyMembers { max: max_members });
         }
-        let mut entry = entry.map_err(|source| ArError::Read { index, source })?;
-        let header = entry.header();
-        let name = display_bytes(header.identifier());
-        let (mtime, uid, gid, mode, size) = (
-            header.mtime(),
-            header.uid(),
-            header.gid(),
-            header.mode(),
-            header.size(),
-        );
-        // The header size is attacker-controlled: never pre-allocate from it.
-        let mut data = Vec::new();
-        entry
-            .read_to_end(&mut data)
-            .map_err(|source| ArError::Read { index, source })?;
-        if data.len() as u64 != size {
-            return Err(ArError::Truncated {
-                name,
-                expected: size,
-                actual: data.len() as u64,
-            });
-        }
-        members.push(ArMember {
-            name,
-            mtime,
-            uid,
-            gid,
-            mode,
-            size,
-            data,
-        });
+        members.push(member);
+        Ok(())
+    };
+    let mut deb = DebReader::new(bytes)?;
+    let version = deb.debian_binary();
+    push(ArMember::new(
+        &version.header,
+        Compression::None,
+        version.contents.clone(),
+    ))?;
+    while let Some(member) = deb.next_member()? {
+        let header = member.header().clone();
+        let compression = member.kind().compression().unwrap_or(Compression::None);
+        // The input is in memory already: the header's size is checked against it.
+        push(ArMember::new(
+            &header,
+            compression,
+            member.read_raw(u64::MAX)?,
+        ))?;
     }
     Ok(members)
 }

@@ -8,13 +8,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use cryo_debian::compression::{self, CompressionError, DecoderLimits};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ar::{self, ArError, ArMember};
 use crate::classify::{classify, Classification};
 use crate::content::{self, Ctx};
-use crate::decompress::{self, Compression, DecompressError};
 use crate::diff::{prune, Category, Detail, DiffNode};
 use crate::limits::{LimitHit, LimitKind, Limits};
 use crate::listing::{self, DataView, Stream};
@@ -40,20 +40,18 @@ impl fmt::Display for Side {
 /// Why two inputs could not be compared (a malformed or truncated package).
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
-    #[error("{side} .deb is not a readable ar archive")]
+    #[error("{side} .deb is not a well-formed Debian package")]
     Ar {
         side: Side,
         #[source]
         source: ArError,
     },
-    #[error("{side} .deb has no {member} member")]
-    MissingMember { side: Side, member: &'static str },
     #[error("{side} .deb member {member} cannot be decompressed")]
     Decompress {
         side: Side,
         member: String,
         #[source]
-        source: DecompressError,
+        source: CompressionError,
     },
     #[error("{side} .deb member {member} is not a readable tar stream")]
     Tar {
@@ -108,8 +106,9 @@ impl DebComparison {
 
 /// Compares our rebuilt `.deb` with the official one, bit for bit, explaining every difference.
 ///
-/// Errors only when a package is structurally unreadable (not ar, truncated, missing
-/// members, corrupt compression or tar); limits produce an inconclusive comparison instead.
+/// Errors only when a package is structurally unreadable (not ar, truncated, members
+/// missing or out of dpkg's order, corrupt compression or tar); limits produce an
+/// inconclusive comparison instead.
 pub fn compare_debs(
     ours: &[u8],
     official: &[u8],
@@ -152,18 +151,10 @@ pub fn compare_debs(
     Ok(result)
 }
 
+/// The members of one side; the reader guarantees `debian-binary`, `control.tar*` and
+/// `data.tar*`, in that order.
 fn parse_ar(side: Side, bytes: &[u8], limits: &Limits) -> Result<Vec<ArMember>, CompareError> {
-    let members =
-        ar::parse(bytes, limits.max_entries).map_err(|source| CompareError::Ar { side, source })?;
-    for required in ["debian-binary", "control.tar", "data.tar"] {
-        if !members.iter().any(|m| m.role() == required) {
-            return Err(CompareError::MissingMember {
-                side,
-                member: required,
-            });
-        }
-    }
-    Ok(members)
+    ar::parse(bytes, limits.max_entries).map_err(|source| CompareError::Ar { side, source })
 }
 
 fn member<'m>(members: &'m [ArMember], role: &str) -> Option<&'m ArMember> {
@@ -192,11 +183,9 @@ fn compare_members(
     let mut unpacked = BTreeMap::new();
     for role in ["data.tar", "control.tar"] {
         for (side, members) in [(Side::Ours, &a), (Side::Official, &b)] {
-            let m = member(members, role).ok_or(CompareError::MissingMember {
-                side,
-                member: "tar",
-            })?;
-            unpacked.insert((role, side), unpack(ctx, side, m)?);
+            if let Some(m) = member(members, role) {
+                unpacked.insert((role, side), unpack(ctx, side, m)?);
+            }
         }
     }
     let get = |role, side| {
@@ -315,25 +304,42 @@ struct Unpacked {
 }
 
 fn unpack(ctx: &mut Ctx<'_>, side: Side, m: &ArMember) -> Result<Unpacked, CompareError> {
-    let err = |source| CompareError::Decompress {
-        side,
-        member: m.name.clone(),
-        source,
+    let (cap, cap_kind) = if ctx.total_left < ctx.limits.max_decompressed_size {
+        (ctx.total_left, LimitKind::TotalDecompressed)
+    } else {
+        (
+            ctx.limits.max_decompressed_size,
+            LimitKind::DecompressedSize,
+        )
     };
-    let compression = Compression::from_member_name(&m.name).map_err(err)?;
-    let out =
-        decompress::decompress(compression, &m.data, ctx.limits, ctx.total_left).map_err(err)?;
-    ctx.spend(out.bytes.len() as u64);
-    Ok(match out.limit {
-        None => Unpacked {
-            bytes: Some(out.bytes),
-            limit: None,
-        },
-        Some(limit) => Unpacked {
-            bytes: None,
-            limit: Some(limit),
-        },
-    })
+    let decoder = DecoderLimits {
+        xz_memlimit: ctx.limits.xz_memlimit,
+        zstd_window_log_max: ctx.limits.zstd_window_log_max,
+    };
+    let stopped = |limit| Unpacked {
+        bytes: None,
+        limit: Some(limit),
+    };
+    match compression::decompress_with(&m.data, m.compression, cap, &decoder) {
+        Ok(bytes) => {
+            ctx.spend(bytes.len() as u64);
+            Ok(Unpacked {
+                bytes: Some(bytes),
+                limit: None,
+            })
+        }
+        Err(CompressionError::TooLarge { .. }) => {
+            // The cap's worth was decompressed before the limit stopped it.
+            ctx.spend(cap);
+            Ok(stopped(cap_kind))
+        }
+        Err(CompressionError::MemoryLimit { .. }) => Ok(stopped(LimitKind::DecoderMemory)),
+        Err(source) => Err(CompareError::Decompress {
+            side,
+            member: m.name.clone(),
+            source,
+        }),
+    }
 }
 
 fn package_id(control: &TarListing<'_>) -> Option<PackageId> {

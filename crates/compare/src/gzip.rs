@@ -4,8 +4,8 @@
 
 use std::io::Read;
 
-use crate::decompress::read_capped;
 use crate::diff::{display_bytes, FieldScope};
+use cryo_debian::compression::read_at_most;
 
 /// Errors while reading a gzip file.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +38,7 @@ pub fn decode(data: &[u8], cap: u64) -> Result<Gzip, GzipError> {
     }
     let mut decoder = flate2::read::MultiGzDecoder::new(data);
     // Reading drives header parsing; an empty read is enough for an empty payload.
-    let (payload, truncated) = read_capped(decoder.by_ref(), cap).map_err(GzipError::Corrupt)?;
+    let (payload, truncated) = read_at_most(decoder.by_ref(), cap).map_err(GzipError::Corrupt)?;
     let header = decoder.header().ok_or(GzipError::NotGzip)?;
     let opt = |v: Option<&[u8]>| v.map(display_bytes).unwrap_or_else(|| "(none)".into());
     let fields = vec![

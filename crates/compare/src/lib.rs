@@ -13,7 +13,6 @@ pub mod binary;
 pub mod classify;
 pub mod content;
 pub mod deb;
-pub mod decompress;
 pub mod diff;
 pub mod elf;
 pub mod gzip;

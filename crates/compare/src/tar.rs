@@ -11,9 +11,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
-use crate::decompress::read_capped;
 use crate::diff::{display_bytes, Category, Detail, DiffNode, FieldScope};
 use crate::limits::{LimitKind, Limits};
+use cryo_debian::compression::read_at_most;
 
 /// Errors while walking a tar stream.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +118,7 @@ pub fn parse<'a>(stream: &'a [u8], limits: &Limits) -> Result<TarListing<'a>, Ta
         };
         let size = entry.size();
         let content: Cow<'a, [u8]> = if header.entry_type().is_gnu_sparse() {
-            let (bytes, over) = read_capped(&mut entry, limits.max_decompressed_size)
+            let (bytes, over) = read_at_most(&mut entry, limits.max_decompressed_size)
                 .map_err(|e| malformed(index, e))?;
             if over {
                 listing.limit = Some(LimitKind::DecompressedSize);

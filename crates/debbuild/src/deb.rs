@@ -3,15 +3,22 @@
 //! Runscripts) and the extraction of `data.tar.*` into a directory (the Preinstall phase)
 //! as the current user, without set-id bits on files, listing what each entry asked for
 //! so that owners and modes can be applied later inside a sandbox.
-//! A `.deb` is an `ar` archive (`debian-binary`, `control.tar.*`, `data.tar.*`); the
-//! members are read with the `ar` and `tar` crates and decompressed as streams.
+//! The container — member order, truncation, decompression with a size cap — is read by
+//! [`cryo_debian::deb::DebReader`]; this module reads the tar streams it hands out.
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
+use cryo_debian::compression::DecoderLimits;
+use cryo_debian::deb::{DebReadError, DebReader, DecodedMember};
 use cryo_debian::deb822::{self, OwnedParagraph};
+
+/// Largest decompressed `control.tar` read (control files and maintainer scripts).
+pub const MAX_CONTROL_TAR: u64 = 128 << 20;
+/// Largest decompressed `data.tar` unpacked: what one package may write into a root.
+pub const MAX_DATA_TAR: u64 = 16 << 30;
 
 /// A binary package file of a build environment: its name and version as the resolver
 /// chose them, and where the file is. [`read_control`] checks that the file agrees.
@@ -30,17 +37,17 @@ pub enum DebError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is not a valid .deb archive")]
-    Ar {
+    #[error("cannot read {path}")]
+    Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: unsupported .deb format version {found:?} (expected 2.x)")]
-    Format { path: PathBuf, found: String },
+    /// The container is not a `.deb` as dpkg reads it (order, truncation, compression,
+    /// size caps).
+    #[error("{path} is not a valid .deb archive")]
+    Ar { path: PathBuf, source: DebReadError },
     #[error("{path}: no {member} member")]
     MissingMember { path: PathBuf, member: &'static str },
-    #[error("{path}: member {member} has an unsupported compression")]
-    Compression { path: PathBuf, member: String },
     #[error("{path}: cannot read {member}")]
     Member {
         path: PathBuf,
@@ -62,69 +69,42 @@ pub enum DebError {
     },
 }
 
-/// Wraps a member reader in the decompressor its name asks for.
-fn decoder<'a, R: Read + 'a>(name: &str, r: R) -> Option<Box<dyn Read + 'a>> {
-    let ext = name.rsplit_once(".tar").map(|(_, e)| e)?;
-    Some(match ext {
-        "" => Box::new(r),
-        ".xz" => Box::new(liblzma::read::XzDecoder::new(r)),
-        ".gz" => Box::new(flate2::read::GzDecoder::new(r)),
-        ".zst" => Box::new(zstd::stream::read::Decoder::new(r).ok()?),
-        _ => return None,
-    })
+/// The decompressed stream of one member of a `.deb` file.
+type Stream<'a> = DecodedMember<'a, BufReader<File>>;
+
+/// The error for a failure of the container reader on `path`.
+fn container(path: &Path) -> impl Fn(DebReadError) -> DebError + '_ {
+    move |e| match e {
+        DebReadError::Io(source) => DebError::Read {
+            path: path.into(),
+            source,
+        },
+        source => DebError::Ar {
+            path: path.into(),
+            source,
+        },
+    }
 }
 
-/// Calls `f` with the decompressed stream of the member whose name starts with `prefix`
-/// (`control.tar` or `data.tar`).
-fn with_member<T>(
-    path: &Path,
-    prefix: &'static str,
-    f: impl FnOnce(&mut dyn Read, &str) -> Result<T, DebError>,
-) -> Result<T, DebError> {
+fn open(path: &Path) -> Result<DebReader<BufReader<File>>, DebError> {
     let file = File::open(path).map_err(|source| DebError::Open {
         path: path.into(),
         source,
     })?;
-    let mut archive = ar::Archive::new(file);
-    let mut first = true;
-    while let Some(entry) = archive.next_entry() {
-        let mut entry = entry.map_err(|source| DebError::Ar {
-            path: path.into(),
-            source,
-        })?;
-        let name = String::from_utf8_lossy(entry.header().identifier()).into_owned();
-        if first {
-            first = false;
-            let mut v = String::new();
-            // A version member larger than a few bytes is not a .deb either.
-            (&mut entry)
-                .take(64)
-                .read_to_string(&mut v)
-                .map_err(|source| DebError::Ar {
-                    path: path.into(),
-                    source,
-                })?;
-            if name != "debian-binary" || !v.starts_with("2.") {
-                return Err(DebError::Format {
-                    path: path.into(),
-                    found: format!("{name}: {}", v.trim_end()),
-                });
-            }
-            continue;
-        }
-        if name.starts_with(prefix) {
-            let Some(mut r) = decoder(&name, entry) else {
-                return Err(DebError::Compression {
-                    path: path.into(),
-                    member: name,
-                });
-            };
-            return f(&mut r, &name);
-        }
-    }
-    Err(DebError::MissingMember {
-        path: path.into(),
-        member: prefix,
+    DebReader::new(BufReader::new(file)).map_err(container(path))
+}
+
+/// `f` over `stream`; when it fails, the stream's own fault (truncation, corrupt
+/// compression, the cap) if it had one, else `layer` of the error.
+fn read_stream<T>(
+    path: &Path,
+    stream: &mut Stream<'_>,
+    f: impl FnOnce(&mut Stream<'_>) -> io::Result<T>,
+    layer: impl FnOnce(io::Error) -> DebError,
+) -> Result<T, DebError> {
+    f(stream).map_err(|e| match stream.take_fault() {
+        Some(fault) => container(path)(fault),
+        None => layer(e),
     })
 }
 
@@ -133,27 +113,39 @@ pub fn read_control_members(
     path: &Path,
     wanted: &[&str],
 ) -> Result<BTreeMap<String, Vec<u8>>, DebError> {
-    with_member(path, "control.tar", |r, member| {
-        let err = |source| DebError::Member {
+    let mut deb = open(path)?;
+    let member = deb.control().map_err(container(path))?;
+    let name = member.name();
+    let mut stream = member
+        .decode(MAX_CONTROL_TAR, &DecoderLimits::default())
+        .map_err(container(path))?;
+    read_stream(
+        path,
+        &mut stream,
+        |r| control_files(r, wanted),
+        |source| DebError::Member {
             path: path.into(),
-            member: member.to_owned(),
+            member: name,
             source,
-        };
-        let mut out = BTreeMap::new();
-        let mut tar = tar::Archive::new(r);
-        for entry in tar.entries().map_err(err)? {
-            let mut entry = entry.map_err(err)?;
-            let name = entry.path().map_err(err)?.to_string_lossy().into_owned();
-            let name = name.trim_start_matches("./");
-            if entry.header().entry_type().is_file() && wanted.contains(&name) {
-                let name = name.to_owned();
-                let mut data = Vec::new();
-                entry.read_to_end(&mut data).map_err(err)?;
-                out.insert(name, data);
-            }
+        },
+    )
+}
+
+fn control_files(r: impl Read, wanted: &[&str]) -> io::Result<BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    let mut tar = tar::Archive::new(r);
+    for entry in tar.entries()? {
+        let mut entry = entry?;
+        let name = entry.path()?.to_string_lossy().into_owned();
+        let name = name.trim_start_matches("./");
+        if entry.header().entry_type().is_file() && wanted.contains(&name) {
+            let name = name.to_owned();
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data)?;
+            out.insert(name, data);
         }
-        Ok(out)
-    })
+    }
+    Ok(out)
 }
 
 /// The `control` paragraph of a `.deb`.
@@ -252,45 +244,57 @@ fn entry_meta<R: Read>(e: &tar::Entry<'_, R>) -> std::io::Result<Option<DataEntr
 /// extracted entry with the owner and mode the archive asks for, in archive order
 /// (directories last, deepest first, as the `tar` crate unpacks them). This is
 /// `tar::Archive::unpack` written out, because that function does not say what it
-/// extracted. Entries outside `dest` are skipped, as `tar` does.
+/// extracted. Entries outside `dest` are skipped, as `tar` does. At most
+/// [`MAX_DATA_TAR`] bytes are unpacked; the members after `data.tar.*` are checked too.
 pub fn extract_data_listing(path: &Path, dest: &Path) -> Result<Vec<DataEntry>, DebError> {
-    with_member(path, "data.tar", |r, _| {
-        let err = |source| DebError::Extract {
-            path: path.into(),
-            dest: dest.into(),
-            source,
-        };
-        let dest = dest.canonicalize().map_err(err)?;
-        let mut tar = tar::Archive::new(r);
-        tar.set_preserve_permissions(true);
-        tar.set_preserve_ownerships(false);
-        tar.set_preserve_mtime(true);
-        tar.set_overwrite(true);
-        tar.set_unpack_xattrs(false);
-        let mut out = Vec::new();
-        let mut dirs = Vec::new();
-        for entry in tar.entries().map_err(err)? {
-            let mut entry = entry.map_err(err)?;
-            if entry.header().entry_type() == tar::EntryType::Directory {
-                dirs.push(entry);
-                continue;
-            }
-            let meta = entry_meta(&entry).map_err(err)?;
-            // `mode & 0o777`: a set-id file owned by the daemon (root) must never exist on
-            // the host, not even for the moment between writing and chmod.
-            entry.set_preserve_permissions(false);
-            if entry.unpack_in(&dest).map_err(err)? {
-                out.extend(meta);
-            }
+    let extract = |source| DebError::Extract {
+        path: path.into(),
+        dest: dest.into(),
+        source,
+    };
+    let mut deb = open(path)?;
+    let canonical = dest.canonicalize().map_err(extract)?;
+    let mut stream = deb
+        .data()
+        .and_then(|m| m.decode(MAX_DATA_TAR, &DecoderLimits::default()))
+        .map_err(container(path))?;
+    let listing = read_stream(path, &mut stream, |r| unpack(r, &canonical), extract)?;
+    drop(stream);
+    deb.finish().map_err(container(path))?;
+    Ok(listing)
+}
+
+/// The body of [`extract_data_listing`] over the decompressed `data.tar` stream.
+fn unpack(r: impl Read, dest: &Path) -> io::Result<Vec<DataEntry>> {
+    let mut tar = tar::Archive::new(r);
+    tar.set_preserve_permissions(true);
+    tar.set_preserve_ownerships(false);
+    tar.set_preserve_mtime(true);
+    tar.set_overwrite(true);
+    tar.set_unpack_xattrs(false);
+    let mut out = Vec::new();
+    let mut dirs = Vec::new();
+    for entry in tar.entries()? {
+        let mut entry = entry?;
+        if entry.header().entry_type() == tar::EntryType::Directory {
+            dirs.push(entry);
+            continue;
         }
-        // Parents before children would let a read-only directory block its own content.
-        dirs.sort_by(|a, b| b.path_bytes().cmp(&a.path_bytes()));
-        for mut entry in dirs {
-            let meta = entry_meta(&entry).map_err(err)?;
-            if entry.unpack_in(&dest).map_err(err)? {
-                out.extend(meta);
-            }
+        let meta = entry_meta(&entry)?;
+        // `mode & 0o777`: a set-id file owned by the daemon (root) must never exist on
+        // the host, not even for the moment between writing and chmod.
+        entry.set_preserve_permissions(false);
+        if entry.unpack_in(dest)? {
+            out.extend(meta);
         }
-        Ok(out)
-    })
+    }
+    // Parents before children would let a read-only directory block its own content.
+    dirs.sort_by(|a, b| b.path_bytes().cmp(&a.path_bytes()));
+    for mut entry in dirs {
+        let meta = entry_meta(&entry)?;
+        if entry.unpack_in(dest)? {
+            out.extend(meta);
+        }
+    }
+    Ok(out)
 }

@@ -14,7 +14,6 @@ pub mod clock;
 pub mod deb;
 mod job;
 mod manifest;
-mod ownership;
 mod root;
 mod settings;
 mod source;

@@ -125,7 +125,7 @@ pub enum RootError {
     #[error("{0} is a set-id file on the host after unpacking; refusing to go on")]
     SetIdOnHost(PathBuf),
     #[error("cannot shift the root into the sandbox's id range")]
-    Ownership(#[from] crate::ownership::ShiftError),
+    Ownership(#[from] cryo_sandbox::OwnershipError),
     #[error("cannot unpack as the daemon's user and record the owners")]
     Manifest(#[from] crate::manifest::ManifestError),
     #[error("cannot resolve the sandbox id mapping")]
@@ -210,8 +210,9 @@ pub fn prepare_root(
     unpack_log.extend(fixup.write(&lists)?.bytes());
     if !unprivileged {
         // Every inode is root's (the daemon's): make it inside root's, so that root in
-        // the sandbox owns the tree and applies the recorded owners and modes.
-        crate::ownership::shift_tree(dest, &map)?;
+        // the sandbox owns the tree and applies the recorded owners and modes. (There is
+        // no set-id file to keep: the check above refused them.)
+        cryo_sandbox::shift_ownership(dest, &map)?;
     }
     phases.push(PhaseLog {
         phase: RootPhase::Unpack,

@@ -13,7 +13,10 @@
 //! * [`openpgp`] — verification of InRelease / Release.gpg / signed .dsc against a
 //!   keyring; callers must parse only the verified text it returns.
 //! * [`index`] — typed [`index::BinaryPackage`] / [`index::SourcePackage`] views.
-//! * [`compression`] — xz/gzip/zstd/plain decompression with a size cap.
+//! * [`compression`] — xz/gzip/zstd/plain decompression with a size cap and bounded
+//!   decoder memory, in one piece or streaming.
+//! * [`deb`] — the `.deb` container: dpkg's member order, truncation checks, capped
+//!   streaming access to `control.tar*` and `data.tar*`.
 //! * [`dsc`] — `.dsc` files with path-traversal-safe file names.
 //! * [`changelog`] — first `debian/changelog` entry (→ `SOURCE_DATE_EPOCH`) and rendering.
 //! * [`control`] — `debian/control` (source + binary paragraphs).
@@ -30,6 +33,7 @@ pub mod changelog;
 pub mod compression;
 pub mod control;
 pub mod date;
+pub mod deb;
 pub mod deb822;
 pub mod digest;
 pub mod dsc;

@@ -2,18 +2,26 @@
 //! `crates/debian/fuzz` for the cargo-fuzz targets and `bench/fuzz.sh` for long runs): every
 //! parser of untrusted bytes in this crate — deb822, `.dsc` (plain and verified), OpenPGP
 //! armour (keyrings, clearsigned and detached signatures), Release, Packages/Sources,
-//! `debian/control`, `debian/changelog`, versions, relations, architectures and the
-//! decompressors — gets arbitrary bytes and mutated real fixture files. The property: no
-//! panic, bounded time per input, and a rejected input is an error with a message.
+//! `debian/control`, `debian/changelog`, versions, relations, architectures, the
+//! decompressors and the `.deb` reader — gets arbitrary bytes and mutated real fixture
+//! files. The property: no panic, bounded time per input, and a rejected input is an error
+//! with a message; the `.deb` reader never yields more than its cap and reports every
+//! truncation of a real package as a typed error.
 
 mod common;
 
 #[path = "common/mutate.rs"]
 mod mutate;
 
+// The `.deb` seeds shared with the compare and aptrepo properties (test support).
+#[path = "../../compare/tests/common/debseed.rs"]
+mod debseed;
+
 use std::io::Read;
 use std::sync::OnceLock;
 
+use cryo_debian::compression::{CompressionError, DecoderLimits};
+use cryo_debian::deb::{DebReadError, DebReader};
 use cryo_debian::openpgp::{self, Keyring};
 use cryo_debian::release::Release;
 use cryo_debian::{changelog, compression, control, deb822, dsc, index, relation};
@@ -77,6 +85,58 @@ fn hello_debian_files() -> &'static (Vec<u8>, Vec<u8>) {
         assert!(!control.is_empty() && !changelog.is_empty());
         (control, changelog)
     })
+}
+
+/// Real packages: xz members (two) and gzip members.
+fn debs() -> &'static Vec<Vec<u8>> {
+    static D: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    D.get_or_init(|| {
+        [
+            "h/hello/hello_2.10-3_amd64.deb",
+            "libu/libuev/libuev3_2.4.0-1.1+deb12u1_amd64.deb",
+            "d/debootstrap/debootstrap_1.0.128+nmu2+deb12u2_all.deb",
+        ]
+        .iter()
+        .map(|d| pool(d))
+        .collect()
+    })
+}
+
+/// Reads all of `deb` with every member decoded under `cap` (asserted), the data member
+/// walked as a tar stream: a tar error caused by the stream is the stream's typed fault,
+/// any other (a mutated tar header) is the tar layer's business and reading goes on.
+fn read_deb(deb: &[u8], cap: u64) -> Result<(), DebReadError> {
+    let limits = DecoderLimits::default();
+    let mut r = DebReader::new(deb)?;
+    let control = r.control()?.read_decoded(cap, &limits)?;
+    assert!(
+        control.len() as u64 <= cap,
+        "control: {} > {cap}",
+        control.len()
+    );
+    let mut data = r.data()?.decode(cap, &limits)?;
+    let walked = (|| -> std::io::Result<u64> {
+        let mut total = 0;
+        for e in tar::Archive::new(&mut data).entries()? {
+            total += std::io::copy(&mut e?, &mut std::io::sink())?;
+        }
+        Ok(total)
+    })();
+    match walked {
+        Ok(total) => assert!(total <= cap),
+        Err(e) => {
+            assert!(!e.to_string().trim().is_empty());
+            if let Some(fault) = data.take_fault() {
+                return Err(fault);
+            }
+        }
+    }
+    drop(data);
+    while let Some(m) = r.next_member()? {
+        let out = m.read_decoded(cap, &limits)?;
+        assert!(out.len() as u64 <= cap);
+    }
+    Ok(())
 }
 
 fn text(bytes: &[u8]) -> Option<&str> {
@@ -201,6 +261,35 @@ proptest! {
             if let Some(out) = check_err("decompress", compression::decompress(&data, None, 1 << 20)) {
                 assert!(out.len() <= 1 << 20);
             }
+        });
+    }
+
+    #[test]
+    fn deb_reader_never_panics_or_exceeds_its_cap(
+        deb in debseed::input(debs().clone()),
+        cap in prop_oneof![Just(4096u64), Just(256 << 10), Just(64 << 20)],
+    ) {
+        bounded("deb", || {
+            check_err("deb", read_deb(&deb, cap));
+        });
+    }
+
+    #[test]
+    fn truncated_debs_are_typed_errors(which in 0..3usize, cut in any::<proptest::sample::Index>()) {
+        let deb = &debs()[which];
+        let cut = cut.index(deb.len() - 1);
+        bounded("deb truncation", || {
+            let e = read_deb(&deb[..cut], 64 << 20).expect_err("a cut .deb reads");
+            let typed = matches!(
+                e,
+                DebReadError::NotAr
+                    | DebReadError::ShortMagic { .. }
+                    | DebReadError::ShortHeader { .. }
+                    | DebReadError::ShortMember { .. }
+                    | DebReadError::Missing { .. }
+                    | DebReadError::Decompress { source: CompressionError::Truncated { .. }, .. }
+            );
+            assert!(typed, "cut at {cut}: {e:?}");
         });
     }
 }
