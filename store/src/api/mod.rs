@@ -6,9 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod names;
 pub mod status;
 pub mod store;
 
+pub use names::*;
 pub use status::*;
 pub use store::*;
 
