@@ -1,4 +1,4 @@
-//! `GET /api/v1/status`.
+//! `GET /api/v1/status` and `POST /api/v1/shutdown`.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,4 +17,10 @@ pub struct DaemonStatus {
     /// Sandbox builds run since the daemon started.
     #[serde(default)]
     pub builds_run: u64,
+}
+
+/// `POST /api/v1/shutdown` answer: `{"stopping": true}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShutdownResponse {
+    pub stopping: bool,
 }
