@@ -77,3 +77,6 @@ pub struct InternalError {
 pub struct Removed {
     pub removed: String,
 }
+
+#[cfg(test)]
+mod tests;
