@@ -2,12 +2,19 @@
 
 use serde::Serialize;
 
-/// Print `value` as pretty JSON.
+/// Print `value` as pretty JSON, fields in declaration order.
 pub fn json<T: Serialize>(value: &T) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).expect("values serialise")
     );
+}
+
+/// Print a daemon answer as pretty JSON with the keys of every object sorted: the form
+/// `--json` has always given answers that the client passed on as they came (through a
+/// `serde_json::Value`, whose objects are sorted maps), kept for scripts.
+pub fn json_answer<T: Serialize>(value: &T) {
+    json(&serde_json::to_value(value).expect("values serialise"));
 }
 
 /// Human-readable byte size (binary units).
