@@ -17,6 +17,11 @@ pub fn json_answer<T: Serialize>(value: &T) {
     json(&serde_json::to_value(value).expect("values serialise"));
 }
 
+/// A JSON number or `null`, as the client printed optional numbers of daemon answers.
+pub fn or_null<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "null".to_string(), |n| n.to_string())
+}
+
 /// Human-readable byte size (binary units).
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
