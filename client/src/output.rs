@@ -2,12 +2,24 @@
 
 use serde::Serialize;
 
-/// Print `value` as pretty JSON.
+/// Print `value` as pretty JSON, fields in declaration order.
 pub fn json<T: Serialize>(value: &T) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).expect("values serialise")
     );
+}
+
+/// Print a daemon answer as pretty JSON with the keys of every object sorted: the form
+/// `--json` has always given answers that the client passed on as they came (through a
+/// `serde_json::Value`, whose objects are sorted maps), kept for scripts.
+pub fn json_answer<T: Serialize>(value: &T) {
+    json(&serde_json::to_value(value).expect("values serialise"));
+}
+
+/// A JSON number or `null`, as the client printed optional numbers of daemon answers.
+pub fn or_null<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "null".to_string(), |n| n.to_string())
 }
 
 /// Human-readable byte size (binary units).

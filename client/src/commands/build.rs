@@ -1,16 +1,17 @@
 //! `cryo build` and `cryo log`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use cryo_store::api::{BuildOutcome, BuildRequest, BuildStatus, ResolveRequest, Resolved};
 use hyper::Method;
-use serde_json::{json, Value};
 
-use super::resolve::source_spec;
+use super::resolve::{prjconf_text, source_spec};
 use crate::autostart::connect;
 use crate::cli::Global;
+use crate::conn::Conn;
 use crate::output;
 
 /// Arguments of `cryo build`.
@@ -56,103 +57,117 @@ pub async fn run_build(g: &Global, a: BuildArgs) -> Result<ExitCode> {
         return super::verify::run_check(g, drv, &a.vary).await;
     }
     let conn = connect(g).await?;
-    let body = match &a.drv {
-        Some(d) => {
-            d.parse::<cryo_store::B3Digest>()
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            json!({"derivation": d, "rebuild": a.rebuild})
-        }
-        None => {
-            let (Some(snapshot), Some(prjconf), Some(source)) =
-                (&a.snapshot, &a.prjconf, &a.source)
-            else {
-                bail!("give --snapshot, --prjconf and SOURCE, or --drv");
-            };
-            let text = std::fs::read_to_string(prjconf)
-                .with_context(|| format!("reading prjconf {}", prjconf.display()))?;
-            json!({
-                "snapshot": snapshot,
-                "prjconf": {"name": prjconf.display().to_string(), "text": text},
-                "source": source_spec(&conn, source).await?,
-                "arch": a.arch,
-                "build": a.build,
-                "rebuild": a.rebuild,
-            })
-        }
-    };
+    let body = build_request(&conn, &a).await?;
     let r = if g.json {
         let pb = output::spinner(g, "building");
-        let r: Result<Value> = conn.json(Method::POST, "/api/v1/build", Some(&body)).await;
+        let r: Result<BuildOutcome> = conn.json(Method::POST, "/api/v1/build", Some(&body)).await;
         if let Some(pb) = pb {
             pb.finish_and_clear();
         }
         r?
     } else {
-        build_streaming(&conn, body, a.rebuild).await?
+        build_streaming(&conn, &body).await?
     };
     if let Some(dir) = &a.out {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        for o in r["outputs"].as_array().into_iter().flatten() {
-            let name = o["name"].as_str().unwrap_or("");
-            let name = cryo_store::SafeName::new(name)
-                .with_context(|| "the daemon returned an unsafe output name")?;
-            let dest = dir.join(name.as_str());
-            let mut f = std::fs::File::create(&dest)
-                .with_context(|| format!("creating {}", dest.display()))?;
-            conn.download(o["blake3"].as_str().unwrap_or(""), &mut f)
-                .await?;
-        }
+        write_outputs(&conn, &r, dir).await?;
     }
-    let failed = r["status"] == "failed";
-    let differs = r["rebuild_differences"]
-        .as_array()
+    let failed = r.status == BuildStatus::Failed;
+    let differs = r
+        .rebuild_differences
+        .as_ref()
         .is_some_and(|d| !d.is_empty());
     if g.json {
-        output::json(&r);
+        output::json_answer(&r);
     } else {
-        if let Some(t) = r["log_tail"].as_str() {
-            eprintln!("{t}");
-        }
-        println!(
-            "{} {} ({:.1}s)",
-            r["derivation"].as_str().unwrap_or(""),
-            r["status"].as_str().unwrap_or(""),
-            r["duration_secs"].as_f64().unwrap_or(0.0)
-        );
-        for o in r["outputs"].as_array().into_iter().flatten() {
-            println!(
-                "  {} {} sha256:{} {}",
-                o["name"].as_str().unwrap_or(""),
-                o["blake3"].as_str().unwrap_or(""),
-                o["sha256"].as_str().unwrap_or(""),
-                output::bytes(o["size"].as_u64().unwrap_or(0))
-            );
-        }
-        if let Some(d) = r["rebuild_differences"].as_array() {
-            if d.is_empty() {
-                println!("rebuild: every output is bit-for-bit identical to the recorded one");
-            }
-            for x in d {
-                println!(
-                    "rebuild: {} differs (recorded {}, rebuilt {})",
-                    x["name"].as_str().unwrap_or(""),
-                    x["recorded"].as_str().unwrap_or("-"),
-                    x["rebuilt"].as_str().unwrap_or("-")
-                );
-            }
-        }
-        if failed {
-            println!(
-                "build failed; full log: cryo log {}",
-                r["derivation"].as_str().unwrap_or("")
-            );
-        }
+        print_outcome(&r);
     }
     Ok(if failed || differs {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The body of `POST /api/v1/build`: `--drv`, or what to resolve (uploading sources).
+async fn build_request(conn: &Conn, a: &BuildArgs) -> Result<BuildRequest> {
+    if let Some(d) = &a.drv {
+        d.parse::<cryo_store::B3Digest>()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        return Ok(BuildRequest {
+            derivation: Some(d.clone()),
+            resolve: None,
+            rebuild: a.rebuild,
+        });
+    }
+    let (Some(snapshot), Some(prjconf), Some(source)) = (&a.snapshot, &a.prjconf, &a.source) else {
+        bail!("give --snapshot, --prjconf and SOURCE, or --drv");
+    };
+    let prjconf = prjconf_text(prjconf)?;
+    Ok(BuildRequest {
+        derivation: None,
+        resolve: Some(ResolveRequest {
+            snapshot: snapshot.clone(),
+            prjconf,
+            source: source_spec(conn, source).await?,
+            arch: a.arch.clone(),
+            build: Some(a.build.clone()),
+        }),
+        rebuild: a.rebuild,
+    })
+}
+
+/// `--out DIR`: download every output into DIR.
+async fn write_outputs(conn: &Conn, r: &BuildOutcome, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for o in &r.outputs {
+        let name = cryo_store::SafeName::new(&o.name)
+            .with_context(|| "the daemon returned an unsafe output name")?;
+        let dest = dir.join(name.as_str());
+        let mut f =
+            std::fs::File::create(&dest).with_context(|| format!("creating {}", dest.display()))?;
+        conn.download(&o.blake3.to_string(), &mut f).await?;
+    }
+    Ok(())
+}
+
+fn print_outcome(r: &BuildOutcome) {
+    if let Some(t) = &r.log_tail {
+        eprintln!("{t}");
+    }
+    println!(
+        "{} {} ({:.1}s)",
+        r.derivation,
+        r.status.as_str(),
+        r.duration_secs
+    );
+    for o in &r.outputs {
+        println!(
+            "  {} {} sha256:{} {}",
+            o.name,
+            o.blake3,
+            o.sha256,
+            output::bytes(o.size)
+        );
+    }
+    if let Some(d) = &r.rebuild_differences {
+        if d.is_empty() {
+            println!("rebuild: every output is bit-for-bit identical to the recorded one");
+        }
+        let or_dash = |x: &Option<cryo_store::B3Digest>| {
+            x.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
+        };
+        for x in d {
+            println!(
+                "rebuild: {} differs (recorded {}, rebuilt {})",
+                x.name,
+                or_dash(&x.recorded),
+                or_dash(&x.rebuilt)
+            );
+        }
+    }
+    if r.status == BuildStatus::Failed {
+        println!("build failed; full log: cryo log {}", r.derivation);
+    }
 }
 
 /// `cryo log DERIVATION [-f]`: the latest build log; with `-f`, a running build's log
@@ -192,22 +207,27 @@ pub async fn run_log(g: &Global, drv: String, follow: bool) -> Result<ExitCode> 
 
 /// Build while streaming the build log to stderr: resolve first (to know the derivation),
 /// start the build, and follow `/api/v1/drv/<id>/log?follow=true` while it runs.
-async fn build_streaming(conn: &crate::conn::Conn, body: Value, rebuild: bool) -> Result<Value> {
+async fn build_streaming(conn: &Conn, body: &BuildRequest) -> Result<BuildOutcome> {
     use http_body_util::BodyExt;
     use std::io::Write;
-    let id = match body["derivation"].as_str() {
-        Some(d) => d.to_string(),
-        None => {
-            let r: Value = conn
-                .json(Method::POST, "/api/v1/resolve", Some(&body))
+    let id = match (&body.derivation, &body.resolve) {
+        (Some(d), _) => d.clone(),
+        (None, Some(req)) => {
+            let r: Resolved = conn
+                .json(Method::POST, "/api/v1/resolve", Some(req))
                 .await?;
-            r["derivation"].as_str().unwrap_or_default().to_string()
+            r.derivation.to_string()
         }
+        (None, None) => bail!("give --snapshot, --prjconf and SOURCE, or --drv"),
     };
     let c2 = conn.clone();
-    let req = json!({"derivation": id, "rebuild": rebuild});
+    let req = BuildRequest {
+        derivation: Some(id.clone()),
+        resolve: None,
+        rebuild: body.rebuild,
+    };
     let mut task = tokio::spawn(async move {
-        c2.json::<Value>(Method::POST, "/api/v1/build", Some(&req))
+        c2.json::<BuildOutcome>(Method::POST, "/api/v1/build", Some(&req))
             .await
     });
     let path = format!("/api/v1/drv/{id}/log?follow=true");

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Subcommand;
+use cryo_store::api::{KeyInfo, KeygenRequest};
 use hyper::Method;
-use serde_json::{json, Value};
 
 use crate::autostart::connect;
 use crate::cli::Global;
@@ -25,28 +25,28 @@ pub async fn run(g: &Global, cmd: CacheCmd) -> Result<ExitCode> {
     let conn = connect(g).await?;
     match cmd {
         CacheCmd::Keygen { name } => {
-            let k: Value = conn
+            let k: KeyInfo = conn
                 .json(
                     Method::POST,
                     "/api/v1/cache/keys",
-                    Some(&json!({"name": name})),
+                    Some(&KeygenRequest { name }),
                 )
                 .await?;
             if g.json {
-                output::json(&k);
+                output::json_answer(&k);
             } else {
-                println!("{}", k["public_key"].as_str().unwrap_or(""));
+                println!("{}", k.public_key);
             }
         }
         CacheCmd::Keys => {
-            let ks: Vec<Value> = conn
+            let ks: Vec<KeyInfo> = conn
                 .json(Method::GET, "/api/v1/cache/keys", None::<&()>)
                 .await?;
             if g.json {
-                output::json(&ks);
+                output::json_answer(&ks);
             } else {
                 for k in ks {
-                    println!("{}", k["public_key"].as_str().unwrap_or(""));
+                    println!("{}", k.public_key);
                 }
             }
         }

@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use cryo_store::api::DaemonStatus;
 use hyper::Method;
+use serde::Serialize;
 
 use crate::autostart::{target, wait_gone};
 use crate::cli::Global;
@@ -20,6 +21,14 @@ pub enum DaemonCmd {
     Status,
     /// Ask the daemon to shut down gracefully and wait until it is gone.
     Stop,
+}
+
+/// `daemon status --json`: the daemon's status and `"running": true`.
+#[derive(Serialize)]
+struct Running<'a> {
+    #[serde(flatten)]
+    status: &'a DaemonStatus,
+    running: bool,
 }
 
 pub async fn run(g: &Global, cmd: DaemonCmd) -> Result<ExitCode> {
@@ -39,9 +48,10 @@ pub async fn run(g: &Global, cmd: DaemonCmd) -> Result<ExitCode> {
                 .json(Method::GET, "/api/v1/status", None::<&()>)
                 .await?;
             if g.json {
-                let mut v = serde_json::to_value(&s)?;
-                v["running"] = true.into();
-                output::json(&v);
+                output::json_answer(&Running {
+                    status: &s,
+                    running: true,
+                });
             } else {
                 output::rows(&[
                     ("running", "yes".into()),

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use cryo_store::api::{AddMirror, MirrorConfig, Removed, SyncOutcome, SyncRequest};
 use hyper::Method;
-use serde_json::{json, Value};
 
 use crate::autostart::connect;
 use crate::cli::Global;
+use crate::conn::Conn;
 use crate::output;
 
 #[derive(Subcommand, Debug)]
@@ -73,121 +74,131 @@ pub async fn run(g: &Global, cmd: MirrorCmd) -> Result<ExitCode> {
             let bytes = std::fs::read(&keyring)
                 .with_context(|| format!("reading keyring {}", keyring.display()))?;
             let put = conn.upload(bytes).await?;
-            let url = normalise_url(&url)?;
-            let req = json!({
-                "name": name, "url": url, "suite": suite, "components": components,
-                "arches": arches, "keyring": put.digest, "priority": priority,
-                "sources": !no_sources,
-            });
-            let m: Value = conn
-                .json(Method::POST, "/api/v1/mirrors", Some(&req))
-                .await?;
-            if g.json {
-                output::json(&m);
-            } else {
-                println!(
-                    "mirror {} → {} suite {} ({} / {})",
-                    m["name"].as_str().unwrap_or(""),
-                    m["url"].as_str().unwrap_or(""),
-                    m["suite"].as_str().unwrap_or(""),
-                    join(&m["components"]),
-                    join(&m["arches"])
-                );
-            }
+            let req = AddMirror {
+                name,
+                url: normalise_url(&url)?,
+                suite,
+                components,
+                arches,
+                keyring: put.digest,
+                priority,
+                sources: !no_sources,
+            };
+            add(g, &conn, &req).await?;
         }
-        MirrorCmd::List => {
-            let ms: Vec<Value> = conn
-                .json(Method::GET, "/api/v1/mirrors", None::<&()>)
-                .await?;
-            if g.json {
-                output::json(&ms);
-            } else {
-                for m in ms {
-                    println!(
-                        "{:<20} {} {} [{}] [{}] priority {}",
-                        m["name"].as_str().unwrap_or(""),
-                        m["url"].as_str().unwrap_or(""),
-                        m["suite"].as_str().unwrap_or(""),
-                        join(&m["components"]),
-                        join(&m["arches"]),
-                        m["priority"]
-                    );
-                }
-            }
-        }
-        MirrorCmd::Remove { name } => {
-            let v: Value = conn
-                .json(
-                    Method::DELETE,
-                    &format!("/api/v1/mirrors/{name}"),
-                    None::<&()>,
-                )
-                .await?;
-            if g.json {
-                output::json(&v);
-            } else {
-                println!("removed mirror {name}");
-            }
-        }
+        MirrorCmd::List => list(g, &conn).await?,
+        MirrorCmd::Remove { name } => remove(g, &conn, &name).await?,
         MirrorCmd::Sync {
             names,
             allow_expired,
-        } => {
-            let spinner = output::spinner(g, &format!("syncing {}", names.join(" + ")));
-            let req = json!({"mirrors": names, "allow_expired": allow_expired});
-            let res: Result<Value> = conn
-                .json(Method::POST, "/api/v1/mirrors/sync", Some(&req))
-                .await;
-            if let Some(s) = spinner {
-                s.finish_and_clear();
-            }
-            let out = res?;
-            if g.json {
-                output::json(&out);
-            } else {
-                for a in out["archives"].as_array().into_iter().flatten() {
-                    println!(
-                        "{} ({}): signed by {}; {} indices fetched, {} unchanged",
-                        a["mirror"].as_str().unwrap_or(""),
-                        a["suite"].as_str().unwrap_or(""),
-                        join(&a["signers"]),
-                        a["indices_fetched"],
-                        a["indices_reused"]
-                    );
-                }
-                for e in out["expired_accepted"].as_array().into_iter().flatten() {
-                    println!(
-                        "warning: {} expired at {} (accepted with --allow-expired; recorded)",
-                        e["mirror"].as_str().unwrap_or(""),
-                        output::date(e["valid_until"].as_i64().unwrap_or(0))
-                    );
-                }
-                println!(
-                    "snapshot {} ({}; {} binary, {} source packages)",
-                    out["snapshot"].as_str().unwrap_or(""),
-                    if out["new"].as_bool() == Some(true) {
-                        "new"
-                    } else {
-                        "unchanged"
-                    },
-                    out["binary_packages"],
-                    out["source_packages"]
-                );
-            }
-        }
+        } => sync(g, &conn, names, allow_expired).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn join(v: &Value) -> String {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_default()
+/// `cryo mirror add`.
+async fn add(g: &Global, conn: &Conn, req: &AddMirror) -> Result<()> {
+    let m: MirrorConfig = conn
+        .json(Method::POST, "/api/v1/mirrors", Some(req))
+        .await?;
+    if g.json {
+        output::json_answer(&m);
+    } else {
+        println!(
+            "mirror {} → {} suite {} ({} / {})",
+            m.name,
+            m.url,
+            m.suite,
+            m.components.join(" "),
+            m.arches.join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// `cryo mirror list`.
+async fn list(g: &Global, conn: &Conn) -> Result<()> {
+    let ms: Vec<MirrorConfig> = conn
+        .json(Method::GET, "/api/v1/mirrors", None::<&()>)
+        .await?;
+    if g.json {
+        output::json_answer(&ms);
+    } else {
+        for m in ms {
+            println!(
+                "{:<20} {} {} [{}] [{}] priority {}",
+                m.name,
+                m.url,
+                m.suite,
+                m.components.join(" "),
+                m.arches.join(" "),
+                m.priority
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `cryo mirror remove NAME`.
+async fn remove(g: &Global, conn: &Conn, name: &str) -> Result<()> {
+    let v: Removed = conn
+        .json(
+            Method::DELETE,
+            &format!("/api/v1/mirrors/{name}"),
+            None::<&()>,
+        )
+        .await?;
+    if g.json {
+        output::json_answer(&v);
+    } else {
+        println!("removed mirror {name}");
+    }
+    Ok(())
+}
+
+/// `cryo mirror sync NAME...`.
+async fn sync(g: &Global, conn: &Conn, names: Vec<String>, allow_expired: bool) -> Result<()> {
+    let spinner = output::spinner(g, &format!("syncing {}", names.join(" + ")));
+    let req = SyncRequest {
+        mirrors: names,
+        allow_expired,
+    };
+    let res: Result<SyncOutcome> = conn
+        .json(Method::POST, "/api/v1/mirrors/sync", Some(&req))
+        .await;
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    let out = res?;
+    if g.json {
+        output::json_answer(&out);
+        return Ok(());
+    }
+    for a in &out.archives {
+        println!(
+            "{} ({}): signed by {}; {} indices fetched, {} unchanged",
+            a.mirror,
+            a.suite,
+            a.signers.join(" "),
+            a.indices_fetched,
+            a.indices_reused
+        );
+    }
+    for e in &out.expired_accepted {
+        println!(
+            "warning: {} expired at {} (accepted with --allow-expired; recorded)",
+            e.mirror,
+            output::date(e.valid_until)
+        );
+    }
+    println!(
+        "snapshot {} ({}; {} binary, {} source packages)",
+        out.snapshot,
+        if out.new { "new" } else { "unchanged" },
+        out.binary_packages,
+        out.source_packages
+    );
+    Ok(())
 }
 
 /// Make `file://` URLs absolute so the daemon (another cwd) finds them.

@@ -10,8 +10,12 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use cryo_store::api::{
+    CommitOutcome, CommitRequest, ConfigText, FetchRequest, FetchedFile, Package, ProjectShow,
+    Revision, SnapshotInfo, WhoAmI,
+};
 use hyper::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use cryo_debian::version::Version;
 use cryo_srcpatch::{
@@ -57,16 +61,13 @@ pub struct PatchArgs {
 }
 
 /// Download a revision's files into `dir`; returns the `.dsc` path.
-async fn fetch_revision(conn: &Conn, rev: &Value, dir: &Path) -> Result<PathBuf> {
-    let files = rev["files"].as_object().context("revision without files")?;
-    for (name, digest) in files {
-        let name = cryo_store::SafeName::new(name).context("unsafe file name in the revision")?;
+async fn fetch_revision(conn: &Conn, rev: &Revision, dir: &Path) -> Result<PathBuf> {
+    // The names are `SafeName`s: checked when the answer was read.
+    for (name, digest) in &rev.files {
         let mut f = std::fs::File::create(dir.join(name.as_str()))?;
-        conn.download(digest.as_str().unwrap_or(""), &mut f).await?;
+        conn.download(&digest.to_string(), &mut f).await?;
     }
-    let dsc = rev["dsc"].as_str().context("revision without .dsc")?;
-    let dsc = cryo_store::SafeName::new(dsc).context("unsafe .dsc name in the revision")?;
-    Ok(dir.join(dsc.as_str()))
+    Ok(dir.join(rev.dsc.as_str()))
 }
 
 /// `dpkg-source -x DSC DIR/tree`.
@@ -88,7 +89,7 @@ fn unpack(dsc: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn package(conn: &Conn, project: &str, pkg: &str) -> Result<Value> {
+async fn package(conn: &Conn, project: &str, pkg: &str) -> Result<Package> {
     conn.json(
         Method::GET,
         &format!("/api/v1/projects/{project}/packages/{pkg}"),
@@ -99,39 +100,31 @@ async fn package(conn: &Conn, project: &str, pkg: &str) -> Result<Value> {
 
 /// The default pattern: `+eol<major>u<CI_CNT>` from the snapshot's first archive version.
 async fn default_pattern(conn: &Conn, project: &str) -> Result<String> {
-    let conf: Value = conn
+    let conf: ConfigText = conn
         .json(
             Method::GET,
             &format!("/api/v1/projects/{project}/config"),
             None::<&()>,
         )
         .await?;
-    for line in conf["text"].as_str().unwrap_or("").lines() {
+    for line in conf.text.lines() {
         if let Some(v) = line.trim().strip_prefix("Cryo-ReleasePattern:") {
             return Ok(v.trim().to_string());
         }
     }
-    let p: Value = conn
-        .json(
-            Method::GET,
-            &format!("/api/v1/projects/{project}"),
-            None::<&()>,
-        )
-        .await?;
-    let snap = p["repositories"][0]["snapshot"].as_str().unwrap_or("");
-    let s: Value = conn
+    let snap = first_snapshot(conn, project).await?;
+    let s: SnapshotInfo = conn
         .json(
             Method::GET,
             &format!("/api/v1/snapshots/{snap}"),
             None::<&()>,
         )
         .await?;
-    let version = s["record"]["archives"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .chain(s["archives"].as_array().into_iter().flatten())
-        .find_map(|a| a["version"].as_str())
+    let version = s
+        .record
+        .archives
+        .iter()
+        .find_map(|a| a.version.as_deref())
         .unwrap_or("");
     let major = version
         .split('.')
@@ -146,8 +139,7 @@ async fn default_pattern(conn: &Conn, project: &str) -> Result<String> {
 pub async fn run_patch(g: &Global, a: PatchArgs) -> Result<ExitCode> {
     let conn = connect(g).await?;
     let pkg = package(&conn, &a.project, &a.package).await?;
-    let revs = pkg["revisions"].as_array().cloned().unwrap_or_default();
-    let rev = revs.last().context("the package has no revision")?.clone();
+    let rev = pkg.latest().context("the package has no revision")?;
     let patches: Vec<NamedPatch> = a
         .patches
         .iter()
@@ -159,60 +151,19 @@ pub async fn run_patch(g: &Global, a: PatchArgs) -> Result<ExitCode> {
         .map(|c| c.parse().map_err(|e| anyhow::anyhow!("{c}: {e}")))
         .collect::<Result<_>>()?;
     let work = tempfile::Builder::new().prefix("cryo-patch-").tempdir()?;
-    let dsc = fetch_revision(&conn, &rev, work.path()).await?;
-    let source = rev["source"].as_str().unwrap_or("");
-    let current: Version = rev["version"]
-        .as_str()
-        .unwrap_or("")
+    let dsc = fetch_revision(&conn, rev, work.path()).await?;
+    let source = rev.source.as_str();
+    let current: Version = rev
+        .version
         .parse()
         .map_err(|e| anyhow::anyhow!("version: {e}"))?;
     let tree = work.path().join(format!("{source}-{}", current.upstream()));
     unpack(&dsc, &tree)?;
     let applied = apply_patches(&tree, &patches, &ApplyOptions::default())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    // <CI_CNT>: the package's commits on top of its first (imported) revision, this one
-    // included.
-    let counters = ReleaseCounters {
-        ci_cnt: revs.len() as u64,
-        b_cnt: pkg["rebuilds"].as_u64().unwrap_or(0),
-    };
-    let pattern_text = match &a.pattern {
-        Some(p) => p.clone(),
-        None => default_pattern(&conn, &a.project).await?,
-    };
-    let pattern: VersionPattern = pattern_text
-        .parse()
-        .map_err(|e| anyhow::anyhow!("pattern {pattern_text:?}: {e}"))?;
-    let suffix = match &a.version_suffix {
-        Some(s) => Suffix::Explicit(s),
-        None => Suffix::Pattern(&pattern),
-    };
-    let version = next_version(&current, suffix, &counters).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let maintainer = match (
-        &a.maintainer,
-        std::env::var("DEBFULLNAME"),
-        std::env::var("DEBEMAIL"),
-    ) {
-        (Some(m), _, _) => m.clone(),
-        (None, Ok(n), Ok(e)) => format!("{n} <{e}>"),
-        _ => {
-            let me: Value = conn
-                .json(Method::GET, "/api/v1/whoami", None::<&()>)
-                .await?;
-            let n = me["name"].as_str().unwrap_or("cryo");
-            format!("{n} <{n}@cryo.invalid>")
-        }
-    };
-    // A reproducible date: SOURCE_DATE_EPOCH when set (CI), else now.
-    let date = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(s) => s
-            .trim()
-            .parse()
-            .context("SOURCE_DATE_EPOCH is not a number")?,
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs() as i64,
-    };
+    let version = new_version(&conn, &a, &pkg, &current).await?;
+    let maintainer = changelog_author(&conn, &a).await?;
+    let date = changelog_date()?;
     add_changelog_entry(
         &tree,
         &ChangelogEntry {
@@ -233,11 +184,16 @@ pub async fn run_patch(g: &Global, a: PatchArgs) -> Result<ExitCode> {
     if !a.cves.is_empty() {
         msg = format!("{msg} ({})", a.cves.join(", "));
     }
-    let r: Value = conn
+    let body = CommitRequest {
+        source: spec,
+        name: None,
+        message: msg,
+    };
+    let r: CommitOutcome = conn
         .json(
             Method::POST,
             &format!("/api/v1/projects/{}/packages/{}", a.project, a.package),
-            Some(&json!({"source": spec, "message": msg})),
+            Some(&body),
         )
         .await?;
     if g.json {
@@ -249,7 +205,7 @@ pub async fn run_patch(g: &Global, a: PatchArgs) -> Result<ExitCode> {
             "{}/{}: r{} {} {} ({} patch{} applied)",
             a.project,
             a.package,
-            r["revision"]["rev"],
+            r.revision.rev,
             source,
             version,
             applied.len(),
@@ -260,6 +216,69 @@ pub async fn run_patch(g: &Global, a: PatchArgs) -> Result<ExitCode> {
         return super::project::wait_for(g, &conn, &a.project, a.timeout).await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The patched revision's version: `--version-suffix`, else the release pattern
+/// (`--pattern`, the prjconf's, or the default) with the package's counters.
+async fn new_version(
+    conn: &Conn,
+    a: &PatchArgs,
+    pkg: &Package,
+    current: &Version,
+) -> Result<Version> {
+    // <CI_CNT>: the package's commits on top of its first (imported) revision, this one
+    // included.
+    let counters = ReleaseCounters {
+        ci_cnt: pkg.revisions.len() as u64,
+        b_cnt: u64::from(pkg.rebuilds),
+    };
+    let pattern_text = match &a.pattern {
+        Some(p) => p.clone(),
+        None => default_pattern(conn, &a.project).await?,
+    };
+    let pattern: VersionPattern = pattern_text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("pattern {pattern_text:?}: {e}"))?;
+    let suffix = match &a.version_suffix {
+        Some(s) => Suffix::Explicit(s),
+        None => Suffix::Pattern(&pattern),
+    };
+    next_version(current, suffix, &counters).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The changelog entry's author: `--maintainer`, `$DEBFULLNAME <$DEBEMAIL>`, else the
+/// cryo user name.
+async fn changelog_author(conn: &Conn, a: &PatchArgs) -> Result<String> {
+    Ok(
+        match (
+            &a.maintainer,
+            std::env::var("DEBFULLNAME"),
+            std::env::var("DEBEMAIL"),
+        ) {
+            (Some(m), _, _) => m.clone(),
+            (None, Ok(n), Ok(e)) => format!("{n} <{e}>"),
+            _ => {
+                let me: WhoAmI = conn
+                    .json(Method::GET, "/api/v1/whoami", None::<&()>)
+                    .await?;
+                let n = me.name;
+                format!("{n} <{n}@cryo.invalid>")
+            }
+        },
+    )
+}
+
+/// A reproducible date: SOURCE_DATE_EPOCH when set (CI), else now.
+fn changelog_date() -> Result<i64> {
+    Ok(match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) => s
+            .trim()
+            .parse()
+            .context("SOURCE_DATE_EPOCH is not a number")?,
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs() as i64,
+    })
 }
 
 /// `cryo package diff`.
@@ -276,54 +295,24 @@ pub struct DiffArgs {
 pub async fn run_diff(g: &Global, a: DiffArgs) -> Result<ExitCode> {
     let conn = connect(g).await?;
     let pkg = package(&conn, &a.project, &a.package).await?;
-    let revs = pkg["revisions"].as_array().cloned().unwrap_or_default();
-    let rev = revs.last().context("the package has no revision")?.clone();
+    let rev = pkg.latest().context("the package has no revision")?;
     let work = tempfile::Builder::new().prefix("cryo-diff-").tempdir()?;
     let (new_dir, old_dir) = (work.path().join("new"), work.path().join("old"));
     std::fs::create_dir_all(&new_dir)?;
     std::fs::create_dir_all(&old_dir)?;
-    let dsc = fetch_revision(&conn, &rev, &new_dir).await?;
+    let dsc = fetch_revision(&conn, rev, &new_dir).await?;
     let old_dsc = if a.against == "upstream" {
-        let p: Value = conn
-            .json(
-                Method::GET,
-                &format!("/api/v1/projects/{}", a.project),
-                None::<&()>,
-            )
-            .await?;
-        let snap = p["repositories"][0]["snapshot"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
-        let source = rev["source"].as_str().unwrap_or("");
-        let files: Vec<Value> = conn
-            .json(
-                Method::POST,
-                &format!("/api/v1/snapshots/{snap}/fetch"),
-                Some(&json!({"request": format!("src:{source}")})),
-            )
-            .await?;
-        let mut dsc = None;
-        for f in files {
-            let name = f["name"].as_str().unwrap_or("");
-            let name = cryo_store::SafeName::new(name).context("unsafe file name")?;
-            let mut out = std::fs::File::create(old_dir.join(name.as_str()))?;
-            conn.download(f["digest"].as_str().unwrap_or(""), &mut out)
-                .await?;
-            if name.ends_with(".dsc") {
-                dsc = Some(old_dir.join(name));
-            }
-        }
-        dsc.context("the snapshot's source has no .dsc")?
+        fetch_upstream(&conn, &a.project, &rev.source, &old_dir).await?
     } else {
         let n: usize = a
             .against
             .trim_start_matches('r')
             .parse()
             .context("--against takes `upstream` or a revision number")?;
-        let old = revs
+        let old = pkg
+            .revisions
             .iter()
-            .find(|r| r["rev"].as_u64() == Some(n as u64))
+            .find(|r| u64::from(r.rev) == n as u64)
             .with_context(|| format!("no revision {n}"))?;
         fetch_revision(&conn, old, &old_dir).await?
     };
@@ -339,4 +328,47 @@ pub async fn run_diff(g: &Global, a: DiffArgs) -> Result<ExitCode> {
         print!("{}", d.text);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The snapshot id of the project's first repository (empty when it has none).
+async fn first_snapshot(conn: &Conn, project: &str) -> Result<String> {
+    let p: ProjectShow = conn
+        .json(
+            Method::GET,
+            &format!("/api/v1/projects/{project}"),
+            None::<&()>,
+        )
+        .await?;
+    Ok(p.project
+        .repositories
+        .first()
+        .map(|r| r.snapshot.to_string())
+        .unwrap_or_default())
+}
+
+/// Download the snapshot's source package `source` (of the project's first repository)
+/// into `dir`; returns the `.dsc` path.
+async fn fetch_upstream(conn: &Conn, project: &str, source: &str, dir: &Path) -> Result<PathBuf> {
+    let snap = first_snapshot(conn, project).await?;
+    let body = FetchRequest {
+        request: format!("src:{source}"),
+        arch: None,
+    };
+    let files: Vec<FetchedFile> = conn
+        .json(
+            Method::POST,
+            &format!("/api/v1/snapshots/{snap}/fetch"),
+            Some(&body),
+        )
+        .await?;
+    let mut dsc = None;
+    for f in files {
+        let name = cryo_store::SafeName::new(&f.name).context("unsafe file name")?;
+        let mut out = std::fs::File::create(dir.join(name.as_str()))?;
+        conn.download(&f.digest.to_string(), &mut out).await?;
+        if name.ends_with(".dsc") {
+            dsc = Some(dir.join(name));
+        }
+    }
+    dsc.context("the snapshot's source has no .dsc")
 }

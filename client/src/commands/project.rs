@@ -9,12 +9,20 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use cryo_store::api::{
+    Aborted, CommitOutcome, CommitRequest, ConfigText, CreateRequest, Deleted, JobResult, Package,
+    PackageRequest, PrjconfText, Project, ProjectEvent, ProjectFlags, ProjectShow, ProjectStatus,
+    ProjectSyncOutcome, ProjectSyncRequest, PublishAnswer, PublishRequest, Removed, RepoRequest,
+    Revision, Scheduled,
+};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::Method;
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::json;
 
-use super::resolve::source_spec;
+use super::resolve::{prjconf_text, source_spec};
 use crate::autostart::connect;
 use crate::cli::Global;
 use crate::conn::{empty, Conn};
@@ -48,18 +56,16 @@ pub struct RepoArgs {
 }
 
 impl RepoArgs {
-    fn body(&self) -> Result<Value> {
-        let text = std::fs::read_to_string(&self.prjconf)
-            .with_context(|| format!("reading prjconf {}", self.prjconf.display()))?;
-        Ok(json!({
-            "repository": self.repository,
-            "snapshot": self.snapshot,
-            "mirrors": self.mirror,
-            "allow_expired": self.allow_expired,
-            "prjconf": {"name": self.prjconf.display().to_string(), "text": text},
-            "arches": self.arches,
-            "path": self.path,
-        }))
+    fn body(&self) -> Result<RepoRequest> {
+        Ok(RepoRequest {
+            repository: Some(self.repository.clone()),
+            snapshot: self.snapshot.clone(),
+            mirrors: self.mirror.clone(),
+            allow_expired: self.allow_expired,
+            prjconf: prjconf_text(&self.prjconf)?,
+            arches: self.arches.clone(),
+            path: self.path.clone(),
+        })
     }
 }
 
@@ -196,20 +202,22 @@ pub async fn run_project(g: &Global, cmd: ProjectCmd) -> Result<ExitCode> {
             publish,
             private,
         } => {
-            let mut body = repo.body()?;
-            body["name"] = json!(name);
-            body["description"] = json!(description);
-            body["publish"] = json!(publish);
-            body["private"] = json!(private);
+            let body = CreateRequest {
+                name,
+                description,
+                publish,
+                private,
+                repo: repo.body()?,
+            };
             let pb = output::spinner(g, "creating project");
-            let r: Result<Value> = conn
+            let r: Result<Project> = conn
                 .json(Method::POST, "/api/v1/projects", Some(&body))
                 .await;
             drop(pb);
             print_project(g, &r?);
         }
         ProjectCmd::RepoAdd { project, repo } => {
-            let r: Value = conn
+            let r: Project = conn
                 .json(
                     Method::POST,
                     &format!("/api/v1/projects/{project}/repositories"),
@@ -218,199 +226,206 @@ pub async fn run_project(g: &Global, cmd: ProjectCmd) -> Result<ExitCode> {
                 .await?;
             print_project(g, &r);
         }
-        ProjectCmd::List => {
-            let r: Value = conn
-                .json(Method::GET, "/api/v1/projects", None::<&()>)
-                .await?;
-            if g.json {
-                output::json(&r);
-            } else {
-                for p in r.as_array().into_iter().flatten() {
-                    println!(
-                        "{:<30} {}",
-                        p["name"].as_str().unwrap_or(""),
-                        p["description"].as_str().unwrap_or("")
-                    );
-                }
-            }
-        }
-        ProjectCmd::Show { name } => {
-            let r: Value = conn
-                .json(
-                    Method::GET,
-                    &format!("/api/v1/projects/{name}"),
-                    None::<&()>,
-                )
-                .await?;
-            print_project(g, &r);
-            if !g.json {
-                println!("packages:");
-                for p in r["packages"].as_array().into_iter().flatten() {
-                    println!(
-                        "  {:<30} {:<24} r{}",
-                        p["name"].as_str().unwrap_or(""),
-                        p["version"].as_str().unwrap_or("-"),
-                        p["revisions"]
-                    );
-                }
-            }
-        }
+        ProjectCmd::List => list(g, &conn).await?,
+        ProjectCmd::Show { name } => show(g, &conn, &name).await?,
         ProjectCmd::Config {
             name,
             set,
             repository,
-        } => {
-            let q = repository
-                .map(|r| format!("?repository={r}"))
-                .unwrap_or_default();
-            match set {
-                Some(file) => {
-                    let text = std::fs::read_to_string(&file)
-                        .with_context(|| format!("reading prjconf {}", file.display()))?;
-                    let body = json!({"name": file.display().to_string(), "text": text});
-                    let r: Value = conn
-                        .json(
-                            Method::PUT,
-                            &format!("/api/v1/projects/{name}/config{q}"),
-                            Some(&body),
-                        )
-                        .await?;
-                    print_project(g, &r);
-                }
-                None => {
-                    let r: Value = conn
-                        .json(
-                            Method::GET,
-                            &format!("/api/v1/projects/{name}/config{q}"),
-                            None::<&()>,
-                        )
-                        .await?;
-                    if g.json {
-                        output::json(&r);
-                    } else {
-                        print!("{}", r["text"].as_str().unwrap_or(""));
-                    }
-                }
-            }
-        }
+        } => config(g, &conn, &name, set, repository).await?,
         ProjectCmd::Sync {
             name,
             allow_expired,
-        } => {
-            let r: Value = conn
-                .json(
-                    Method::POST,
-                    &format!("/api/v1/projects/{name}/sync"),
-                    Some(&json!({"allow_expired": allow_expired})),
-                )
-                .await?;
-            if g.json {
-                output::json(&r);
-            } else {
-                let ch: Vec<&str> = r["changed_repositories"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| v.as_str())
-                    .collect();
-                if ch.is_empty() {
-                    println!("{name}: snapshots unchanged");
-                } else {
-                    println!("{name}: new snapshot for {}", ch.join(", "));
-                }
-            }
-        }
-        ProjectCmd::Key { name, out } => {
-            let resp = conn
-                .checked(
-                    Method::GET,
-                    &format!("/api/v1/projects/{name}/key"),
-                    empty(),
-                )
-                .await?;
-            let bytes = resp.into_body().collect().await?.to_bytes();
-            match out {
-                Some(f) => std::fs::write(&f, &bytes)
-                    .with_context(|| format!("writing {}", f.display()))?,
-                None => std::io::stdout().write_all(&bytes)?,
-            }
-        }
+        } => sync(g, &conn, &name, allow_expired).await?,
+        ProjectCmd::Key { name, out } => key(&conn, &name, out).await?,
         ProjectCmd::SetPrivate { name, private } => {
-            let r: Value = conn
-                .json(
-                    Method::PUT,
-                    &format!("/api/v1/projects/{name}/private"),
-                    Some(&json!({"private": private})),
-                )
-                .await?;
-            print_project(g, &r);
+            let flags = ProjectFlags {
+                publish: None,
+                private: Some(private),
+            };
+            set_flags(g, &conn, &name, "private", &flags).await?;
         }
         ProjectCmd::SetPublish { name, enabled } => {
-            let r: Value = conn
-                .json(
-                    Method::PUT,
-                    &format!("/api/v1/projects/{name}/publish-flag"),
-                    Some(&json!({"publish": enabled})),
-                )
-                .await?;
-            print_project(g, &r);
+            let flags = ProjectFlags {
+                publish: Some(enabled),
+                private: None,
+            };
+            set_flags(g, &conn, &name, "publish-flag", &flags).await?;
         }
         ProjectCmd::Delete { name } => {
             let done = format!("deleted project {name}");
-            delete(g, &conn, &format!("/api/v1/projects/{name}"), &done).await?;
+            delete::<Deleted>(g, &conn, &format!("/api/v1/projects/{name}"), &done).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_project(g: &Global, p: &Value) {
+/// `cryo project list`.
+async fn list(g: &Global, conn: &Conn) -> Result<()> {
+    let r: Vec<Project> = conn
+        .json(Method::GET, "/api/v1/projects", None::<&()>)
+        .await?;
     if g.json {
-        output::json(p);
-        return;
-    }
-    println!("project  {}", p["name"].as_str().unwrap_or(""));
-    if let Some(d) = p["description"].as_str().filter(|d| !d.is_empty()) {
-        println!("         {d}");
-    }
-    println!(
-        "publish  {}",
-        if p["publish"].as_bool() == Some(true) {
-            "yes"
-        } else {
-            "no"
+        output::json_answer(&r);
+    } else {
+        for p in &r {
+            println!("{:<30} {}", p.name.as_str(), p.description);
         }
-    );
-    let private = p["private"].as_bool() == Some(true);
-    println!("access   {}", if private { "private" } else { "public" });
-    for g in p["roles"].as_array().into_iter().flatten() {
+    }
+    Ok(())
+}
+
+/// `cryo project show NAME`.
+async fn show(g: &Global, conn: &Conn, name: &str) -> Result<()> {
+    let r: ProjectShow = conn
+        .json(
+            Method::GET,
+            &format!("/api/v1/projects/{name}"),
+            None::<&()>,
+        )
+        .await?;
+    if g.json {
+        output::json_answer(&r);
+        return Ok(());
+    }
+    print_project_text(&r.project);
+    println!("packages:");
+    for p in &r.packages {
         println!(
-            "role     {} {}",
-            g["subject"].as_str().unwrap_or(""),
-            g["role"].as_str().unwrap_or("")
+            "  {:<30} {:<24} r{}",
+            p.name,
+            p.version.as_deref().unwrap_or("-"),
+            p.revisions
         );
     }
-    for r in p["repositories"].as_array().into_iter().flatten() {
-        let list = |k: &str| {
-            r[k].as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        println!("repository {}", r["name"].as_str().unwrap_or(""));
-        println!("  snapshot {}", r["snapshot"].as_str().unwrap_or(""));
-        if !list("mirrors").is_empty() {
-            println!("  mirrors  {}", list("mirrors"));
+    Ok(())
+}
+
+/// `cryo project config NAME [--set FILE] [--repository R]`.
+async fn config(
+    g: &Global,
+    conn: &Conn,
+    name: &str,
+    set: Option<PathBuf>,
+    repository: Option<String>,
+) -> Result<()> {
+    let q = repository
+        .map(|r| format!("?repository={r}"))
+        .unwrap_or_default();
+    let path = format!("/api/v1/projects/{name}/config{q}");
+    match set {
+        Some(file) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading prjconf {}", file.display()))?;
+            let body = PrjconfText {
+                name: file.display().to_string(),
+                text,
+            };
+            let r: Project = conn.json(Method::PUT, &path, Some(&body)).await?;
+            print_project(g, &r);
         }
+        None => {
+            let r: ConfigText = conn.json(Method::GET, &path, None::<&()>).await?;
+            if g.json {
+                output::json_answer(&r);
+            } else {
+                print!("{}", r.text);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `cryo project sync NAME`.
+async fn sync(g: &Global, conn: &Conn, name: &str, allow_expired: bool) -> Result<()> {
+    let r: ProjectSyncOutcome = conn
+        .json(
+            Method::POST,
+            &format!("/api/v1/projects/{name}/sync"),
+            Some(&ProjectSyncRequest { allow_expired }),
+        )
+        .await?;
+    if g.json {
+        output::json_answer(&r);
+    } else if r.changed_repositories.is_empty() {
+        println!("{name}: snapshots unchanged");
+    } else {
         println!(
-            "  prjconf  {} ({})",
-            r["prjconf_name"].as_str().unwrap_or(""),
-            r["prjconf"].as_str().unwrap_or("")
+            "{name}: new snapshot for {}",
+            r.changed_repositories.join(", ")
         );
-        println!("  arches   {}", list("arches"));
-        if !list("path").is_empty() {
-            println!("  path     {}", list("path"));
+    }
+    Ok(())
+}
+
+/// `cryo project key NAME [--out FILE]`: the armored public key.
+async fn key(conn: &Conn, name: &str, out: Option<PathBuf>) -> Result<()> {
+    let resp = conn
+        .checked(
+            Method::GET,
+            &format!("/api/v1/projects/{name}/key"),
+            empty(),
+        )
+        .await?;
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    match out {
+        Some(f) => {
+            std::fs::write(&f, &bytes).with_context(|| format!("writing {}", f.display()))?
+        }
+        None => std::io::stdout().write_all(&bytes)?,
+    }
+    Ok(())
+}
+
+/// `cryo project set-private|set-publish`: `PUT /api/v1/projects/NAME/<what>`.
+async fn set_flags(
+    g: &Global,
+    conn: &Conn,
+    name: &str,
+    what: &str,
+    flags: &ProjectFlags,
+) -> Result<()> {
+    let r: Project = conn
+        .json(
+            Method::PUT,
+            &format!("/api/v1/projects/{name}/{what}"),
+            Some(flags),
+        )
+        .await?;
+    print_project(g, &r);
+    Ok(())
+}
+
+/// A project answer: JSON with `--json`, else text.
+fn print_project(g: &Global, p: &Project) {
+    if g.json {
+        output::json_answer(p);
+    } else {
+        print_project_text(p);
+    }
+}
+
+fn print_project_text(p: &Project) {
+    println!("project  {}", p.name);
+    if !p.description.is_empty() {
+        println!("         {}", p.description);
+    }
+    println!("publish  {}", if p.publish { "yes" } else { "no" });
+    println!("access   {}", if p.private { "private" } else { "public" });
+    for g in &p.roles {
+        println!("role     {} {}", g.subject, g.role.as_str());
+    }
+    for r in &p.repositories {
+        let path: Vec<&str> = r.path.iter().map(|p| p.as_str()).collect();
+        println!("repository {}", r.name);
+        println!("  snapshot {}", r.snapshot);
+        if !r.mirrors.is_empty() {
+            println!("  mirrors  {}", r.mirrors.join(" "));
+        }
+        println!("  prjconf  {} ({})", r.prjconf_name, r.prjconf);
+        println!("  arches   {}", r.arches.join(" "));
+        if !path.is_empty() {
+            println!("  path     {}", path.join(" "));
         }
     }
 }
@@ -424,9 +439,12 @@ pub async fn run_package(g: &Global, cmd: PackageCmd) -> Result<ExitCode> {
             name,
             message,
         } => {
-            let spec = source_spec(&conn, &source).await?;
-            let body = json!({"source": spec, "name": name, "message": message});
-            let r: Value = conn
+            let body = CommitRequest {
+                source: source_spec(&conn, &source).await?,
+                name,
+                message,
+            };
+            let r: CommitOutcome = conn
                 .json(
                     Method::POST,
                     &format!("/api/v1/projects/{project}/packages"),
@@ -436,7 +454,7 @@ pub async fn run_package(g: &Global, cmd: PackageCmd) -> Result<ExitCode> {
             print_commit(g, &r);
         }
         PackageCmd::Log { project, package } => {
-            let r: Value = conn
+            let r: Package = conn
                 .json(
                     Method::GET,
                     &format!("/api/v1/projects/{project}/packages/{package}"),
@@ -444,67 +462,63 @@ pub async fn run_package(g: &Global, cmd: PackageCmd) -> Result<ExitCode> {
                 )
                 .await?;
             if g.json {
-                output::json(&r);
+                output::json_answer(&r);
             } else {
-                for rev in r["revisions"].as_array().into_iter().flatten() {
-                    println!(
-                        "r{} {} {} {} by {}",
-                        rev["rev"],
-                        output::date(rev["time"].as_i64().unwrap_or(0)),
-                        rev["version"].as_str().unwrap_or(""),
-                        &rev["digest"].as_str().unwrap_or("")
-                            [..12.min(rev["digest"].as_str().unwrap_or("").len())],
-                        rev["author"].as_str().unwrap_or("")
-                    );
-                    println!("    {}", rev["message"].as_str().unwrap_or(""));
-                }
+                print_revisions(&r.revisions);
             }
         }
         PackageCmd::Diff(a) => return super::patch::run_diff(g, a).await,
         PackageCmd::Remove { project, package } => {
             let path = format!("/api/v1/projects/{project}/packages/{package}");
-            delete(
-                g,
-                &conn,
-                &path,
-                &format!("removed {package} from {project}"),
-            )
-            .await?;
+            let done = format!("removed {package} from {project}");
+            delete::<Removed>(g, &conn, &path, &done).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_commit(g: &Global, r: &Value) {
+fn print_revisions(revisions: &[Revision]) {
+    for rev in revisions {
+        let digest = rev.digest.to_string();
+        println!(
+            "r{} {} {} {} by {}",
+            rev.rev,
+            output::date(rev.time),
+            rev.version,
+            &digest[..12.min(digest.len())],
+            rev.author
+        );
+        println!("    {}", rev.message);
+    }
+}
+
+fn print_commit(g: &Global, r: &CommitOutcome) {
     if g.json {
-        output::json(r);
+        output::json_answer(r);
         return;
     }
-    let rev = &r["revision"];
-    if r["changed"].as_bool() == Some(true) {
+    let rev = &r.revision;
+    if r.changed {
         println!(
             "{}/{}: committed r{} ({} {})",
-            r["project"].as_str().unwrap_or(""),
-            r["package"].as_str().unwrap_or(""),
-            rev["rev"],
-            rev["source"].as_str().unwrap_or(""),
-            rev["version"].as_str().unwrap_or("")
+            r.project, r.package, rev.rev, rev.source, rev.version
         );
     } else {
         println!(
             "{}/{}: unchanged (identical to r{}); nothing scheduled",
-            r["project"].as_str().unwrap_or(""),
-            r["package"].as_str().unwrap_or(""),
-            rev["rev"]
+            r.project, r.package, rev.rev
         );
     }
 }
 
 pub async fn run_commit(g: &Global, a: CommitArgs) -> Result<ExitCode> {
     let conn = connect(g).await?;
-    let spec = source_spec(&conn, &a.source).await?;
-    let body = json!({"source": spec, "message": a.message});
-    let r: Value = conn
+    let body = CommitRequest {
+        source: source_spec(&conn, &a.source).await?,
+        name: None,
+        message: a.message,
+    };
+    let r: CommitOutcome = conn
         .json(
             Method::POST,
             &format!("/api/v1/projects/{}/packages/{}", a.project, a.package),
@@ -518,41 +532,38 @@ pub async fn run_commit(g: &Global, a: CommitArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn results(conn: &Conn, project: &str) -> Result<Vec<Value>> {
-    let r: Value = conn
-        .json(
-            Method::GET,
-            &format!("/api/v1/projects/{project}/results"),
-            None::<&()>,
-        )
-        .await?;
-    Ok(r.as_array().cloned().unwrap_or_default())
+async fn results(conn: &Conn, project: &str) -> Result<Vec<JobResult>> {
+    conn.json(
+        Method::GET,
+        &format!("/api/v1/projects/{project}/results"),
+        None::<&()>,
+    )
+    .await
 }
 
-fn is_final(state: &str) -> bool {
-    !matches!(state, "scheduled" | "blocked" | "building")
-}
-
-fn print_results(rows: &[Value]) {
+fn print_results(rows: &[JobResult]) {
     println!(
         "{:<24} {:<12} {:<7} {:<13} {:<14} {:>8}  REASON",
         "PACKAGE", "REPOSITORY", "ARCH", "STATE", "DERIVATION", "TIME"
     );
     for r in rows {
-        let drv = r["derivation"].as_str().unwrap_or("-");
-        let dur = r["duration_secs"]
-            .as_f64()
+        let drv = r
+            .derivation
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "-".into());
+        let dur = r
+            .duration_secs
             .map(|d| format!("{d:.1}s"))
             .unwrap_or_else(|| "-".into());
         println!(
             "{:<24} {:<12} {:<7} {:<13} {:<14} {:>8}  {}",
-            r["package"].as_str().unwrap_or(""),
-            r["repository"].as_str().unwrap_or(""),
-            r["arch"].as_str().unwrap_or(""),
-            r["state"].as_str().unwrap_or(""),
+            r.package.as_str(),
+            r.repository.as_str(),
+            r.arch,
+            r.state.as_str(),
             &drv[..drv.len().min(12)],
             dur,
-            r["reason"].as_str().unwrap_or("")
+            r.reason.as_deref().unwrap_or("")
         );
     }
 }
@@ -620,23 +631,13 @@ async fn wait(
         output::spinner(g, "waiting for builds")
     };
     loop {
-        let pending = rows
-            .iter()
-            .filter(|r| !is_final(r["state"].as_str().unwrap_or("")))
-            .count();
+        let pending = rows.iter().filter(|r| !r.state.is_final()).count();
         if let Some(pb) = &pb {
             pb.set_message(format!("{pending} of {} pending", rows.len()));
         }
         if pending == 0 {
             // A project with automatic publishing is done once its publish ran.
-            let s: Value = conn
-                .json(
-                    Method::GET,
-                    &format!("/api/v1/projects/{project}/status"),
-                    None::<&()>,
-                )
-                .await?;
-            if s["publish_pending"].as_bool() != Some(true) {
+            if !publish_pending(conn, project).await? {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -644,43 +645,25 @@ async fn wait(
             continue;
         }
         let left = match deadline {
-            Some(d) => match d.checked_duration_since(Instant::now()) {
-                Some(l) => l,
-                None => {
-                    if let Some(pb) = pb {
-                        pb.finish_and_clear();
-                    }
-                    if g.json {
-                        output::json(
-                            &json!({"project": project, "timeout": true, "results": rows}),
-                        );
-                    } else {
-                        print_results(&rows);
-                        eprintln!("cryo: timed out with {pending} builds pending");
-                    }
-                    return Ok(ExitCode::from(2));
-                }
-            },
-            None => Duration::from_secs(3600),
+            Some(d) => d.checked_duration_since(Instant::now()),
+            None => Some(Duration::from_secs(3600)),
+        };
+        let Some(left) = left else {
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            if g.json {
+                output::json(&json!({"project": project, "timeout": true, "results": rows}));
+            } else {
+                print_results(&rows);
+                eprintln!("cryo: timed out with {pending} builds pending");
+            }
+            return Ok(ExitCode::from(2));
         };
         match ev.next(left.min(Duration::from_secs(30))).await {
             Ok(Some(line)) => {
                 if watch && !g.json {
-                    if let Ok(e) = serde_json::from_str::<Value>(&line) {
-                        if e.get("package").is_some() {
-                            println!(
-                                "{} {}/{} {}{}",
-                                e["package"].as_str().unwrap_or(""),
-                                e["repository"].as_str().unwrap_or(""),
-                                e["arch"].as_str().unwrap_or(""),
-                                e["state"].as_str().unwrap_or(""),
-                                e["reason"]
-                                    .as_str()
-                                    .map(|r| format!(" ({r})"))
-                                    .unwrap_or_default()
-                            );
-                        }
-                    }
+                    print_event(&line);
                 }
             }
             Ok(None) => {
@@ -693,10 +676,7 @@ async fn wait(
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    let failed = rows
-        .iter()
-        .filter(|r| !matches!(r["state"].as_str(), Some("succeeded" | "cached")))
-        .count();
+    let failed = rows.iter().filter(|r| !r.state.is_success()).count();
     if g.json {
         output::json(&json!({"project": project, "failed": failed, "results": rows}));
     } else {
@@ -709,6 +689,35 @@ async fn wait(
     })
 }
 
+/// Whether the project's automatic publish is still to run.
+async fn publish_pending(conn: &Conn, project: &str) -> Result<bool> {
+    let s: ProjectStatus = conn
+        .json(
+            Method::GET,
+            &format!("/api/v1/projects/{project}/status"),
+            None::<&()>,
+        )
+        .await?;
+    Ok(s.publish_pending)
+}
+
+/// `--watch`: one line per changed row (heartbeats and unreadable lines are skipped).
+fn print_event(line: &str) {
+    if let Ok(ProjectEvent::Change(e)) = serde_json::from_str::<ProjectEvent>(line) {
+        println!(
+            "{} {}/{} {}{}",
+            e.package,
+            e.repository,
+            e.arch,
+            e.state.as_str(),
+            e.reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
+    }
+}
+
 pub async fn run_results(g: &Global, project: String, watch: bool) -> Result<ExitCode> {
     let conn = connect(g).await?;
     if watch {
@@ -716,7 +725,7 @@ pub async fn run_results(g: &Global, project: String, watch: bool) -> Result<Exi
     }
     let rows = results(&conn, &project).await?;
     if g.json {
-        output::json(&rows);
+        output::json_answer(&rows);
     } else {
         print_results(&rows);
     }
@@ -745,19 +754,22 @@ pub async fn run_rebuild_abort(
     package: Option<String>,
 ) -> Result<ExitCode> {
     let conn = connect(g).await?;
-    let r: Value = conn
-        .json(
-            Method::POST,
-            &format!("/api/v1/projects/{project}/{what}"),
-            Some(&json!({"package": package})),
-        )
-        .await?;
-    if g.json {
-        output::json(&r);
-    } else if what == "rebuild" {
-        println!("{project}: {} builds scheduled", r["scheduled"]);
+    let path = format!("/api/v1/projects/{project}/{what}");
+    let body = PackageRequest { package };
+    if what == "rebuild" {
+        let r: Scheduled = conn.json(Method::POST, &path, Some(&body)).await?;
+        if g.json {
+            output::json_answer(&r);
+        } else {
+            println!("{project}: {} builds scheduled", r.scheduled);
+        }
     } else {
-        println!("{project}: {} builds aborted", r["aborted"]);
+        let r: Aborted = conn.json(Method::POST, &path, Some(&body)).await?;
+        if g.json {
+            output::json_answer(&r);
+        } else {
+            println!("{project}: {} builds aborted", r.aborted);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -823,9 +835,13 @@ pub async fn run_publish(g: &Global, a: PublishArgs) -> Result<ExitCode> {
         Some(d) => Some(std::env::current_dir()?.join(d)),
         None => None,
     };
-    let body = json!({"repository": a.repository, "rollback": a.rollback, "export": export});
+    let body = PublishRequest {
+        repository: a.repository,
+        rollback: a.rollback,
+        export,
+    };
     let pb = output::spinner(g, "publishing");
-    let r: Result<Value> = conn
+    let r: Result<PublishAnswer> = conn
         .json(
             Method::POST,
             &format!("/api/v1/projects/{}/publish", a.project),
@@ -837,48 +853,50 @@ pub async fn run_publish(g: &Global, a: PublishArgs) -> Result<ExitCode> {
     }
     let r = r?;
     if g.json {
-        output::json(&r);
+        output::json_answer(&r);
         return Ok(ExitCode::SUCCESS);
     }
-    if export.is_some() {
-        println!(
+    match r {
+        PublishAnswer::Exported(x) => println!(
             "exported generation {} to {} ({} files: {} written, {} hard-linked)",
-            r["generation"],
-            r["dir"].as_str().unwrap_or(""),
-            r["files"],
-            r["written"],
-            r["linked"]
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    for p in r.as_array().into_iter().flatten() {
-        let what = if a.rollback {
-            "rolled back to"
-        } else if p["new"].as_bool() == Some(true) {
-            "published"
-        } else {
-            "unchanged, still"
-        };
-        println!(
-            "{}/{}: {what} generation {} ({} binary, {} source packages; {} {} main; key {})",
-            p["project"].as_str().unwrap_or(""),
-            p["repository"].as_str().unwrap_or(""),
-            p["generation"],
-            p["packages"],
-            p["sources"],
-            p["path"].as_str().unwrap_or(""),
-            p["codename"].as_str().unwrap_or(""),
-            p["fingerprint"].as_str().unwrap_or("")
-        );
+            x.generation, x.dir, x.files, x.written, x.linked
+        ),
+        PublishAnswer::Published(list) => {
+            for p in list {
+                let what = if a.rollback {
+                    "rolled back to"
+                } else if p.new {
+                    "published"
+                } else {
+                    "unchanged, still"
+                };
+                println!(
+                    "{}/{}: {what} generation {} ({} binary, {} source packages; {} {} main; key {})",
+                    p.project,
+                    p.repository,
+                    output::or_null(p.generation),
+                    p.packages,
+                    p.sources,
+                    p.path,
+                    p.codename,
+                    p.fingerprint
+                );
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `DELETE path`; prints the answer (`--json`) or `done`.
-async fn delete(g: &Global, conn: &Conn, path: &str, done: &str) -> Result<()> {
-    let r: Value = conn.json(Method::DELETE, path, None::<&()>).await?;
+async fn delete<T: DeserializeOwned + Serialize>(
+    g: &Global,
+    conn: &Conn,
+    path: &str,
+    done: &str,
+) -> Result<()> {
+    let r: T = conn.json(Method::DELETE, path, None::<&()>).await?;
     if g.json {
-        output::json(&r);
+        output::json_answer(&r);
     } else {
         println!("{done}");
     }

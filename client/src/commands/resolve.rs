@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use cryo_store::api::PutResponse;
+use cryo_store::api::{PrjconfText, PutResponse, ResolveRequest, Resolved, SourceSpec};
+use cryo_store::derivation::Derivation;
+use cryo_store::SafeName;
 use hyper::Method;
-use serde_json::{json, Value};
 
 use crate::autostart::connect;
 use crate::cli::Global;
@@ -48,7 +49,7 @@ async fn upload(conn: &Conn, path: &Path) -> Result<PutResponse> {
 }
 
 /// Upload a `.dsc` and the files it lists; returns the source spec.
-pub async fn dsc_spec(conn: &Conn, dsc: &Path) -> Result<Value> {
+pub async fn dsc_spec(conn: &Conn, dsc: &Path) -> Result<SourceSpec> {
     let text =
         std::fs::read_to_string(dsc).with_context(|| format!("reading {}", dsc.display()))?;
     let name = dsc
@@ -58,8 +59,9 @@ pub async fn dsc_spec(conn: &Conn, dsc: &Path) -> Result<Value> {
         .to_string();
     let parsed = cryo_debian::dsc::parse(&text, &dsc.display().to_string())?;
     let dir = dsc.parent().unwrap_or(Path::new("."));
+    let dsc_name = safe_name(&name)?;
     let mut files = BTreeMap::new();
-    files.insert(name.clone(), upload(conn, dsc).await?.digest);
+    files.insert(dsc_name.clone(), upload(conn, dsc).await?.digest);
     for f in &parsed.source.files {
         let p = dir.join(f.name.as_str());
         if !p.is_file() {
@@ -70,15 +72,24 @@ pub async fn dsc_spec(conn: &Conn, dsc: &Path) -> Result<Value> {
                 p.display()
             );
         }
-        files.insert(f.name.as_str().to_string(), upload(conn, &p).await?.digest);
+        files.insert(safe_name(f.name.as_str())?, upload(conn, &p).await?.digest);
     }
-    Ok(json!({"kind": "dsc", "dsc": name, "files": files}))
+    Ok(SourceSpec::Dsc {
+        dsc: dsc_name,
+        files,
+    })
+}
+
+fn safe_name(name: &str) -> Result<SafeName> {
+    SafeName::new(name).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Turn a SOURCE argument into the wire form, uploading files as needed.
-pub async fn source_spec(conn: &Conn, source: &str) -> Result<Value> {
+pub async fn source_spec(conn: &Conn, source: &str) -> Result<SourceSpec> {
     if source.starts_with("src:") {
-        return Ok(json!({"kind": "snapshot", "request": source}));
+        return Ok(SourceSpec::Snapshot {
+            request: source.to_string(),
+        });
     }
     let p = PathBuf::from(source);
     if p.is_dir() {
@@ -91,20 +102,28 @@ pub async fn source_spec(conn: &Conn, source: &str) -> Result<Value> {
     dsc_spec(conn, &p).await
 }
 
+/// A prjconf file as the daemon takes it.
+pub fn prjconf_text(path: &Path) -> Result<PrjconfText> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading prjconf {}", path.display()))?;
+    Ok(PrjconfText {
+        name: path.display().to_string(),
+        text,
+    })
+}
+
 pub async fn run_resolve(g: &Global, a: ResolveArgs) -> Result<ExitCode> {
-    let prjconf_text = std::fs::read_to_string(&a.prjconf)
-        .with_context(|| format!("reading prjconf {}", a.prjconf.display()))?;
+    let prjconf = prjconf_text(&a.prjconf)?;
     let conn = connect(g).await?;
-    let source = source_spec(&conn, &a.source).await?;
-    let body = json!({
-        "snapshot": a.snapshot,
-        "prjconf": {"name": a.prjconf.display().to_string(), "text": prjconf_text},
-        "source": source,
-        "arch": a.arch,
-        "build": a.build,
-    });
+    let body = ResolveRequest {
+        snapshot: a.snapshot,
+        prjconf,
+        source: source_spec(&conn, &a.source).await?,
+        arch: a.arch,
+        build: Some(a.build),
+    };
     let pb = output::spinner(g, "resolving");
-    let r: Result<Value> = conn
+    let r: Result<Resolved> = conn
         .json(Method::POST, "/api/v1/resolve", Some(&body))
         .await;
     if let Some(pb) = pb {
@@ -112,36 +131,29 @@ pub async fn run_resolve(g: &Global, a: ResolveArgs) -> Result<ExitCode> {
     }
     let r = r?;
     if g.json {
-        output::json(&r);
+        output::json_answer(&r);
         return Ok(ExitCode::SUCCESS);
     }
-    for w in r["warnings"].as_array().into_iter().flatten() {
-        eprintln!("warning: {}", w.as_str().unwrap_or(""));
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
     }
     println!(
         "{} {} on {} (snapshot {})",
-        r["source"].as_str().unwrap_or(""),
-        r["version"].as_str().unwrap_or(""),
-        r["arch"].as_str().unwrap_or(""),
-        r["snapshot"].as_str().unwrap_or("")
+        r.source, r.version, r.arch, r.snapshot
     );
-    for c in r["closure"].as_array().into_iter().flatten() {
+    for c in &r.closure {
         println!(
             "  {:<10} {:<32} {:<28} {:<6} {}",
-            c["set"].as_str().unwrap_or(""),
-            c["name"].as_str().unwrap_or(""),
-            c["version"].as_str().unwrap_or(""),
-            c["arch"].as_str().unwrap_or(""),
-            c["origin"].as_str().unwrap_or("")
+            c.set, c.name, c.version, c.arch, c.origin
         );
     }
     println!(
         "{} packages ({} preinstall, {} install)",
-        r["closure"].as_array().map_or(0, |c| c.len()),
-        r["preinstall"],
-        r["install"]
+        r.closure.len(),
+        r.preinstall,
+        r.install
     );
-    println!("derivation {}", r["derivation"].as_str().unwrap_or(""));
+    println!("derivation {}", r.derivation);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -151,54 +163,38 @@ pub async fn run_drv(g: &Global, cmd: DrvCmd) -> Result<ExitCode> {
             id.parse::<cryo_store::B3Digest>()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let conn = connect(g).await?;
-            let d: Value = conn
+            let d: Derivation = conn
                 .json(Method::GET, &format!("/api/v1/drv/{id}"), None::<&()>)
                 .await?;
             if g.json {
-                output::json(&d);
-                return Ok(ExitCode::SUCCESS);
-            }
-            println!("derivation {id}");
-            println!("format    {}", d["format"].as_str().unwrap_or(""));
-            println!(
-                "builder   {} {}",
-                d["builder"]["kind"].as_str().unwrap_or(""),
-                d["builder"]["version"].as_str().unwrap_or("")
-            );
-            println!("arch      {}", d["arch"].as_str().unwrap_or(""));
-            println!("snapshot  {}", d["snapshot"].as_str().unwrap_or(""));
-            println!(
-                "prjconf   {} (normalised)",
-                d["prjconf"].as_str().unwrap_or("")
-            );
-            println!(
-                "source    {} {}",
-                d["source"]["name"].as_str().unwrap_or(""),
-                d["source"]["version"].as_str().unwrap_or("")
-            );
-            if let Some(files) = d["source"]["files"].as_object() {
-                for (n, dg) in files {
-                    println!("  file    {n} {}", dg.as_str().unwrap_or(""));
-                }
-            }
-            if let Some(env) = d["env"].as_object() {
-                for (k, v) in env {
-                    println!("env       {k}={}", v.as_str().unwrap_or(""));
-                }
-            }
-            let closure = d["closure"].as_array().cloned().unwrap_or_default();
-            println!("closure   {} packages", closure.len());
-            for c in closure {
-                println!(
-                    "  {:<10} {} {} {} sha256:{}",
-                    c["set"].as_str().unwrap_or(""),
-                    c["name"].as_str().unwrap_or(""),
-                    c["version"].as_str().unwrap_or(""),
-                    c["arch"].as_str().unwrap_or(""),
-                    c["sha256"].as_str().unwrap_or("")
-                );
+                output::json_answer(&d);
+            } else {
+                print_derivation(&id, &d);
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn print_derivation(id: &str, d: &Derivation) {
+    println!("derivation {id}");
+    println!("format    {}", d.format);
+    println!("builder   {} {}", d.builder.kind, d.builder.version);
+    println!("arch      {}", d.arch);
+    println!("snapshot  {}", d.snapshot);
+    println!("prjconf   {} (normalised)", d.prjconf);
+    println!("source    {} {}", d.source.name, d.source.version);
+    for (n, dg) in &d.source.files {
+        println!("  file    {n} {dg}");
+    }
+    for (k, v) in &d.env {
+        println!("env       {k}={v}");
+    }
+    println!("closure   {} packages", d.closure.len());
+    for c in &d.closure {
+        println!(
+            "  {:<10} {} {} {} sha256:{}",
+            c.set, c.name, c.version, c.arch, c.sha256
+        );
     }
 }

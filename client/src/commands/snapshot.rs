@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use cryo_store::api::{
+    FetchRequest, FetchedFile, IndexKind, PackageEntry, SnapshotDiff, SnapshotInfo,
+};
 use hyper::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::autostart::connect;
 use crate::cli::Global;
@@ -42,123 +45,19 @@ pub enum SnapshotCmd {
 pub async fn run(g: &Global, cmd: SnapshotCmd) -> Result<ExitCode> {
     let conn = connect(g).await?;
     match cmd {
-        SnapshotCmd::List => {
-            let l: Vec<Value> = conn
-                .json(Method::GET, "/api/v1/snapshots", None::<&()>)
-                .await?;
-            if g.json {
-                output::json(&l);
-            } else if l.is_empty() {
-                println!("no snapshots yet: `cryo mirror add` then `cryo mirror sync`");
-            } else {
-                for s in l {
-                    let names: Vec<String> = s["record"]["archives"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|a| a["mirror"].as_str().unwrap_or("").to_string())
-                        .collect();
-                    println!(
-                        "{}  {}  {:>6} bin {:>6} src  {}",
-                        s["id"].as_str().unwrap_or(""),
-                        output::date(s["created"].as_i64().unwrap_or(0)),
-                        s["binary_packages"],
-                        s["source_packages"],
-                        names.join(" + ")
-                    );
-                }
-            }
-        }
+        SnapshotCmd::List => list(g, &conn).await?,
         SnapshotCmd::Show { id } => {
-            let s: Value = conn
+            let s: SnapshotInfo = conn
                 .json(Method::GET, &format!("/api/v1/snapshots/{id}"), None::<&()>)
                 .await?;
             if g.json {
-                output::json(&s);
+                output::json_answer(&s);
             } else {
                 show(&s);
             }
         }
-        SnapshotCmd::Diff { from, to } => {
-            let d: Value = conn
-                .json(
-                    Method::GET,
-                    &format!("/api/v1/snapshots/{from}/diff/{to}"),
-                    None::<&()>,
-                )
-                .await?;
-            if g.json {
-                output::json(&d);
-            } else {
-                for (key, sign) in [("added", "+"), ("removed", "-"), ("changed", "~")] {
-                    for c in d[key].as_array().into_iter().flatten() {
-                        let kind = if c["kind"] == "sources" { "src:" } else { "" };
-                        println!(
-                            "{sign} {kind}{} {} {}",
-                            c["name"].as_str().unwrap_or(""),
-                            c["old"].as_str().unwrap_or(""),
-                            c["new"]
-                                .as_str()
-                                .map(|n| format!("→ {n}"))
-                                .unwrap_or_default()
-                        );
-                    }
-                }
-                println!(
-                    "{} added, {} removed, {} changed",
-                    d["added"].as_array().map_or(0, |a| a.len()),
-                    d["removed"].as_array().map_or(0, |a| a.len()),
-                    d["changed"].as_array().map_or(0, |a| a.len())
-                );
-            }
-        }
-        SnapshotCmd::Pkg { id, name } => {
-            let e: Vec<Value> = conn
-                .json(
-                    Method::GET,
-                    &format!("/api/v1/snapshots/{id}/packages/{name}"),
-                    None::<&()>,
-                )
-                .await?;
-            if g.json {
-                output::json(&e);
-            } else {
-                for p in e {
-                    let kind = if p["kind"] == "sources" {
-                        "source"
-                    } else {
-                        "binary"
-                    };
-                    println!(
-                        "{}{kind} {} {} [{}] from {} (priority {}){}",
-                        if p["selected"].as_bool() == Some(true) {
-                            "* "
-                        } else {
-                            "  "
-                        },
-                        name,
-                        p["version"].as_str().unwrap_or(""),
-                        p["arch"].as_str().unwrap_or(""),
-                        p["archive"].as_str().unwrap_or(""),
-                        p["priority"],
-                        if p["selected"].as_bool() == Some(true) {
-                            " — selected"
-                        } else {
-                            ""
-                        }
-                    );
-                    for f in p["fields"].as_array().into_iter().flatten() {
-                        let k = f[0].as_str().unwrap_or("");
-                        if RELATION_FIELDS.contains(&k) {
-                            println!(
-                                "      {k}: {}",
-                                f[1].as_str().unwrap_or("").replace('\n', " ")
-                            );
-                        }
-                    }
-                }
-            }
-        }
+        SnapshotCmd::Diff { from, to } => diff(g, &conn, &from, &to).await?,
+        SnapshotCmd::Pkg { id, name } => pkg(g, &conn, &id, &name).await?,
         SnapshotCmd::Fetch {
             id,
             packages,
@@ -171,6 +70,116 @@ pub async fn run(g: &Global, cmd: SnapshotCmd) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cryo snapshot list`.
+async fn list(g: &Global, conn: &Conn) -> Result<()> {
+    let l: Vec<SnapshotInfo> = conn
+        .json(Method::GET, "/api/v1/snapshots", None::<&()>)
+        .await?;
+    if g.json {
+        output::json_answer(&l);
+    } else if l.is_empty() {
+        println!("no snapshots yet: `cryo mirror add` then `cryo mirror sync`");
+    } else {
+        for s in l {
+            let names: Vec<&str> = s
+                .record
+                .archives
+                .iter()
+                .map(|a| a.mirror.as_str())
+                .collect();
+            // The counts were never padded (they used to be JSON values, whose Display
+            // ignores the width): kept as it was.
+            println!(
+                "{}  {}  {} bin {} src  {}",
+                s.id,
+                output::date(s.created),
+                s.binary_packages,
+                s.source_packages,
+                names.join(" + ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `cryo snapshot diff FROM TO`.
+async fn diff(g: &Global, conn: &Conn, from: &str, to: &str) -> Result<()> {
+    let d: SnapshotDiff = conn
+        .json(
+            Method::GET,
+            &format!("/api/v1/snapshots/{from}/diff/{to}"),
+            None::<&()>,
+        )
+        .await?;
+    if g.json {
+        output::json_answer(&d);
+        return Ok(());
+    }
+    for (changes, sign) in [(&d.added, "+"), (&d.removed, "-"), (&d.changed, "~")] {
+        for c in changes {
+            let kind = if c.kind == IndexKind::Sources {
+                "src:"
+            } else {
+                ""
+            };
+            println!(
+                "{sign} {kind}{} {} {}",
+                c.name,
+                c.old.as_deref().unwrap_or(""),
+                c.new
+                    .as_deref()
+                    .map(|n| format!("→ {n}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    println!(
+        "{} added, {} removed, {} changed",
+        d.added.len(),
+        d.removed.len(),
+        d.changed.len()
+    );
+    Ok(())
+}
+
+/// `cryo snapshot pkg ID NAME`.
+async fn pkg(g: &Global, conn: &Conn, id: &str, name: &str) -> Result<()> {
+    let e: Vec<PackageEntry> = conn
+        .json(
+            Method::GET,
+            &format!("/api/v1/snapshots/{id}/packages/{name}"),
+            None::<&()>,
+        )
+        .await?;
+    if g.json {
+        output::json_answer(&e);
+        return Ok(());
+    }
+    for p in e {
+        let kind = if p.kind == IndexKind::Sources {
+            "source"
+        } else {
+            "binary"
+        };
+        println!(
+            "{}{kind} {} {} [{}] from {} (priority {}){}",
+            if p.selected { "* " } else { "  " },
+            name,
+            p.version,
+            p.arch,
+            p.archive,
+            p.priority,
+            if p.selected { " — selected" } else { "" }
+        );
+        for (k, v) in &p.fields {
+            if RELATION_FIELDS.contains(&k.as_str()) {
+                println!("      {k}: {}", v.replace('\n', " "));
+            }
+        }
+    }
+    Ok(())
 }
 
 const RELATION_FIELDS: &[&str] = &[
@@ -192,67 +201,56 @@ const RELATION_FIELDS: &[&str] = &[
     "Directory",
 ];
 
-fn show(s: &Value) {
-    println!("snapshot {}", s["id"].as_str().unwrap_or(""));
-    println!(
-        "created  {}",
-        output::date(s["created"].as_i64().unwrap_or(0))
-    );
+fn show(s: &SnapshotInfo) {
+    println!("snapshot {}", s.id);
+    println!("created  {}", output::date(s.created));
     println!(
         "packages {} binary, {} source",
-        s["binary_packages"], s["source_packages"]
+        s.binary_packages, s.source_packages
     );
-    for a in s["record"]["archives"].as_array().into_iter().flatten() {
-        let mirror = a["mirror"].as_str().unwrap_or("");
+    for a in &s.record.archives {
+        let mirror = a.mirror.as_str();
         println!(
             "archive  {mirror} ({})",
-            s["urls"][mirror].as_str().unwrap_or("")
+            s.urls.get(mirror).map_or("", String::as_str)
         );
         println!(
             "  suite {} codename {} origin {} version {}",
-            a["suite"].as_str().unwrap_or("-"),
-            a["codename"].as_str().unwrap_or("-"),
-            a["origin"].as_str().unwrap_or("-"),
-            a["version"].as_str().unwrap_or("-")
+            a.suite,
+            a.codename.as_deref().unwrap_or("-"),
+            a.origin.as_deref().unwrap_or("-"),
+            a.version.as_deref().unwrap_or("-")
         );
         println!(
             "  date        {}",
-            a["date"].as_i64().map(output::date).unwrap_or("-".into())
+            a.date.map(output::date).unwrap_or("-".into())
         );
         println!(
             "  valid until {}",
-            a["valid_until"]
-                .as_i64()
-                .map(output::date)
-                .unwrap_or("-".into())
+            a.valid_until.map(output::date).unwrap_or("-".into())
         );
         println!(
             "  expired metadata {}",
-            if a["allow_expired"].as_bool() == Some(true) {
+            if a.allow_expired {
                 "allowed (--allow-expired)"
             } else {
                 "refused"
             }
         );
-        println!("  priority {}", a["priority"]);
-        for f in a["signers"].as_array().into_iter().flatten() {
-            println!("  signed by {}", f.as_str().unwrap_or(""));
+        println!("  priority {}", a.priority);
+        for f in &a.signers {
+            println!("  signed by {f}");
         }
-        for i in a["indices"].as_array().into_iter().flatten() {
-            println!(
-                "  {} sha256 {} ({} bytes)",
-                i["path"].as_str().unwrap_or(""),
-                i["sha256"].as_str().unwrap_or(""),
-                i["size"]
-            );
+        for i in &a.indices {
+            println!("  {} sha256 {} ({} bytes)", i.path, i.sha256, i.size);
         }
     }
-    for e in s["expired_accepted"].as_array().into_iter().flatten() {
+    for e in &s.expired_accepted {
         println!(
             "note: {} had expired at {} when it was accepted at {}",
-            e["mirror"].as_str().unwrap_or(""),
-            output::date(e["valid_until"].as_i64().unwrap_or(0)),
-            output::date(e["checked_at"].as_i64().unwrap_or(0))
+            e.mirror,
+            output::date(e.valid_until),
+            output::date(e.checked_at)
         );
     }
 }
@@ -275,10 +273,13 @@ async fn fetch(
         let conn = conn.clone();
         let sem = sem.clone();
         let path = format!("/api/v1/snapshots/{id}/fetch");
-        let body = json!({"request": p, "arch": arch});
+        let body = FetchRequest {
+            request: p.clone(),
+            arch: arch.clone(),
+        };
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await;
-            let r: Result<Vec<Value>> = conn.json(Method::POST, &path, Some(&body)).await;
+            let r: Result<Vec<FetchedFile>> = conn.json(Method::POST, &path, Some(&body)).await;
             (i, p, r)
         });
     }
@@ -300,13 +301,12 @@ async fn fetch(
         match r {
             Ok(files) => {
                 for f in files {
-                    let name = f["name"].as_str().unwrap_or("");
-                    let name = cryo_store::SafeName::new(name)
+                    let name = cryo_store::SafeName::new(&f.name)
                         .with_context(|| "the daemon returned an unsafe file name")?;
-                    let digest = f["digest"].as_str().unwrap_or("");
+                    let digest = f.digest.to_string();
                     let dest = dir.join(name.as_str());
-                    download(&conn, digest, &dest).await?;
-                    written.push(json!({"package": p, "file": dest, "digest": digest, "sha256": f["sha256"]}));
+                    download(&conn, &digest, &dest).await?;
+                    written.push(json!({"package": p, "file": dest, "digest": digest, "sha256": f.file.sha256}));
                     if !g.json {
                         println!("{}", dest.display());
                     }

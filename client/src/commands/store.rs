@@ -1,13 +1,13 @@
 //! `cryo store ...`: put, cat, import, export, verify, gc, stats, roots.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 use clap::Subcommand;
-use cryo_store::api::{GcReport, PutResponse, RootInfo, StoreStats, VerifyReport};
+use cryo_store::api::{GcReport, PutResponse, Removed, RootInfo, StoreStats, VerifyReport};
 use cryo_store::B3Digest;
 use futures_util::TryStreamExt;
 use http_body_util::BodyExt;
@@ -124,170 +124,202 @@ pub async fn run(g: &Global, cmd: StoreCmd) -> Result<ExitCode> {
     }
     let conn = connect(g).await?;
     match cmd {
-        StoreCmd::Put { file, root } => {
-            let reader: Box<dyn Read + Send> = if file.as_os_str() == "-" {
-                Box::new(std::io::stdin())
-            } else {
-                Box::new(
-                    std::fs::File::open(&file)
-                        .with_context(|| format!("opening {}", file.display()))?,
-                )
-            };
-            let path = format!("/api/v1/store/blobs{}", root_query(&root));
-            let resp = conn
-                .checked(Method::POST, &path, reader_body(reader))
-                .await?;
-            print_put(g, read_json(resp).await?).await;
-        }
+        StoreCmd::Put { file, root } => put(g, &conn, &file, &root).await?,
         StoreCmd::Cat { digest } => cat(&conn, &digest).await?,
-        StoreCmd::Import { dir, root } => {
-            if !dir.is_dir() {
-                bail!("{} is not a directory", dir.display());
-            }
-            let (r, w) = std::io::pipe().context("creating a pipe")?;
-            let d = dir.clone();
-            std::thread::spawn(move || {
-                let mut b = tar::Builder::new(w);
-                b.follow_symlinks(false);
-                let res = b.append_dir_all(".", &d).and_then(|_| b.finish());
-                if let Err(e) = res {
-                    eprintln!("cryo: reading {}: {e}", d.display());
-                }
-            });
-            let path = format!("/api/v1/store/trees{}", root_query(&root));
-            let resp = conn
-                .checked(Method::POST, &path, reader_body(Box::new(r)))
-                .await?;
-            print_put(g, read_json(resp).await?).await;
-        }
-        StoreCmd::Export { tree, dir } => {
-            if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
-                bail!("{} exists and is not empty", dir.display());
-            }
-            let resp = conn
-                .checked(Method::GET, &format!("/api/v1/store/trees/{tree}"), empty())
-                .await?;
-            let stream = resp
-                .into_body()
-                .into_data_stream()
-                .map_err(std::io::Error::other);
-            let reader = SyncIoBridge::new(StreamReader::new(stream));
-            let d = dir.clone();
-            tokio::task::spawn_blocking(move || -> Result<()> {
-                std::fs::create_dir_all(&d)?;
-                let mut ar = tar::Archive::new(reader);
-                ar.set_preserve_permissions(true);
-                ar.unpack(&d)
-                    .with_context(|| format!("unpacking into {}", d.display()))
-            })
-            .await??;
-            if g.json {
-                output::json(&serde_json::json!({"tree": tree, "dir": dir}));
-            } else {
-                println!("exported {tree} to {}", dir.display());
-            }
-        }
-        StoreCmd::Verify => {
-            let r: VerifyReport = conn
-                .json(Method::POST, "/api/v1/store/verify", None::<&()>)
-                .await?;
-            if g.json {
-                output::json(&r);
-            } else {
-                for b in &r.bad {
-                    println!("BAD {}: {}", b.digest, b.problem);
-                }
-                println!(
-                    "{} objects checked ({}), {} bad",
-                    r.checked,
-                    output::bytes(r.bytes),
-                    r.bad.len()
-                );
-            }
-            return Ok(if r.is_clean() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            });
-        }
-        StoreCmd::Gc => {
-            let r: GcReport = conn
-                .json(Method::POST, "/api/v1/store/gc", None::<&()>)
-                .await?;
-            if g.json {
-                output::json(&r);
-            } else {
-                println!(
-                    "{} live objects kept, {} deleted ({} freed), {} stray files removed",
-                    r.live,
-                    r.deleted,
-                    output::bytes(r.freed_bytes),
-                    r.stray_removed
-                );
-            }
-        }
-        StoreCmd::Stats => {
-            let s: StoreStats = conn
-                .json(Method::GET, "/api/v1/store/stats", None::<&()>)
-                .await?;
-            if g.json {
-                output::json(&s);
-            } else {
-                output::rows(&[
-                    ("objects", s.objects.to_string()),
-                    ("  blobs", s.blobs.to_string()),
-                    ("  trees", s.trees.to_string()),
-                    ("  derivations", s.derivations.to_string()),
-                    ("  records", s.records.to_string()),
-                    ("content size", output::bytes(s.bytes)),
-                    ("size on disk", output::bytes(s.stored_bytes)),
-                    ("roots", s.roots.to_string()),
-                    ("realisations", s.realisations.to_string()),
-                ]);
-            }
-        }
-        StoreCmd::Roots => {
-            let roots: Vec<RootInfo> = conn
-                .json(Method::GET, "/api/v1/store/roots", None::<&()>)
-                .await?;
-            if g.json {
-                output::json(&roots);
-            } else {
-                for r in roots {
-                    println!("{}  {}", r.digest, r.name);
-                }
-            }
-        }
-        StoreCmd::RootAdd { name, digest } => {
-            let r = RootInfo {
-                name,
-                digest: digest_arg(&digest)?,
-            };
-            let r: RootInfo = conn
-                .json(Method::POST, "/api/v1/store/roots", Some(&r))
-                .await?;
-            if g.json {
-                output::json(&r);
-            } else {
-                println!("root {} -> {}", r.name, r.digest);
-            }
-        }
-        StoreCmd::RootRm { name } => {
-            let v: serde_json::Value = conn
-                .json(
-                    Method::DELETE,
-                    &format!("/api/v1/store/roots/{name}"),
-                    None::<&()>,
-                )
-                .await?;
-            if g.json {
-                output::json(&v);
-            } else {
-                println!("removed root {name}");
-            }
-        }
+        StoreCmd::Import { dir, root } => import(g, &conn, &dir, &root).await?,
+        StoreCmd::Export { tree, dir } => export(g, &conn, &tree, &dir).await?,
+        StoreCmd::Verify => return verify(g, &conn).await,
+        StoreCmd::Gc => gc(g, &conn).await?,
+        StoreCmd::Stats => stats(g, &conn).await?,
+        StoreCmd::Roots => roots(g, &conn).await?,
+        StoreCmd::RootAdd { name, digest } => root_add(g, &conn, name, &digest).await?,
+        StoreCmd::RootRm { name } => root_rm(g, &conn, &name).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cryo store put FILE|-`.
+async fn put(g: &Global, conn: &Conn, file: &Path, root: &Option<String>) -> Result<()> {
+    let reader: Box<dyn Read + Send> = if file.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?)
+    };
+    let path = format!("/api/v1/store/blobs{}", root_query(root));
+    let resp = conn
+        .checked(Method::POST, &path, reader_body(reader))
+        .await?;
+    print_put(g, read_json(resp).await?).await;
+    Ok(())
+}
+
+/// `cryo store import DIR`: the directory as a tar stream, stored as a tree.
+async fn import(g: &Global, conn: &Conn, dir: &Path, root: &Option<String>) -> Result<()> {
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    let (r, w) = std::io::pipe().context("creating a pipe")?;
+    let d = dir.to_path_buf();
+    std::thread::spawn(move || {
+        let mut b = tar::Builder::new(w);
+        b.follow_symlinks(false);
+        let res = b.append_dir_all(".", &d).and_then(|_| b.finish());
+        if let Err(e) = res {
+            eprintln!("cryo: reading {}: {e}", d.display());
+        }
+    });
+    let path = format!("/api/v1/store/trees{}", root_query(root));
+    let resp = conn
+        .checked(Method::POST, &path, reader_body(Box::new(r)))
+        .await?;
+    print_put(g, read_json(resp).await?).await;
+    Ok(())
+}
+
+/// `cryo store export TREE DIR`.
+async fn export(g: &Global, conn: &Conn, tree: &str, dir: &Path) -> Result<()> {
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        bail!("{} exists and is not empty", dir.display());
+    }
+    let resp = conn
+        .checked(Method::GET, &format!("/api/v1/store/trees/{tree}"), empty())
+        .await?;
+    let stream = resp
+        .into_body()
+        .into_data_stream()
+        .map_err(std::io::Error::other);
+    let reader = SyncIoBridge::new(StreamReader::new(stream));
+    let d = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        std::fs::create_dir_all(&d)?;
+        let mut ar = tar::Archive::new(reader);
+        ar.set_preserve_permissions(true);
+        ar.unpack(&d)
+            .with_context(|| format!("unpacking into {}", d.display()))
+    })
+    .await??;
+    if g.json {
+        output::json(&serde_json::json!({"tree": tree, "dir": dir}));
+    } else {
+        println!("exported {tree} to {}", dir.display());
+    }
+    Ok(())
+}
+
+/// `cryo store verify`: exit 1 when an object is bad.
+async fn verify(g: &Global, conn: &Conn) -> Result<ExitCode> {
+    let r: VerifyReport = conn
+        .json(Method::POST, "/api/v1/store/verify", None::<&()>)
+        .await?;
+    if g.json {
+        output::json(&r);
+    } else {
+        for b in &r.bad {
+            println!("BAD {}: {}", b.digest, b.problem);
+        }
+        println!(
+            "{} objects checked ({}), {} bad",
+            r.checked,
+            output::bytes(r.bytes),
+            r.bad.len()
+        );
+    }
+    Ok(if r.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `cryo store gc`.
+async fn gc(g: &Global, conn: &Conn) -> Result<()> {
+    let r: GcReport = conn
+        .json(Method::POST, "/api/v1/store/gc", None::<&()>)
+        .await?;
+    if g.json {
+        output::json(&r);
+    } else {
+        println!(
+            "{} live objects kept, {} deleted ({} freed), {} stray files removed",
+            r.live,
+            r.deleted,
+            output::bytes(r.freed_bytes),
+            r.stray_removed
+        );
+    }
+    Ok(())
+}
+
+/// `cryo store stats`.
+async fn stats(g: &Global, conn: &Conn) -> Result<()> {
+    let s: StoreStats = conn
+        .json(Method::GET, "/api/v1/store/stats", None::<&()>)
+        .await?;
+    if g.json {
+        output::json(&s);
+    } else {
+        output::rows(&[
+            ("objects", s.objects.to_string()),
+            ("  blobs", s.blobs.to_string()),
+            ("  trees", s.trees.to_string()),
+            ("  derivations", s.derivations.to_string()),
+            ("  records", s.records.to_string()),
+            ("content size", output::bytes(s.bytes)),
+            ("size on disk", output::bytes(s.stored_bytes)),
+            ("roots", s.roots.to_string()),
+            ("realisations", s.realisations.to_string()),
+        ]);
+    }
+    Ok(())
+}
+
+/// `cryo store roots`.
+async fn roots(g: &Global, conn: &Conn) -> Result<()> {
+    let roots: Vec<RootInfo> = conn
+        .json(Method::GET, "/api/v1/store/roots", None::<&()>)
+        .await?;
+    if g.json {
+        output::json(&roots);
+    } else {
+        for r in roots {
+            println!("{}  {}", r.digest, r.name);
+        }
+    }
+    Ok(())
+}
+
+/// `cryo store root-add NAME DIGEST`.
+async fn root_add(g: &Global, conn: &Conn, name: String, digest: &str) -> Result<()> {
+    let r = RootInfo {
+        name,
+        digest: digest_arg(digest)?,
+    };
+    let r: RootInfo = conn
+        .json(Method::POST, "/api/v1/store/roots", Some(&r))
+        .await?;
+    if g.json {
+        output::json(&r);
+    } else {
+        println!("root {} -> {}", r.name, r.digest);
+    }
+    Ok(())
+}
+
+/// `cryo store root-rm NAME`.
+async fn root_rm(g: &Global, conn: &Conn, name: &str) -> Result<()> {
+    let r: Removed = conn
+        .json(
+            Method::DELETE,
+            &format!("/api/v1/store/roots/{name}"),
+            None::<&()>,
+        )
+        .await?;
+    if g.json {
+        output::json_answer(&r);
+    } else {
+        println!("removed root {name}");
+    }
+    Ok(())
 }
 
 async fn cat(conn: &Conn, digest: &str) -> Result<()> {

@@ -4,11 +4,17 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Subcommand;
+use cryo_store::api::{
+    AuditEntry, Comparison, CreatedToken, Group, NewGroup, NewMember, NewToken, NewUser,
+    ProjectShow, Request, RequestAction, RequestShow, RoleGrant, RoleRequest, SubmitRequest,
+    TokenInfo, User,
+};
 use hyper::Method;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::autostart::connect;
 use crate::cli::Global;
+use crate::conn::Conn;
 use crate::output;
 
 #[derive(Subcommand, Debug)]
@@ -132,46 +138,46 @@ pub enum RequestCmd {
     },
 }
 
-fn show(g: &Global, v: &Value, text: impl FnOnce(&Value)) {
+/// Print a daemon answer: JSON with `--json`, else `text`.
+fn show<T: Serialize>(g: &Global, v: &T, text: impl FnOnce(&T)) {
     if g.json {
-        output::json(v);
+        output::json_answer(v);
     } else {
         text(v);
     }
 }
 
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str().unwrap_or("")
+/// A user's uids as `user list` has always shown them: the `Debug` form of the JSON
+/// numbers they used to be read as (`[Number(1000)]`).
+fn uids_text(uids: &[u32]) -> String {
+    let items: Vec<String> = uids.iter().map(|u| format!("Number({u})")).collect();
+    format!("[{}]", items.join(", "))
 }
 
 pub async fn run_user(g: &Global, cmd: UserCmd) -> Result<ExitCode> {
     let conn = connect(g).await?;
     match cmd {
         UserCmd::Add { name, admin, uids } => {
-            let r: Value = conn
+            let r: User = conn
                 .json(
                     Method::POST,
                     "/api/v1/users",
-                    Some(&json!({"name": name, "admin": admin, "uids": uids})),
+                    Some(&NewUser { name, admin, uids }),
                 )
                 .await?;
             show(g, &r, |r| {
-                println!(
-                    "user {}{}",
-                    s(r, "name"),
-                    if r["admin"] == true { " (admin)" } else { "" }
-                )
+                println!("user {}{}", r.name, if r.admin { " (admin)" } else { "" })
             });
         }
         UserCmd::List => {
-            let r: Value = conn.json(Method::GET, "/api/v1/users", None::<&()>).await?;
+            let r: Vec<User> = conn.json(Method::GET, "/api/v1/users", None::<&()>).await?;
             show(g, &r, |r| {
-                for u in r.as_array().into_iter().flatten() {
+                for u in r {
                     println!(
-                        "{:<20} {}{:?}",
-                        s(u, "name"),
-                        if u["admin"] == true { "admin " } else { "" },
-                        u["uids"].as_array().cloned().unwrap_or_default()
+                        "{:<20} {}{}",
+                        u.name.as_str(),
+                        if u.admin { "admin " } else { "" },
+                        uids_text(&u.uids)
                     );
                 }
             });
@@ -180,38 +186,37 @@ pub async fn run_user(g: &Global, cmd: UserCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn print_groups(groups: &[Group]) {
+    for grp in groups {
+        let members: Vec<&str> = grp.members.iter().map(|m| m.as_str()).collect();
+        println!("@{:<20} {}", grp.name.as_str(), members.join(" "));
+    }
+}
+
 pub async fn run_group(g: &Global, cmd: GroupCmd) -> Result<ExitCode> {
     let conn = connect(g).await?;
-    let r: Value = match cmd {
+    let one: Group = match cmd {
         GroupCmd::Add { name } => {
-            conn.json(Method::POST, "/api/v1/groups", Some(&json!({"name": name})))
+            conn.json(Method::POST, "/api/v1/groups", Some(&NewGroup { name }))
                 .await?
         }
         GroupCmd::Member(MemberCmd::Add { group, user }) => {
             conn.json(
                 Method::POST,
                 &format!("/api/v1/groups/{group}/members"),
-                Some(&json!({"user": user})),
+                Some(&NewMember { user }),
             )
             .await?
         }
         GroupCmd::List => {
-            conn.json(Method::GET, "/api/v1/groups", None::<&()>)
-                .await?
+            let all: Vec<Group> = conn
+                .json(Method::GET, "/api/v1/groups", None::<&()>)
+                .await?;
+            show(g, &all, |all| print_groups(all));
+            return Ok(ExitCode::SUCCESS);
         }
     };
-    show(g, &r, |r| {
-        let list = r.as_array().cloned().unwrap_or_else(|| vec![r.clone()]);
-        for grp in list {
-            let members: Vec<&str> = grp["members"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|m| m.as_str())
-                .collect();
-            println!("@{:<20} {}", s(&grp, "name"), members.join(" "));
-        }
-    });
+    show(g, &one, |one| print_groups(std::slice::from_ref(one)));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -219,67 +224,66 @@ pub async fn run_token(g: &Global, cmd: TokenCmd) -> Result<ExitCode> {
     let conn = connect(g).await?;
     match cmd {
         TokenCmd::Create { user, expires } => {
-            let r: Value = conn
-                .json(
-                    Method::POST,
-                    "/api/v1/tokens",
-                    Some(&json!({"user": user, "expires_days": expires})),
-                )
+            let body = NewToken {
+                user,
+                expires_days: expires,
+            };
+            let r: CreatedToken = conn
+                .json(Method::POST, "/api/v1/tokens", Some(&body))
                 .await?;
             show(g, &r, |r| {
-                let parent = r["parent"]
-                    .as_str()
+                let parent = r
+                    .parent
+                    .as_ref()
                     .map(|p| format!(", created with token {p}"))
                     .unwrap_or_default();
                 eprintln!(
                     "token {} for {}{parent} (shown once; keep it secret)",
-                    s(r, "id"),
-                    s(r, "user")
+                    r.id, r.user
                 );
-                println!("{}", s(r, "token"));
+                println!("{}", r.token);
             });
         }
         TokenCmd::Revoke { id } => {
-            let r: Value = conn
+            let r: TokenInfo = conn
                 .json(Method::DELETE, &format!("/api/v1/tokens/{id}"), None::<&()>)
                 .await?;
-            show(g, &r, |r| {
-                println!("revoked token {} of {}", s(r, "id"), s(r, "user"))
-            });
+            show(g, &r, |r| println!("revoked token {} of {}", r.id, r.user));
         }
         TokenCmd::List => {
-            let r: Value = conn
+            let r: Vec<TokenInfo> = conn
                 .json(Method::GET, "/api/v1/tokens", None::<&()>)
                 .await?;
-            show(g, &r, |r| {
-                for t in r.as_array().into_iter().flatten() {
-                    let state = if !t["revoked"].is_null() {
-                        "revoked".to_string()
-                    } else if let Some(e) = t["expires"].as_i64() {
-                        format!("expires {}", output::date(e))
-                    } else {
-                        "no expiry".to_string()
-                    };
-                    let parent = t["parent"]
-                        .as_str()
-                        .map(|p| format!(" (created with {p})"))
-                        .unwrap_or_default();
-                    println!(
-                        "{} {:<16} created {} {state}{parent}",
-                        s(t, "id"),
-                        s(t, "user"),
-                        output::date(t["created"].as_i64().unwrap_or(0))
-                    );
-                }
-            });
+            show(g, &r, |r| r.iter().for_each(print_token));
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
+fn print_token(t: &TokenInfo) {
+    let state = if t.revoked.is_some() {
+        "revoked".to_string()
+    } else if let Some(e) = t.expires {
+        format!("expires {}", output::date(e))
+    } else {
+        "no expiry".to_string()
+    };
+    let parent = t
+        .parent
+        .as_ref()
+        .map(|p| format!(" (created with {p})"))
+        .unwrap_or_default();
+    println!(
+        "{} {:<16} created {} {state}{parent}",
+        t.id,
+        t.user,
+        output::date(t.created)
+    );
+}
+
 pub async fn run_role(g: &Global, cmd: RoleCmd) -> Result<ExitCode> {
     let conn = connect(g).await?;
-    let r: Value = match cmd {
+    let r: Vec<RoleGrant> = match cmd {
         RoleCmd::Add {
             project,
             subject,
@@ -288,7 +292,7 @@ pub async fn run_role(g: &Global, cmd: RoleCmd) -> Result<ExitCode> {
             conn.json(
                 Method::POST,
                 &format!("/api/v1/projects/{project}/roles"),
-                Some(&json!({"subject": subject, "role": role})),
+                Some(&RoleRequest { subject, role }),
             )
             .await?
         }
@@ -300,24 +304,24 @@ pub async fn run_role(g: &Global, cmd: RoleCmd) -> Result<ExitCode> {
             conn.json(
                 Method::DELETE,
                 &format!("/api/v1/projects/{project}/roles"),
-                Some(&json!({"subject": subject, "role": role})),
+                Some(&RoleRequest { subject, role }),
             )
             .await?
         }
         RoleCmd::List { project } => {
-            let p: Value = conn
+            let p: ProjectShow = conn
                 .json(
                     Method::GET,
                     &format!("/api/v1/projects/{project}"),
                     None::<&()>,
                 )
                 .await?;
-            p["roles"].clone()
+            p.project.roles
         }
     };
     show(g, &r, |r| {
-        for grant in r.as_array().into_iter().flatten() {
-            println!("{:<20} {}", s(grant, "subject"), s(grant, "role"));
+        for grant in r {
+            println!("{:<20} {}", grant.subject.as_str(), grant.role.as_str());
         }
     });
     Ok(ExitCode::SUCCESS)
@@ -326,76 +330,74 @@ pub async fn run_role(g: &Global, cmd: RoleCmd) -> Result<ExitCode> {
 pub async fn run_audit(g: &Global, project: Option<String>) -> Result<ExitCode> {
     let conn = connect(g).await?;
     let q = project.map(|p| format!("?project={p}")).unwrap_or_default();
-    let r: Value = conn
+    let r: Vec<AuditEntry> = conn
         .json(Method::GET, &format!("/api/v1/audit{q}"), None::<&()>)
         .await?;
     show(g, &r, |r| {
-        for e in r.as_array().into_iter().flatten() {
+        for e in r {
+            // `seq` was never padded (a JSON value's Display ignores the width).
             println!(
-                "{:>5} {} {:<12} {:<28} {}",
-                e["seq"],
-                output::date(e["time"].as_i64().unwrap_or(0)),
-                s(e, "user"),
-                s(e, "action"),
-                s(e, "project")
+                "{} {} {:<12} {:<28} {}",
+                e.seq,
+                output::date(e.time),
+                e.user,
+                e.action,
+                e.project.as_deref().unwrap_or("")
             );
         }
     });
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_request(r: &Value) {
+fn print_request(r: &Request, comparison: &[Comparison]) {
     println!(
         "request {}: {} {} → {} ({})",
-        r["id"],
-        s(r, "source_project"),
-        s(r, "package"),
-        s(r, "target_project"),
-        s(r, "state")
+        r.id,
+        r.source_project,
+        r.package,
+        r.target_project,
+        r.state.as_str()
     );
     println!(
         "  revision r{} {} {} by {}",
-        r["revision"]["rev"],
-        s(&r["revision"], "source"),
-        s(&r["revision"], "version"),
-        s(r, "creator")
+        r.revision.rev, r.revision.source, r.revision.version, r.creator
     );
-    if !s(r, "message").is_empty() {
-        println!("  message  {}", s(r, "message"));
+    if !r.message.is_empty() {
+        println!("  message  {}", r.message);
     }
-    for v in r["reviews"].as_array().into_iter().flatten() {
+    for v in &r.reviews {
         println!(
             "  review   {} {}{}",
-            s(v, "reviewer"),
-            s(v, "state"),
-            v["by"]
-                .as_str()
+            v.reviewer,
+            v.state.as_str(),
+            v.by.as_ref()
                 .map(|b| format!(" by {b}"))
                 .unwrap_or_default()
         );
     }
-    for h in r["history"].as_array().into_iter().flatten() {
+    for h in &r.history {
         println!(
             "  {} {} {}{}",
-            output::date(h["time"].as_i64().unwrap_or(0)),
-            s(h, "who"),
-            s(h, "what"),
-            if s(h, "message").is_empty() {
+            output::date(h.time),
+            h.who,
+            h.what,
+            if h.message.is_empty() {
                 String::new()
             } else {
-                format!(": {}", s(h, "message"))
+                format!(": {}", h.message)
             }
         );
     }
-    for c in r["comparison"].as_array().into_iter().flatten() {
+    for c in comparison {
         println!(
             "  {}/{}: {} — {}",
-            s(c, "repository"),
-            s(c, "arch"),
-            s(c, "verdict"),
-            s(c, "explanation")
+            c.repository,
+            c.arch,
+            c.verdict.as_str(),
+            c.explanation
         );
-        if let Some(rep) = c["report"].as_str() {
+        if let Some(rep) = c.report {
+            let rep = rep.to_string();
             println!(
                 "    report {rep} (cryo report show {})",
                 &rep[..12.min(rep.len())]
@@ -406,8 +408,9 @@ fn print_request(r: &Value) {
 
 pub async fn run_request(g: &Global, cmd: RequestCmd) -> Result<ExitCode> {
     let conn = connect(g).await?;
-    let act =
-        |id: u64, action: &str, body: Value| (format!("/api/v1/requests/{id}/{action}"), body);
+    let act = |id: u64, action: &str, body: RequestAction| {
+        (format!("/api/v1/requests/{id}/{action}"), body)
+    };
     let (path, body) = match cmd {
         RequestCmd::Submit {
             source,
@@ -415,58 +418,91 @@ pub async fn run_request(g: &Global, cmd: RequestCmd) -> Result<ExitCode> {
             target,
             message,
         } => {
-            let r: Value = conn.json(Method::POST, "/api/v1/requests", Some(&json!({"source_project": source, "package": package, "target_project": target, "message": message}))).await?;
-            show(g, &r, print_request);
+            let body = SubmitRequest {
+                source_project: source,
+                package,
+                target_project: target,
+                message,
+            };
+            let r: Request = conn
+                .json(Method::POST, "/api/v1/requests", Some(&body))
+                .await?;
+            show(g, &r, |r| print_request(r, &[]));
             return Ok(ExitCode::SUCCESS);
         }
         RequestCmd::List { project, state } => {
-            let mut q = Vec::new();
-            if let Some(p) = project {
-                q.push(format!("project={p}"));
-            }
-            if let Some(st) = state {
-                q.push(format!("state={st}"));
-            }
-            let r: Value = conn
-                .json(
-                    Method::GET,
-                    &format!("/api/v1/requests?{}", q.join("&")),
-                    None::<&()>,
-                )
-                .await?;
-            show(g, &r, |r| {
-                for x in r.as_array().into_iter().flatten() {
-                    println!(
-                        "{:>4} {:<10} {} {} → {} by {}",
-                        x["id"],
-                        s(x, "state"),
-                        s(x, "source_project"),
-                        s(x, "package"),
-                        s(x, "target_project"),
-                        s(x, "creator")
-                    );
-                }
-            });
-            return Ok(ExitCode::SUCCESS);
+            return list_requests(g, &conn, project, state).await;
         }
         RequestCmd::Show { id } => {
-            let r: Value = conn
+            let r: RequestShow = conn
                 .json(Method::GET, &format!("/api/v1/requests/{id}"), None::<&()>)
                 .await?;
-            show(g, &r, print_request);
+            show(g, &r, |r| print_request(&r.request, &r.comparison));
             return Ok(ExitCode::SUCCESS);
         }
-        RequestCmd::Accept { id, message } => act(id, "accept", json!({"message": message})),
-        RequestCmd::Decline { id, message } => act(id, "decline", json!({"message": message})),
-        RequestCmd::Revoke { id, message } => act(id, "revoke", json!({"message": message})),
+        RequestCmd::Accept { id, message } => act(id, "accept", message_only(message)),
+        RequestCmd::Decline { id, message } => act(id, "decline", message_only(message)),
+        RequestCmd::Revoke { id, message } => act(id, "revoke", message_only(message)),
         RequestCmd::Review {
             id,
             accept,
             decline: _,
             message,
-        } => act(id, "review", json!({"accept": accept, "message": message})),
+        } => act(
+            id,
+            "review",
+            RequestAction {
+                message,
+                accept: Some(accept),
+            },
+        ),
     };
-    let r: Value = conn.json(Method::POST, &path, Some(&body)).await?;
-    show(g, &r, print_request);
+    let r: Request = conn.json(Method::POST, &path, Some(&body)).await?;
+    show(g, &r, |r| print_request(r, &[]));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn message_only(message: String) -> RequestAction {
+    RequestAction {
+        message,
+        accept: None,
+    }
+}
+
+/// `cryo request list [--project P] [--status S]`.
+async fn list_requests(
+    g: &Global,
+    conn: &Conn,
+    project: Option<String>,
+    state: Option<String>,
+) -> Result<ExitCode> {
+    let mut q = Vec::new();
+    if let Some(p) = project {
+        q.push(format!("project={p}"));
+    }
+    if let Some(st) = state {
+        q.push(format!("state={st}"));
+    }
+    let r: Vec<Request> = conn
+        .json(
+            Method::GET,
+            &format!("/api/v1/requests?{}", q.join("&")),
+            None::<&()>,
+        )
+        .await?;
+    show(g, &r, |r| {
+        for x in r {
+            // `id` was never padded (a JSON value's Display ignores the width).
+            println!(
+                "{} {:<10} {} {} → {} by {}",
+                x.id,
+                x.state.as_str(),
+                x.source_project,
+                x.package,
+                x.target_project,
+                x.creator
+            );
+        }
+    });
     Ok(ExitCode::SUCCESS)
 }

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use cryo_store::api::{CheckRequest, ReportInfo, VerifyOutcome, VerifyRequest};
 use http_body_util::BodyExt;
 use hyper::Method;
-use serde_json::{json, Value};
 
+use super::resolve::prjconf_text;
 use crate::autostart::connect;
 use crate::cli::Global;
 use crate::conn::{empty, Conn};
@@ -85,25 +86,24 @@ pub async fn run_verify(g: &Global, a: VerifyArgs) -> Result<ExitCode> {
     if sources.is_empty() {
         bail!("name at least one src:NAME[=VERSION] (or --from-file)");
     }
-    let text = std::fs::read_to_string(&a.prjconf)
-        .with_context(|| format!("reading prjconf {}", a.prjconf.display()))?;
+    let prjconf = prjconf_text(&a.prjconf)?;
     let conn = connect(g).await?;
-    let body = json!({
-        "snapshot": a.snapshot,
-        "prjconf": {"name": a.prjconf.display().to_string(), "text": text},
-        "sources": sources,
-        "arch": a.arch,
-    });
     let pb = output::spinner(g, &format!("verifying {} source package(s)", sources.len()));
-    let r: Result<Value> = conn.json(Method::POST, "/api/v1/verify", Some(&body)).await;
+    let body = VerifyRequest {
+        snapshot: a.snapshot,
+        prjconf,
+        sources,
+        arch: a.arch,
+    };
+    let r: Result<VerifyOutcome> = conn.json(Method::POST, "/api/v1/verify", Some(&body)).await;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
     let r = r?;
-    let code = r["exit_code"].as_u64().unwrap_or(2) as u8;
-    let id = r["report"].as_str().unwrap_or("").to_string();
+    let code = r.exit_code;
+    let id = r.report.to_string();
     if g.json {
-        output::json(&r);
+        output::json_answer(&r);
     } else {
         let colour = std::io::stdout().is_terminal();
         let text = fetch_report(&conn, &id, "text", colour).await?;
@@ -120,27 +120,20 @@ pub async fn run_report(g: &Global, cmd: ReportCmd) -> Result<ExitCode> {
     let conn = connect(g).await?;
     match cmd {
         ReportCmd::List => {
-            let l: Vec<Value> = conn
+            let l: Vec<ReportInfo> = conn
                 .json(Method::GET, "/api/v1/reports", None::<&()>)
                 .await?;
             if g.json {
-                output::json(&l);
+                output::json_answer(&l);
             } else {
                 for r in l {
                     println!(
                         "{}  {}  exit {}  {}  [{}]",
-                        r["id"].as_str().unwrap_or(""),
-                        output::date(r["created"].as_i64().unwrap_or(0)),
-                        r["exit_code"],
-                        r["summary"].as_str().unwrap_or(""),
-                        r["sources"]
-                            .as_array()
-                            .map(|s| s
-                                .iter()
-                                .filter_map(|x| x.as_str())
-                                .collect::<Vec<_>>()
-                                .join(" "))
-                            .unwrap_or_default()
+                        r.id,
+                        output::date(r.created),
+                        r.exit_code,
+                        r.summary,
+                        r.sources.join(" ")
                     );
                 }
             }
@@ -168,21 +161,19 @@ pub async fn run_check(g: &Global, drv: &str, vary: &[String]) -> Result<ExitCod
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let conn = connect(g).await?;
     let pb = output::spinner(g, "rebuilding with variations");
-    let r: Result<Value> = conn
-        .json(
-            Method::POST,
-            "/api/v1/check",
-            Some(&json!({"derivation": drv, "vary": vary})),
-        )
-        .await;
+    let body = CheckRequest {
+        derivation: drv.to_string(),
+        vary: vary.to_vec(),
+    };
+    let r: Result<VerifyOutcome> = conn.json(Method::POST, "/api/v1/check", Some(&body)).await;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
     let r = r?;
-    let code = r["exit_code"].as_u64().unwrap_or(2) as u8;
-    let id = r["report"].as_str().unwrap_or("").to_string();
+    let code = r.exit_code;
+    let id = r.report.to_string();
     if g.json {
-        output::json(&r);
+        output::json_answer(&r);
     } else {
         let colour = std::io::stdout().is_terminal();
         print!(
