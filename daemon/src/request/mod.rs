@@ -660,4 +660,3 @@ fn pair_key(s: &JobResult, t: &JobResult) -> String {
     let d = |x: &JobResult| x.derivation.map(|d| d.to_hex()).unwrap_or_default();
     format!("{}:{}", d(s), d(t))
 }
-
