@@ -1,23 +1,13 @@
 //! The append-only audit log (table `audit`: sequence number → JSON [`AuditEntry`]).
 //! There is no API to change or delete entries.
 
-use serde::{Deserialize, Serialize};
-
 use super::{Auth, AuthError};
 use crate::table::{JsonTable, TableError};
 
 const AUDIT: JsonTable<u64, AuditEntry> = JsonTable::new("audit");
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub seq: u64,
-    pub time: i64,
-    pub user: String,
-    pub action: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
-    pub detail: String,
-}
+/// Stored as it is answered (same serde attributes).
+pub use cryo_store::api::AuditEntry;
 
 /// Append one entry (errors are logged: an audit failure must not undo the change).
 pub fn record(

@@ -9,52 +9,9 @@
 //!   (any uid on the socket) and authenticated users, a few writes for any authenticated
 //!   user, everything else for admins.
 
-use serde::{Deserialize, Serialize};
-
-use super::name::Subject;
-
-/// OBS's project roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Maintainer,
-    Bugowner,
-    Reviewer,
-    Reader,
-}
-
-impl Role {
-    /// `maintainer`, `bugowner`, `reviewer` or `reader`.
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "maintainer" => Some(Role::Maintainer),
-            "bugowner" => Some(Role::Bugowner),
-            "reviewer" => Some(Role::Reviewer),
-            "reader" => Some(Role::Reader),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Maintainer => "maintainer",
-            Role::Bugowner => "bugowner",
-            Role::Reviewer => "reviewer",
-            Role::Reader => "reader",
-        }
-    }
-    /// Whether holding `self` satisfies a need for `need`.
-    pub fn covers(self, need: Role) -> bool {
-        self == need || self == Role::Maintainer || need == Role::Reader
-    }
-}
-
-/// A role on a project, given to a user or to `@group`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoleGrant {
-    /// A user name, or `@group` (validated: it can only hold such a name).
-    pub subject: Subject,
-    pub role: Role,
-}
+/// OBS's project roles and a role given to a user or `@group`: wire types, also stored
+/// in project rows.
+pub use cryo_store::api::{Role, RoleGrant};
 
 /// Who sends a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +154,7 @@ pub fn require(who: &Principal, local: bool, need: Need, what: &str) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cryo_store::api::Subject;
 
     fn grant(subject: &str, role: Role) -> RoleGrant {
         RoleGrant {

@@ -16,23 +16,11 @@ pub const USERS: JsonTable<&str, User> = JsonTable::new("users");
 pub const GROUPS: JsonTable<&str, Group> = JsonTable::new("groups");
 pub const TOKENS: JsonTable<&str, Token> = JsonTable::new("tokens");
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    pub name: UserName,
-    pub admin: bool,
-    /// Local uids that act as this user on the unix socket.
-    #[serde(default)]
-    pub uids: Vec<u32>,
-    pub created: i64,
-}
+/// Users and groups are stored as they are answered (same serde attributes).
+pub use cryo_store::api::{Group, User};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Group {
-    pub name: UserName,
-    pub members: Vec<UserName>,
-    pub created: i64,
-}
-
+/// A token row. Not a wire type: it holds the secret's hash; it is answered as a
+/// [`cryo_store::api::TokenInfo`] ([`Token::info`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Token {
     /// Public id (also the first characters of the secret after `cryo_`).
@@ -49,6 +37,20 @@ pub struct Token {
     /// token). Revoking a token revokes every token created with it.
     #[serde(default)]
     pub parent: Option<String>,
+}
+
+impl Token {
+    /// The token as listed (never the hash).
+    pub fn info(&self) -> cryo_store::api::TokenInfo {
+        cryo_store::api::TokenInfo {
+            id: self.id.clone(),
+            user: self.user.to_string(),
+            created: self.created,
+            expires: self.expires,
+            revoked: self.revoked,
+            parent: self.parent.clone(),
+        }
+    }
 }
 
 pub fn user(st: &Auth, name: &str) -> Result<Option<User>, AuthError> {

@@ -9,8 +9,11 @@ use std::io::Read;
 use axum::extract::{Path, Query, State};
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+use cryo_store::api::{
+    CreatedToken, NewGroup, NewMember, NewToken, NewUser, RoleRequest, TokenInfo, WhoAmI,
+};
 use cryo_store::B3Digest;
 
 use super::ApiErr;
@@ -83,25 +86,18 @@ impl From<Refused> for ApiErr {
     }
 }
 
-async fn whoami(_guard: Local, Extension(who): Extension<Principal>) -> Json<serde_json::Value> {
-    Json(
-        serde_json::json!({"name": who.name(), "admin": who.is_admin(), "authenticated": who != Principal::Anonymous}),
-    )
+async fn whoami(_guard: Local, Extension(who): Extension<Principal>) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        admin: who.is_admin(),
+        authenticated: who != Principal::Anonymous,
+        name: who.name().to_string(),
+    })
 }
 
 async fn users(_guard: Local, State(st): State<AppState>) -> Result<Json<Vec<User>>, ApiErr> {
     Ok(Json(
         blocking(move || USERS.all(st.store.index().database()).map_err(table_err)).await?,
     ))
-}
-
-#[derive(Deserialize)]
-struct NewUser {
-    name: String,
-    #[serde(default)]
-    admin: bool,
-    #[serde(default)]
-    uids: Vec<u32>,
 }
 
 async fn add_user(
@@ -156,11 +152,6 @@ async fn groups(_guard: Local, State(st): State<AppState>) -> Result<Json<Vec<Gr
     ))
 }
 
-#[derive(Deserialize)]
-struct NewGroup {
-    name: String,
-}
-
 async fn add_group(
     _guard: Admin,
     State(st): State<AppState>,
@@ -188,17 +179,12 @@ async fn add_group(
     ))
 }
 
-#[derive(Deserialize)]
-struct Member {
-    user: String,
-}
-
 async fn add_member(
     _guard: Admin,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(group): Path<String>,
-    Json(b): Json<Member>,
+    Json(b): Json<NewMember>,
 ) -> Result<Json<Group>, ApiErr> {
     Ok(Json(
         blocking(move || {
@@ -232,31 +218,6 @@ async fn add_member(
     ))
 }
 
-/// A token as listed (never the secret).
-#[derive(Serialize)]
-struct TokenInfo {
-    id: String,
-    user: String,
-    created: i64,
-    expires: Option<i64>,
-    revoked: Option<i64>,
-    /// The token it was created with (`null`: created without a token).
-    parent: Option<String>,
-}
-
-impl From<Token> for TokenInfo {
-    fn from(t: Token) -> Self {
-        TokenInfo {
-            id: t.id,
-            user: t.user.to_string(),
-            created: t.created,
-            expires: t.expires,
-            revoked: t.revoked,
-            parent: t.parent,
-        }
-    }
-}
-
 async fn tokens(
     _guard: Caller,
     State(st): State<AppState>,
@@ -270,29 +231,11 @@ async fn tokens(
                 .map_err(table_err)?
                 .into_iter()
                 .filter(|t| who.is_admin() || t.user == me)
-                .map(TokenInfo::from)
+                .map(|t| t.info())
                 .collect())
         })
         .await?,
     ))
-}
-
-#[derive(Deserialize)]
-struct NewToken {
-    #[serde(default)]
-    user: Option<String>,
-    #[serde(default)]
-    expires_days: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct CreatedToken {
-    id: String,
-    user: String,
-    /// The secret, shown once.
-    token: String,
-    expires: Option<i64>,
-    parent: Option<String>,
 }
 
 fn random_hex(n: usize) -> Result<String, ApiErr> {
@@ -448,16 +391,10 @@ async fn revoke_token(
                 audit::record(&st.auth, &me, "token revoke", None, detail);
             }
             let t = tables::token(&st.auth, &id)?.unwrap_or(t);
-            Ok(TokenInfo::from(t))
+            Ok(t.info())
         })
         .await?,
     ))
-}
-
-#[derive(Deserialize)]
-struct RoleBody {
-    subject: String,
-    role: String,
 }
 
 async fn add_role(
@@ -465,7 +402,7 @@ async fn add_role(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
-    Json(b): Json<RoleBody>,
+    Json(b): Json<RoleRequest>,
 ) -> Result<Json<Vec<RoleGrant>>, ApiErr> {
     change_role(st, who, name, b, true).await
 }
@@ -475,7 +412,7 @@ async fn remove_role(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
-    Json(b): Json<RoleBody>,
+    Json(b): Json<RoleRequest>,
 ) -> Result<Json<Vec<RoleGrant>>, ApiErr> {
     change_role(st, who, name, b, false).await
 }
@@ -484,7 +421,7 @@ async fn change_role(
     st: AppState,
     who: Principal,
     name: String,
-    b: RoleBody,
+    b: RoleRequest,
     add: bool,
 ) -> Result<Json<Vec<RoleGrant>>, ApiErr> {
     Ok(Json(

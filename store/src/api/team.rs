@@ -20,6 +20,21 @@ pub enum Role {
 }
 
 impl Role {
+    /// `maintainer`, `bugowner`, `reviewer` or `reader`.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "maintainer" => Some(Role::Maintainer),
+            "bugowner" => Some(Role::Bugowner),
+            "reviewer" => Some(Role::Reviewer),
+            "reader" => Some(Role::Reader),
+            _ => None,
+        }
+    }
+    /// Whether holding `self` satisfies a need for `need`: `maintainer` covers every
+    /// role, every role covers `reader`, other roles only themselves.
+    pub fn covers(self, need: Role) -> bool {
+        self == need || self == Role::Maintainer || need == Role::Reader
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Maintainer => "maintainer",
