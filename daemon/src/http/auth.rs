@@ -4,6 +4,7 @@
 //! middleware); tokens and roles are checked here.
 
 use super::guard::{Admin, Caller, Local, Maintainer, ProjectRole};
+use crate::project::model::ProjectExt;
 use std::io::Read;
 
 use axum::extract::{Path, Query, State};

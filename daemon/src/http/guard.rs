@@ -15,6 +15,7 @@
 //! route tests (`daemon/tests/api_routes.rs`) list every route with its expected answer
 //! per role, so a route added without the right guard fails them.
 
+use crate::project::model::ProjectExt;
 use std::marker::PhantomData;
 
 use axum::extract::{FromRequestParts, RawPathParams};

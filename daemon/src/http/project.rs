@@ -2,6 +2,7 @@
 //! abort, the event stream (NDJSON) and live build logs.
 
 use super::guard::{Admin, Caller, Maintainer, ProjectRole, Reader};
+use crate::project::model::ProjectExt;
 use std::convert::Infallible;
 
 use axum::body::Bytes;
@@ -77,7 +78,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 fn pname(s: &str) -> Result<ProjectName, ApiErr> {
-    Ok(ProjectName::parse(s)?)
+    Ok(ProjectName::parse(s).map_err(ProjectError::from)?)
 }
 
 async fn list(
@@ -154,7 +155,7 @@ async fn show(
                 .map(|p| PackageSummary {
                     revisions: p.revisions.len(),
                     version: p.latest().map(|r| r.version.clone()),
-                    name: p.name,
+                    name: p.name.to_string(),
                     rebuilds: p.rebuilds,
                 })
                 .collect();
@@ -464,7 +465,7 @@ async fn log(
             None => p
                 .repositories
                 .first()
-                .map(|r| r.name.clone())
+                .map(|r| r.name.to_string())
                 .unwrap_or_default(),
         };
         let arch = q.arch.clone().unwrap_or_else(|| {

@@ -2,6 +2,7 @@
 //! revoke, review. Permissions are checked in `crate::request`.
 
 use super::guard::Caller;
+use crate::project::model::ProjectExt;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};

@@ -2,6 +2,7 @@
 
 use super::guard::{Admin, Local, Uploader};
 use crate::auth::Role;
+use crate::project::model::ProjectExt;
 use std::io::Write;
 
 use axum::body::Body;

@@ -20,7 +20,7 @@ use cryo_debian::index::BinaryPackage;
 use cryo_resolve::Candidate;
 use cryo_store::B3Digest;
 
-use super::model::{JobResult, Project, ProjectName, Repository, State};
+use super::model::{JobResult, Project, ProjectName, Repository, ResultKey, SimpleName, State};
 use super::Projects;
 use super::{tables, ProjectError};
 use crate::drv::derive;
@@ -217,22 +217,22 @@ fn resolve_sources(
     let mut revs: BTreeMap<String, u32> = BTreeMap::new();
     for p in packages {
         let Some(rev) = p.latest() else { continue };
-        revs.insert(p.name.clone(), rev.rev);
+        revs.insert(p.name.to_string(), rev.rev);
         let spec = SourceSpec::Dsc {
             dsc: rev.dsc.clone(),
             files: rev.files.clone(),
         };
         if let Some(s) = memo.sources.get(&rev.digest) {
-            srcs.insert(p.name.clone(), s.clone());
+            srcs.insert(p.name.to_string(), s.clone());
             continue;
         }
         match source::resolve(&st.deriver, snap, &spec, session) {
             Ok(s) => {
                 memo.sources.insert(rev.digest, s.clone());
-                srcs.insert(p.name.clone(), s);
+                srcs.insert(p.name.to_string(), s);
             }
             Err(e) => {
-                bad.insert(p.name.clone(), e.to_string());
+                bad.insert(p.name.to_string(), e.to_string());
             }
         }
     }
@@ -469,7 +469,7 @@ impl<'a> RepoEval<'a> {
             .collect();
         let rebuilds = packages
             .iter()
-            .map(|p| (p.name.clone(), p.rebuilds))
+            .map(|p| (p.name.to_string(), p.rebuilds))
             .collect();
         let graph = local_graph(&srcs);
         let (ordered, cyclic) = order(&graph);
@@ -511,12 +511,13 @@ impl<'a> RepoEval<'a> {
         state: State,
         reason: Option<String>,
         drv: Option<B3Digest>,
-    ) -> JobResult {
-        JobResult {
+    ) -> Result<JobResult, ProjectError> {
+        // `pkg` is the name of one of the project's packages (validated when it was read).
+        Ok(JobResult {
             project: self.project.name.clone(),
             repository: self.repo.name.clone(),
             arch: arch.to_string(),
-            package: pkg.to_string(),
+            package: SimpleName::parse("package", pkg)?,
             state,
             reason,
             derivation: drv,
@@ -528,7 +529,7 @@ impl<'a> RepoEval<'a> {
             force: false,
             previous: None,
             seq: self.old(arch, pkg).map(|o| o.seq).unwrap_or(0),
-        }
+        })
     }
 
     /// The rows of every package of the repository on `arch`, by package name.
@@ -549,8 +550,8 @@ impl<'a> RepoEval<'a> {
         if let Some(why) = &self.denied {
             for p in self.packages.iter().filter(|p| p.latest().is_some()) {
                 now.insert(
-                    p.name.clone(),
-                    self.row(arch, &p.name, State::Unresolvable, Some(why.clone()), None),
+                    p.name.to_string(),
+                    self.row(arch, &p.name, State::Unresolvable, Some(why.clone()), None)?,
                 );
             }
             return Ok(now);
@@ -559,7 +560,7 @@ impl<'a> RepoEval<'a> {
         for (name, e) in &self.bad {
             now.insert(
                 name.clone(),
-                self.row(arch, name, State::Unresolvable, Some(e.clone()), None),
+                self.row(arch, name, State::Unresolvable, Some(e.clone()), None)?,
             );
         }
         for name in &self.cyclic {
@@ -569,7 +570,7 @@ impl<'a> RepoEval<'a> {
             );
             now.insert(
                 name.clone(),
-                self.row(arch, name, State::Unresolvable, Some(msg), None),
+                self.row(arch, name, State::Unresolvable, Some(msg), None)?,
             );
         }
         for name in &self.ordered {
@@ -593,7 +594,7 @@ impl<'a> RepoEval<'a> {
         // Local dependencies must be built first.
         let deps = &self.graph[name];
         if let Some((state, reason)) = held(deps, now) {
-            let mut r = self.row(arch, name, state, Some(reason), None);
+            let mut r = self.row(arch, name, state, Some(reason), None)?;
             keep_last_success(&mut r, old, state);
             return Ok(r);
         }
@@ -629,7 +630,7 @@ impl<'a> RepoEval<'a> {
             self.session,
         )?;
         match derived {
-            Err(m) => Ok(self.row(arch, name, State::Unresolvable, Some(m), None)),
+            Err(m) => self.row(arch, name, State::Unresolvable, Some(m), None),
             Ok(id) => self.derived_row(arch, name, old, id),
         }
     }
@@ -683,13 +684,13 @@ impl<'a> RepoEval<'a> {
             }
             _ => match st.store.realisation(&id)? {
                 Some(real) => {
-                    let mut r = self.row(arch, name, State::Cached, None, Some(id));
+                    let mut r = self.row(arch, name, State::Cached, None, Some(id))?;
                     r.outputs = super::outputs::built_files(st, &real)?;
                     r.log = st.builder.build_logs.get(&id);
                     r.finished = Some(st.clock.now());
                     r
                 }
-                None => self.row(arch, name, State::Scheduled, None, Some(id)),
+                None => self.row(arch, name, State::Scheduled, None, Some(id))?,
             },
         })
     }

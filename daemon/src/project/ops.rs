@@ -3,13 +3,12 @@
 //! Store objects a project refers to (prjconf texts, source revisions) are kept alive by
 //! named roots `project/<name>/...`.
 
+use crate::project::model::ProjectExt;
 use serde::{Deserialize, Serialize};
 
 use cryo_store::{B3Digest, ObjectKind};
 
-use super::model::{
-    check_simple_name, package_key, Package, Project, ProjectName, Repository, Revision,
-};
+use super::model::{package_key, Package, Project, ProjectName, Repository, Revision, SimpleName};
 use super::Projects;
 use super::{tables, ProjectError};
 use crate::auth::Principal;
@@ -158,8 +157,7 @@ fn make_repo(
     maintainers: &[String],
     req: &RepoRequest,
 ) -> Result<Repository, ProjectError> {
-    let name = req.repository.clone().unwrap_or_else(|| "debian".into());
-    check_simple_name("repository", &name)?;
+    let name = SimpleName::parse("repository", req.repository.as_deref().unwrap_or("debian"))?;
     let snapshot = match (&req.snapshot, req.mirrors.is_empty()) {
         (Some(s), true) => snapshot::get(&st.store, s)?.id,
         (None, false) => sync_mirrors(st, &req.mirrors, req.allow_expired)?,
@@ -354,7 +352,7 @@ pub fn sync_project(
             st.store
                 .add_root(&root_name(&p.name, &format!("{}/snapshot", r.name)), &id)?;
             snapshots.push((r.name.clone(), id));
-            changed.push(r.name.clone());
+            changed.push(r.name.to_string());
         }
     }
     let p = tables::update_project(st, &p.name, |p| {
@@ -421,7 +419,7 @@ pub struct CommitOutcome {
 #[derive(Debug, Clone)]
 pub struct PreparedCommit {
     pub project: ProjectName,
-    pub package: String,
+    pub package: SimpleName,
     pub create: bool,
     dsc: cryo_store::SafeName,
     files: std::collections::BTreeMap<cryo_store::SafeName, B3Digest>,
@@ -447,10 +445,7 @@ pub fn prepare_commit(
     let snap = snapshot::get(&st.store, &repo.snapshot.to_hex())?;
     let session = st.store.session();
     let src = source::resolve(&st.deriver, &snap, spec, &session)?;
-    let name = package
-        .map(str::to_string)
-        .unwrap_or_else(|| src.package.package.clone());
-    check_simple_name("package", &name)?;
+    let name = SimpleName::parse("package", package.unwrap_or(src.package.package.as_str()))?;
     let digest = revision_digest(&src.files);
     // The record references the files: rooting it keeps the sources alive from now on,
     // whatever revision number the commit gets.
@@ -519,7 +514,7 @@ pub fn apply_commit(
         if last.digest == c.digest {
             return Ok(CommitOutcome {
                 project: p.to_string(),
-                package: name.clone(),
+                package: name.to_string(),
                 changed: false,
                 revision: last.clone(),
             });
@@ -540,7 +535,7 @@ pub fn apply_commit(
     t.put(key.as_str(), &pkg)?;
     Ok(CommitOutcome {
         project: p.to_string(),
-        package: name.clone(),
+        package: name.to_string(),
         changed: true,
         revision: rev,
     })

@@ -9,6 +9,7 @@
 //! blocking pool in its own sandbox; its log is kept live for `cryo log -f` and its
 //! sandbox can be killed by `cryo abort`. Every row change is announced as an [`Event`].
 
+use crate::project::model::ResultKey;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -220,9 +221,9 @@ impl Scheduler {
         for r in rows {
             let _ = self.events.send(Event {
                 project: r.project,
-                repository: r.repository,
+                repository: r.repository.to_string(),
                 arch: r.arch,
-                package: r.package,
+                package: r.package.to_string(),
                 state: r.state,
                 derivation: r.derivation,
                 reason: r.reason,
@@ -268,7 +269,7 @@ impl Scheduler {
         let _g = self.lock.lock().expect("lock");
         let mut rows = Vec::new();
         for mut r in tables::results(st, project)? {
-            if package.is_some_and(|p| p != r.package) {
+            if package.is_some_and(|p| r.package != p) {
                 continue;
             }
             let run = self.running(&r.key());

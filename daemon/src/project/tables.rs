@@ -6,6 +6,7 @@
 use super::model::{package_key, JobResult, Package, Project, ProjectName};
 use super::ProjectError;
 use super::Projects;
+use crate::project::model::ResultKey;
 use crate::table::{self, JsonTable};
 
 pub const PROJECTS: JsonTable<&str, Project> = JsonTable::new("projects");

@@ -144,7 +144,7 @@ fn codename(st: &Publisher, repo: &Repository) -> Result<String, PublishError> {
         .archives
         .first()
         .map(|a| a.codename.clone().unwrap_or_else(|| a.suite.clone()))
-        .unwrap_or_else(|| repo.name.clone()))
+        .unwrap_or_else(|| repo.name.to_string()))
 }
 
 /// Publish one repository of a project (a new generation unless nothing changed).
@@ -159,7 +159,7 @@ pub fn publish_repo(
     let code = codename(st, repo)?;
     let outcome = |publication: &Publication, new: bool| PublishOutcome {
         project: p.name.to_string(),
-        repository: repo.name.clone(),
+        repository: repo.name.to_string(),
         generation: publication.current,
         new,
         packages: ins.debs.len(),
@@ -185,7 +185,7 @@ pub fn publish_repo(
     let session = st.store.session();
     let m = Manifest {
         project: p.name.to_string(),
-        repository: repo.name.clone(),
+        repository: repo.name.to_string(),
         codename: code.clone(),
         files: store_files(st, &session, &tree, &ins)?,
     };
@@ -424,7 +424,7 @@ pub fn rollback(
         tracing::info!(project = %p.name, repository = %r.name, generation = prev.number, "rolled back");
         out.push(PublishOutcome {
             project: p.name.to_string(),
-            repository: r.name.clone(),
+            repository: r.name.to_string(),
             generation: Some(prev.number),
             new: false,
             packages: prev.packages,

@@ -9,6 +9,7 @@
 //! derivation is a cache hit (bit-for-bit identical by construction), otherwise both
 //! builds' `.deb`s are compared and a verification report is attached.
 
+use crate::project::model::ProjectExt;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -579,7 +580,7 @@ pub fn compare(st: &Requests, r: &Request) -> Result<Vec<Comparison>, RequestErr
                     .find(|x| x.package == r.package && x.arch == t.arch)
             });
         let mut c = Comparison {
-            repository: t.repository.clone(),
+            repository: t.repository.to_string(),
             arch: t.arch.clone(),
             source_state: s.map(|x| x.state.as_str()).unwrap_or("missing").to_string(),
             target_state: t.state.as_str().to_string(),
