@@ -7,8 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use cryo_prjconf::cryo::Clock;
 use cryo_prjconf::{ParseContext, Prjconf};
 use cryo_resolve::{resolve, BuildKind, Closure, ResolveRequest};
@@ -57,33 +55,8 @@ pub fn parse_prjconf(
     })
 }
 
-/// Everything `cryo resolve` answers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Resolved {
-    pub derivation: B3Digest,
-    pub snapshot: B3Digest,
-    pub source: String,
-    pub version: String,
-    pub arch: String,
-    pub closure: Vec<ClosureItem>,
-    pub preinstall: usize,
-    pub install: usize,
-    pub warnings: Vec<String>,
-}
-
-/// One closure entry on the wire.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ClosureItem {
-    pub set: String,
-    pub name: String,
-    pub version: String,
-    pub arch: String,
-    pub sha256: String,
-    pub size: u64,
-    pub origin: String,
-    pub filename: String,
-    pub reason: String,
-}
+/// Everything `cryo resolve` answers, and one closure entry: the API's types.
+pub use cryo_store::api::{ClosureItem, Resolved};
 
 fn clock_text(c: Clock) -> String {
     match c {

@@ -1,31 +1,14 @@
 //! A resolution request (snapshot + prjconf + source + arch) and its resolution into a
 //! stored derivation.
 
-use serde::{Deserialize, Serialize};
-
 use super::derive::{self, Resolved};
-use super::source::{self, SourceSpec};
+use super::source;
 use super::{Deriver, DrvError};
 use crate::mirror::snapshot;
 
-/// The prjconf as sent by the client.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PrjconfText {
-    /// File name, used in error messages (`file:line`).
-    pub name: String,
-    pub text: String,
-}
-
-/// `POST /api/v1/resolve` body.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ResolveRequestBody {
-    pub snapshot: String,
-    pub prjconf: PrjconfText,
-    pub source: SourceSpec,
-    pub arch: Option<String>,
-    /// `full` (dpkg-buildpackage -b, default), `arch` (-B) or `indep` (-A).
-    pub build: Option<String>,
-}
+/// The prjconf as sent by the client, and the `POST /api/v1/resolve` body: the API's
+/// types.
+pub use cryo_store::api::{PrjconfText, ResolveRequest as ResolveRequestBody};
 
 /// Resolve `req` into a stored derivation (blocking).
 pub fn resolve(st: &Deriver, req: &ResolveRequestBody) -> Result<Resolved, DrvError> {

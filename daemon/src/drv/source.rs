@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use cryo_debian::index::SourcePackage;
@@ -22,19 +21,8 @@ use crate::mirror::dod;
 use crate::mirror::query::{self, Request};
 use crate::mirror::snapshot::SnapshotInfo;
 
-/// How a request names its source package.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum SourceSpec {
-    /// `src:NAME[=VERSION]` from the snapshot's Sources.
-    Snapshot { request: String },
-    /// An uploaded `.dsc` (by file name) and its files, all already in the store. The
-    /// names are single path components (refused at deserialisation otherwise).
-    Dsc {
-        dsc: SafeName,
-        files: BTreeMap<SafeName, B3Digest>,
-    },
-}
+/// How a request names its source package (the API's type).
+pub use cryo_store::api::SourceSpec;
 
 /// A source package whose files are all in the store and verified.
 #[derive(Debug, Clone)]

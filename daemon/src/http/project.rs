@@ -11,12 +11,17 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+use cryo_store::api::{
+    Aborted, CommitRequest, ConfigText, Deleted, PackageRequest, PackageSummary, ProjectEvent,
+    ProjectFlags, ProjectShow, ProjectStatus, ProjectSyncOutcome, ProjectSyncRequest,
+    PublishAnswer, PublishRequest, Removed, Scheduled,
+};
 
 use super::resolve::{ApiJson, PrjconfText};
 use super::ApiErr;
 use crate::auth::Principal;
-use crate::drv::source::SourceSpec;
 use crate::http::AppState;
 use crate::project::model::{
     check_simple_name, result_key, JobResult, Package, Project, ProjectName,
@@ -126,22 +131,6 @@ async fn create(
     ))
 }
 
-/// One package in `project show`.
-#[derive(Serialize)]
-struct PackageSummary {
-    name: String,
-    revisions: usize,
-    version: Option<String>,
-    rebuilds: u32,
-}
-
-#[derive(Serialize)]
-struct ProjectShow {
-    #[serde(flatten)]
-    project: Project,
-    packages: Vec<PackageSummary>,
-}
-
 async fn show(
     _guard: ProjectRole<Reader>,
     State(st): State<AppState>,
@@ -169,22 +158,15 @@ async fn delete(
     _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiErr> {
+) -> Result<Json<Deleted>, ApiErr> {
     let n = name.clone();
     blocking(move || Ok(ops::delete(&st.projects, &name)?)).await?;
-    Ok(Json(serde_json::json!({ "deleted": n })))
+    Ok(Json(Deleted { deleted: n }))
 }
 
 #[derive(Deserialize)]
 struct RepoQuery {
     repository: Option<String>,
-}
-
-#[derive(Serialize)]
-struct ConfigText {
-    repository: Option<String>,
-    name: String,
-    text: String,
 }
 
 async fn config(
@@ -238,40 +220,28 @@ async fn set_repository(
     ))
 }
 
-#[derive(Deserialize, Default)]
-struct SyncBody {
-    #[serde(default)]
-    allow_expired: bool,
-}
-
 async fn sync(
     _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path(name): Path<String>,
-    ApiJson(body): ApiJson<SyncBody>,
-) -> Result<Json<serde_json::Value>, ApiErr> {
+    ApiJson(body): ApiJson<ProjectSyncRequest>,
+) -> Result<Json<ProjectSyncOutcome>, ApiErr> {
     let changed =
         blocking(move || Ok(ops::sync_project(&st.projects, &name, body.allow_expired)?)).await?;
-    Ok(Json(serde_json::json!({ "changed_repositories": changed })))
+    Ok(Json(ProjectSyncOutcome {
+        changed_repositories: changed,
+    }))
 }
 
-/// `package add` / `commit` body. The source's file names are `SafeName`s, refused when
-/// the body is deserialised; the package name is checked before anything is resolved.
-#[derive(Deserialize)]
-struct CommitBody {
-    source: SourceSpec,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    message: String,
-}
-
+/// `package add` / `commit` body ([`CommitRequest`]): the source's file names are
+/// `SafeName`s, refused when the body is deserialised; the package name is checked before
+/// anything is resolved.
 async fn add_package(
     _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
-    ApiJson(body): ApiJson<CommitBody>,
+    ApiJson(body): ApiJson<CommitRequest>,
 ) -> Result<Json<CommitOutcome>, ApiErr> {
     let author = who.name().to_string();
     if let Some(n) = &body.name {
@@ -303,7 +273,7 @@ async fn commit(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path((name, pkg)): Path<(String, String)>,
-    ApiJson(body): ApiJson<CommitBody>,
+    ApiJson(body): ApiJson<CommitRequest>,
 ) -> Result<Json<CommitOutcome>, ApiErr> {
     let author = who.name().to_string();
     check_simple_name("package", &pkg)?;
@@ -342,10 +312,10 @@ async fn remove_package(
     _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path((name, pkg)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, ApiErr> {
+) -> Result<Json<Removed>, ApiErr> {
     let n = pkg.clone();
     blocking(move || Ok(ops::remove_package(&st.projects, &name, &pkg)?)).await?;
-    Ok(Json(serde_json::json!({ "removed": n })))
+    Ok(Json(Removed { removed: n }))
 }
 
 async fn results(
@@ -368,18 +338,12 @@ async fn results(
     ))
 }
 
-#[derive(Deserialize, Default)]
-struct PackageBody {
-    #[serde(default)]
-    package: Option<String>,
-}
-
 async fn rebuild(
     _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path(name): Path<String>,
-    ApiJson(body): ApiJson<PackageBody>,
-) -> Result<Json<serde_json::Value>, ApiErr> {
+    ApiJson(body): ApiJson<PackageRequest>,
+) -> Result<Json<Scheduled>, ApiErr> {
     let n = blocking(move || {
         let p = ops::get(&st.projects, &name)?;
         // The counters (`<B_CNT>`) change in one write transaction.
@@ -390,15 +354,15 @@ async fn rebuild(
             .rebuild(&st.projects, &p.name, body.package.as_deref())?)
     })
     .await?;
-    Ok(Json(serde_json::json!({ "scheduled": n })))
+    Ok(Json(Scheduled { scheduled: n }))
 }
 
 async fn abort(
     _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path(name): Path<String>,
-    ApiJson(body): ApiJson<PackageBody>,
-) -> Result<Json<serde_json::Value>, ApiErr> {
+    ApiJson(body): ApiJson<PackageRequest>,
+) -> Result<Json<Aborted>, ApiErr> {
     let n = blocking(move || {
         let p = ops::get(&st.projects, &name)?;
         Ok(st
@@ -407,7 +371,11 @@ async fn abort(
             .abort(&st.projects, &p.name, body.package.as_deref())?)
     })
     .await?;
-    Ok(Json(serde_json::json!({ "aborted": n })))
+    Ok(Json(Aborted { aborted: n }))
+}
+
+fn line(e: &ProjectEvent) -> String {
+    serde_json::to_string(e).expect("serializable")
 }
 
 /// NDJSON: one [`crate::project::scheduler::Event`] per line, for this project, until the
@@ -423,11 +391,11 @@ async fn events(
         loop {
             let ev = tokio::time::timeout(std::time::Duration::from_secs(15), rx.recv()).await;
             let line = match ev {
-                Err(_) => serde_json::json!({ "heartbeat": true }).to_string(),
-                Ok(Ok(e)) if e.project == p => serde_json::to_string(&e).expect("serializable"),
+                Err(_) => line(&ProjectEvent::Heartbeat { heartbeat: true }),
+                Ok(Ok(e)) if e.project == p => line(&ProjectEvent::Change(e)),
                 Ok(Ok(_)) => continue,
                 Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(n))) => {
-                    serde_json::json!({ "lagged": n }).to_string()
+                    line(&ProjectEvent::Lagged { lagged: n })
                 }
                 Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return None,
             };
@@ -504,16 +472,6 @@ async fn log(
     Ok((text, bytes).into_response())
 }
 
-#[derive(Deserialize, Default)]
-struct PublishBody {
-    #[serde(default)]
-    repository: Option<String>,
-    #[serde(default)]
-    rollback: bool,
-    #[serde(default)]
-    export: Option<std::path::PathBuf>,
-}
-
 impl From<crate::publish::PublishError> for ApiErr {
     fn from(e: crate::publish::PublishError) -> Self {
         use crate::publish::PublishError as E;
@@ -537,8 +495,8 @@ async fn publish(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
-    ApiJson(body): ApiJson<PublishBody>,
-) -> Result<Json<serde_json::Value>, ApiErr> {
+    ApiJson(body): ApiJson<PublishRequest>,
+) -> Result<Json<PublishAnswer>, ApiErr> {
     use crate::publish::generation as p;
     let v = blocking(move || {
         let repo = body.repository.as_deref();
@@ -546,16 +504,19 @@ async fn publish(
             // The daemon writes the export with its own rights, anywhere it is told to:
             // only admins may choose where.
             who.require_admin()?;
-            return Ok(
-                serde_json::to_value(p::export(&st.publisher, &name, repo, dir)?).expect("json"),
-            );
+            return Ok(PublishAnswer::Exported(p::export(
+                &st.publisher,
+                &name,
+                repo,
+                dir,
+            )?));
         }
         let out = if body.rollback {
             p::rollback(&st.publisher, &name, repo)?
         } else {
             p::publish(&st.publisher, &name, repo)?
         };
-        Ok(serde_json::to_value(out).expect("json"))
+        Ok(PublishAnswer::Published(out))
     })
     .await?;
     Ok(Json(v))
@@ -582,28 +543,20 @@ async fn status(
     _guard: ProjectRole<Reader>,
     State(st): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiErr> {
+) -> Result<Json<ProjectStatus>, ApiErr> {
     let p = pname(&name)?;
-    Ok(Json(serde_json::json!({
-        "project": name,
-        "publish_pending": st.projects.scheduler.publish_pending(&p),
-    })))
+    Ok(Json(ProjectStatus {
+        publish_pending: st.projects.scheduler.publish_pending(&p),
+        project: name,
+    }))
 }
 
 /// `PUT …/publish-flag` and `PUT …/private`: a project's flags (absent ones unchanged).
-#[derive(Deserialize)]
-struct Flags {
-    #[serde(default)]
-    publish: Option<bool>,
-    #[serde(default)]
-    private: Option<bool>,
-}
-
 async fn set_flags(
     _guard: ProjectRole<Maintainer>,
     State(st): State<AppState>,
     Path(name): Path<String>,
-    ApiJson(body): ApiJson<Flags>,
+    ApiJson(body): ApiJson<ProjectFlags>,
 ) -> Result<Json<Project>, ApiErr> {
     Ok(Json(
         blocking(move || {

@@ -4,7 +4,6 @@
 //! named roots `project/<name>/...`.
 
 use crate::project::model::ProjectExt;
-use serde::{Deserialize, Serialize};
 
 use cryo_store::{B3Digest, ObjectKind};
 
@@ -18,38 +17,8 @@ use crate::drv::source::{self, SourceSpec};
 use crate::mirror::snapshot;
 use crate::mirror::sync::{self, SyncOptions};
 
-/// A repository as the client describes it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RepoRequest {
-    /// Default `debian`.
-    #[serde(default)]
-    pub repository: Option<String>,
-    #[serde(default)]
-    pub snapshot: Option<String>,
-    #[serde(default)]
-    pub mirrors: Vec<String>,
-    #[serde(default)]
-    pub allow_expired: bool,
-    pub prjconf: PrjconfText,
-    #[serde(default)]
-    pub arches: Vec<String>,
-    #[serde(default)]
-    pub path: Vec<String>,
-}
-
-/// `cryo project create`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CreateRequest {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub publish: bool,
-    #[serde(default)]
-    pub private: bool,
-    #[serde(flatten)]
-    pub repo: RepoRequest,
-}
+/// A repository as the client describes it, and `cryo project create`: the API's types.
+pub use cryo_store::api::{CreateRequest, RepoRequest};
 
 /// The root that keeps a project's object alive.
 fn root_name(project: &ProjectName, what: &str) -> String {
@@ -402,15 +371,8 @@ fn revision_digest(files: &std::collections::BTreeMap<cryo_store::SafeName, B3Di
     B3Digest::of(text.as_bytes())
 }
 
-/// Outcome of `package add` / `commit`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CommitOutcome {
-    pub project: String,
-    pub package: String,
-    /// False when the source equals the latest revision (nothing scheduled).
-    pub changed: bool,
-    pub revision: Revision,
-}
+/// Outcome of `package add` / `commit` (the API's type).
+pub use cryo_store::api::CommitOutcome;
 
 /// A source revision ready to be committed: its files are in the store, resolved and
 /// checked against the snapshot, and kept alive by the root

@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
 use tokio::sync::{broadcast, watch, Notify};
 
 use cryo_sandbox::{JobObserver, KillHandle};
@@ -24,20 +23,8 @@ use super::model::{JobResult, ProjectName, State};
 use super::Projects;
 use super::{eval, outputs, tables, ProjectError};
 
-/// A change of one result row, as streamed to `--watch`/`wait`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Event {
-    pub project: ProjectName,
-    pub repository: String,
-    pub arch: String,
-    pub package: String,
-    pub state: State,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub derivation: Option<B3Digest>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    pub seq: u64,
-}
+/// A change of one result row, as streamed to `--watch`/`wait` (the API's type).
+pub use cryo_store::api::JobEvent as Event;
 
 /// Log bytes kept in memory per running build (the stored log has the sandbox's cap).
 const LIVE_LOG_CAP: usize = 64 << 20;

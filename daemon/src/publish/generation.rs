@@ -6,7 +6,6 @@ use std::path::Path;
 
 use cap_fs_ext::DirExt;
 use cap_std::fs::{Dir, OpenOptions};
-use serde::{Deserialize, Serialize};
 
 use cryo_aptrepo::build::build_repository_with_sources;
 use cryo_aptrepo::deb::{scan_deb_bytes, ScannedDeb};
@@ -22,22 +21,8 @@ use crate::mirror::snapshot;
 use crate::project::model::{Project, ProjectName, Repository};
 use crate::project::{ops, tables};
 
-/// What `cryo publish` answers per repository.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PublishOutcome {
-    pub project: String,
-    pub repository: String,
-    pub generation: Option<u64>,
-    /// False when the content equals the current generation (nothing new published).
-    pub new: bool,
-    pub packages: usize,
-    pub sources: usize,
-    pub codename: String,
-    pub fingerprint: String,
-    /// Where `cryod --listen` serves it.
-    pub path: String,
-    pub generations: Vec<Generation>,
-}
+/// What `cryo publish` answers per repository, and what `--export` did: the API's types.
+pub use cryo_store::api::{ExportOutcome, PublishOutcome};
 
 fn root(project: &ProjectName, repo: &str, n: u64) -> String {
     format!("publish/{project}/{repo}/{n}")
@@ -167,7 +152,7 @@ pub fn publish_repo(
         codename: code.clone(),
         fingerprint: key.fingerprint(),
         path: format!("/repos/{}/{}/", p.name, repo.name),
-        generations: publication.generations.clone(),
+        generations: publication.generations.iter().map(Into::into).collect(),
     };
     if let Some(g) = publication.current_generation() {
         if g.content == Some(ins.content) {
@@ -432,21 +417,10 @@ pub fn rollback(
             codename: codename(st, r)?,
             fingerprint: key.fingerprint(),
             path: format!("/repos/{}/{}/", p.name, r.name),
-            generations: publication.generations.clone(),
+            generations: publication.generations.iter().map(Into::into).collect(),
         });
     }
     Ok(out)
-}
-
-/// What `--export` did.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ExportOutcome {
-    pub dir: String,
-    pub generation: u64,
-    pub files: usize,
-    /// Files hard-linked (to an identical file of the previous export or of this one).
-    pub linked: usize,
-    pub written: usize,
 }
 
 const EXPORT_MARK: &str = ".cryo-export";

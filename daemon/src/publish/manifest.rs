@@ -44,6 +44,22 @@ pub struct Generation {
     pub content: Option<B3Digest>,
 }
 
+/// A stored generation is a daemon row (its fields in the manifest's order); the API's
+/// [`cryo_store::api::Generation`] lists the same fields sorted, as the publish answer
+/// always had them.
+impl From<&Generation> for cryo_store::api::Generation {
+    fn from(g: &Generation) -> Self {
+        cryo_store::api::Generation {
+            content: g.content,
+            created: g.created,
+            manifest: g.manifest,
+            number: g.number,
+            packages: g.packages,
+            sources: g.sources,
+        }
+    }
+}
+
 /// What is published for one project repository.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Publication {
