@@ -184,9 +184,6 @@ fn the_creator_revokes() {
         decide(st, &user("alice"), r.id, "explode", ""),
         Err(RequestError::Conflict(_) | RequestError::Invalid(_))
     ));
-    assert!(ReqState::parse("review").is_ok());
-    assert!(matches!(
-        ReqState::parse("nope"),
-        Err(RequestError::Invalid(_))
-    ));
+    assert!(parse_state("review").is_ok());
+    assert!(matches!(parse_state("nope"), Err(RequestError::Invalid(_))));
 }

@@ -6,13 +6,15 @@ use crate::project::model::ProjectExt;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+use cryo_store::api::{RequestAction, RequestShow, SubmitRequest};
 
 use super::ApiErr;
 use crate::auth::{require, Principal, Role};
 use crate::http::AppState;
 use crate::project::ops;
-use crate::request::{self, Comparison, ReqState, Request};
+use crate::request::{self, Request};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -27,20 +29,11 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await?
 }
 
-#[derive(Deserialize)]
-struct Submit {
-    source_project: String,
-    package: String,
-    target_project: String,
-    #[serde(default)]
-    message: String,
-}
-
 async fn submit(
     _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
-    Json(b): Json<Submit>,
+    Json(b): Json<SubmitRequest>,
 ) -> Result<Json<Request>, ApiErr> {
     Ok(Json(
         blocking(move || {
@@ -79,7 +72,7 @@ async fn list(
 ) -> Result<Json<Vec<Request>>, ApiErr> {
     Ok(Json(
         blocking(move || {
-            let state = q.state.as_deref().map(ReqState::parse).transpose()?;
+            let state = q.state.as_deref().map(request::parse_state).transpose()?;
             Ok(request::list(&st.requests)?
                 .into_iter()
                 .filter(|r| {
@@ -95,19 +88,12 @@ async fn list(
     ))
 }
 
-#[derive(Serialize)]
-struct Shown {
-    #[serde(flatten)]
-    request: Request,
-    comparison: Vec<Comparison>,
-}
-
 async fn show(
     _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(id): Path<u64>,
-) -> Result<Json<Shown>, ApiErr> {
+) -> Result<Json<RequestShow>, ApiErr> {
     Ok(Json(
         blocking(move || {
             let r = request::get(&st.requests, id)?;
@@ -119,7 +105,7 @@ async fn show(
             }
             // Read-only: a GET writes nothing.
             let comparison = request::compare(&st.requests, &r)?;
-            Ok(Shown {
+            Ok(RequestShow {
                 request: r,
                 comparison,
             })
@@ -128,21 +114,12 @@ async fn show(
     ))
 }
 
-#[derive(Deserialize, Default)]
-struct Act {
-    #[serde(default)]
-    message: String,
-    /// For `review`: accept (true) or decline.
-    #[serde(default)]
-    accept: Option<bool>,
-}
-
 async fn act(
     _guard: Caller,
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     Path((id, action)): Path<(u64, String)>,
-    Json(b): Json<Act>,
+    Json(b): Json<RequestAction>,
 ) -> Result<Json<Request>, ApiErr> {
     Ok(Json(
         blocking(move || match action.as_str() {

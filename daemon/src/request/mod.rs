@@ -12,13 +12,11 @@
 use crate::project::model::ProjectExt;
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use cryo_store::B3Digest;
 
 use crate::auth::{tables as auth_tables, AuthError, Denied, Principal, Role};
 use crate::drv::source::SourceSpec;
-use crate::project::model::{package_key, JobResult, Revision};
+use crate::project::model::{package_key, JobResult};
 use crate::project::{ops, tables, ProjectError};
 use std::sync::Arc;
 
@@ -72,80 +70,19 @@ impl From<Denied> for RequestError {
 
 type Failed = RequestError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReqState {
-    New,
-    Review,
-    Accepted,
-    Declined,
-    Revoked,
-    Superseded,
-}
+/// A request, its state, reviews and history: stored rows, also answered as they are
+/// (the API's types, same serde attributes).
+pub use cryo_store::api::{
+    Comparison, HistoryEntry, Request, RequestState as ReqState, Review, ReviewState, Verdict,
+};
 
-impl ReqState {
-    pub fn is_open(self) -> bool {
-        matches!(self, ReqState::New | ReqState::Review)
-    }
-    pub fn parse(s: &str) -> Result<ReqState, RequestError> {
-        serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-            RequestError::Invalid(format!(
-                "unknown request state {s:?}: new, review, accepted, declined, revoked, superseded"
-            ))
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReviewState {
-    New,
-    Accepted,
-    Declined,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Review {
-    /// A user name or `@group` (holders of the target's `reviewer` role).
-    pub reviewer: String,
-    pub state: ReviewState,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub by: Option<String>,
-    #[serde(default)]
-    pub message: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    pub time: i64,
-    pub who: String,
-    pub what: String,
-    #[serde(default)]
-    pub message: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Request {
-    pub id: u64,
-    pub source_project: String,
-    pub package: String,
-    /// The exact revision submitted.
-    pub revision: Revision,
-    pub target_project: String,
-    pub message: String,
-    pub creator: String,
-    pub created: i64,
-    pub state: ReqState,
-    pub reviews: Vec<Review>,
-    pub history: Vec<HistoryEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub superseded_by: Option<u64>,
-    /// The target package's revision created by accepting.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accepted_revision: Option<u32>,
-    /// Verification reports attached, by `source-derivation:target-derivation`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub reports: BTreeMap<String, B3Digest>,
+/// A request state named in a query, or a clear error.
+pub fn parse_state(s: &str) -> Result<ReqState, RequestError> {
+    ReqState::parse(s).ok_or_else(|| {
+        RequestError::Invalid(format!(
+            "unknown request state {s:?}: new, review, accepted, declined, revoked, superseded"
+        ))
+    })
 }
 
 pub fn get(st: &Requests, id: u64) -> Result<Request, RequestError> {
@@ -526,25 +463,6 @@ pub fn review(
     Ok(r)
 }
 
-/// How the target's build of an accepted request relates to the source project's.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Comparison {
-    pub repository: String,
-    pub arch: String,
-    pub source_state: String,
-    pub target_state: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_derivation: Option<B3Digest>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_derivation: Option<B3Digest>,
-    /// `identical-derivation`, `identical-binaries`, `differs`, `pending`, `missing` or
-    /// `outdated`.
-    pub verdict: String,
-    pub explanation: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub report: Option<B3Digest>,
-}
-
 fn outputs(r: &JobResult) -> BTreeMap<String, B3Digest> {
     r.outputs
         .iter()
@@ -582,52 +500,52 @@ pub fn compare(st: &Requests, r: &Request) -> Result<Vec<Comparison>, RequestErr
         let mut c = Comparison {
             repository: t.repository.to_string(),
             arch: t.arch.clone(),
-            source_state: s.map(|x| x.state.as_str()).unwrap_or("missing").to_string(),
-            target_state: t.state.as_str().to_string(),
+            source_state: s.map(|x| x.state),
+            target_state: t.state,
             source_derivation: s.and_then(|x| x.derivation),
             target_derivation: t.derivation,
-            verdict: String::new(),
+            verdict: Verdict::Pending,
             explanation: String::new(),
             report: None,
         };
         let accepted = r.accepted_revision.unwrap_or(0);
         match s {
             _ if t.revision != accepted => {
-                c.verdict = "outdated".into();
+                c.verdict = Verdict::Outdated;
                 c.explanation = format!(
                     "{} has moved on to revision {} of {}; the accepted revision {accepted} is no longer its build",
                     r.target_project, t.revision, r.package
                 );
             }
             None => {
-                c.verdict = "missing".into();
+                c.verdict = Verdict::Missing;
                 c.explanation = format!(
                     "{} has no build of {} for {}",
                     r.source_project, r.package, t.arch
                 );
             }
             Some(s) if s.revision != r.revision.rev => {
-                c.verdict = "outdated".into();
+                c.verdict = Verdict::Outdated;
                 c.explanation = format!(
                     "{} has moved on to revision {} of {}; the submitted revision {} is no longer its build",
                     r.source_project, s.revision, r.package, r.revision.rev
                 );
             }
             Some(s) if !(s.state.is_success() && t.state.is_success()) => {
-                c.verdict = "pending".into();
+                c.verdict = Verdict::Pending;
                 c.explanation = format!("source {}, target {}", s.state.as_str(), t.state.as_str());
             }
             Some(s) if s.derivation == t.derivation => {
-                c.verdict = "identical-derivation".into();
+                c.verdict = Verdict::IdenticalDerivation;
                 c.explanation = "same derivation (same snapshot, prjconf, sources and closure): the target reused the validated build, bit for bit (cache hit)".into();
             }
             Some(s) => {
                 let (ours, theirs) = (outputs(&t), outputs(s));
                 if ours == theirs {
-                    c.verdict = "identical-binaries".into();
+                    c.verdict = Verdict::IdenticalBinaries;
                     c.explanation = "different derivations, bit-for-bit identical .debs".into();
                 } else if let Some(rep) = r.reports.get(&pair_key(s, &t)).copied() {
-                    c.verdict = "differs".into();
+                    c.verdict = Verdict::Differs;
                     c.explanation = format!("the builds differ: see `cryo report show {rep}`");
                     c.report = Some(rep);
                 } else {
@@ -644,9 +562,9 @@ pub fn compare(st: &Requests, r: &Request) -> Result<Vec<Comparison>, RequestErr
                     );
                     let same = crate::verify::exit_code(&rep) == 0;
                     c.verdict = if same {
-                        "identical-binaries".into()
+                        Verdict::IdenticalBinaries
                     } else {
-                        "differs".into()
+                        Verdict::Differs
                     };
                     c.explanation = rep.summary().total.line();
                 }

@@ -28,6 +28,19 @@ pub enum RequestState {
 }
 
 impl RequestState {
+    /// `new`, `review`, `accepted`, `declined`, `revoked` or `superseded`.
+    pub fn parse(s: &str) -> Option<RequestState> {
+        [
+            RequestState::New,
+            RequestState::Review,
+            RequestState::Accepted,
+            RequestState::Declined,
+            RequestState::Revoked,
+            RequestState::Superseded,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
     pub fn is_open(self) -> bool {
         matches!(self, RequestState::New | RequestState::Review)
     }
