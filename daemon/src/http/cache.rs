@@ -12,7 +12,6 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
@@ -30,13 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cache/blob/{digest}", get(blob).head(blob))
 }
 
-/// `GET /cache/info`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CacheInfo {
-    pub name: String,
-    pub public_keys: Vec<String>,
-    pub priority: u32,
-}
+/// `GET /cache/info` (the API's type).
+pub use cryo_store::api::CacheInfo;
 
 fn digest(s: &str) -> Result<B3Digest, ApiErr> {
     s.parse()

@@ -4,7 +4,6 @@ use super::guard::{Admin, Local};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 
 use super::ApiErr;
 use crate::cache::{keys, CacheError};
@@ -14,17 +13,8 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/cache/keys", get(list).post(generate))
 }
 
-/// A key's public form.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct KeyInfo {
-    pub name: String,
-    pub public_key: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct KeygenRequest {
-    pub name: String,
-}
+/// A key's public form, and the keygen body: the API's types.
+pub use cryo_store::api::{KeyInfo, KeygenRequest};
 
 async fn generate(
     _guard: Admin,

@@ -4,9 +4,8 @@ use super::guard::{Admin, Local};
 use axum::extract::{Path, State};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 
-use cryo_store::B3Digest;
+use cryo_store::api::Removed;
 
 use super::ApiErr;
 use crate::http::AppState;
@@ -20,25 +19,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/mirrors/sync", post(sync_mirrors))
 }
 
-/// `POST /api/v1/mirrors` body. The keyring must already be in the store.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct AddMirror {
-    pub name: String,
-    pub url: String,
-    pub suite: String,
-    #[serde(default)]
-    pub components: Vec<String>,
-    #[serde(default)]
-    pub arches: Vec<String>,
-    pub keyring: B3Digest,
-    pub priority: Option<i32>,
-    #[serde(default = "yes")]
-    pub sources: bool,
-}
-
-fn yes() -> bool {
-    true
-}
+/// `POST /api/v1/mirrors` body (the API's type). The keyring must already be in the store.
+pub use cryo_store::api::AddMirror;
 
 async fn add(
     _guard: Admin,
@@ -98,22 +80,17 @@ async fn remove(
     _guard: Admin,
     State(st): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiErr> {
+) -> Result<Json<Removed>, ApiErr> {
     let n = name.clone();
     let existed = tokio::task::spawn_blocking(move || config::remove(&st.store, &n)).await??;
     if !existed {
         return Err(ApiErr::not_found(format!("unknown mirror {name:?}")));
     }
-    Ok(Json(serde_json::json!({"removed": name})))
+    Ok(Json(Removed { removed: name }))
 }
 
-/// `POST /api/v1/mirrors/sync` body.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct SyncRequest {
-    pub mirrors: Vec<String>,
-    #[serde(default)]
-    pub allow_expired: bool,
-}
+/// `POST /api/v1/mirrors/sync` body (the API's type).
+pub use cryo_store::api::SyncRequest;
 
 async fn sync_mirrors(
     _guard: Admin,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use cryo_debian::version::Version;
 use cryo_store::B3Digest;
@@ -14,7 +14,7 @@ use cryo_store::B3Digest;
 use super::resolve::ApiJson;
 use super::ApiErr;
 use crate::http::AppState;
-use crate::mirror::dod::{self, PoolFile};
+use crate::mirror::dod;
 use crate::mirror::query::{self, PackageEntry, Request};
 use crate::mirror::snapshot::{self, IndexKind, SnapshotInfo};
 
@@ -46,24 +46,9 @@ async fn show(
     ))
 }
 
-/// One changed package between two snapshots.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Change {
-    pub kind: IndexKind,
-    pub name: String,
-    pub old: Option<String>,
-    pub new: Option<String>,
-}
-
-/// `GET /api/v1/snapshots/{a}/diff/{b}`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Diff {
-    pub from: B3Digest,
-    pub to: B3Digest,
-    pub added: Vec<Change>,
-    pub removed: Vec<Change>,
-    pub changed: Vec<Change>,
-}
+/// One changed package between two snapshots, and `GET /api/v1/snapshots/{a}/diff/{b}`:
+/// the API's types.
+pub use cryo_store::api::{SnapshotChange as Change, SnapshotDiff as Diff};
 
 fn winners(
     st: &AppState,
@@ -162,23 +147,8 @@ async fn package(
     Ok(Json(entries))
 }
 
-/// `POST /api/v1/snapshots/{id}/fetch` body: one package request.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct FetchRequest {
-    /// `NAME[=VERSION]` or `src:NAME[=VERSION]`.
-    pub request: String,
-    /// Architecture for binary packages (default: the daemon's host arch).
-    pub arch: Option<String>,
-}
-
-/// A fetched file, now in the store.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct FetchedFile {
-    #[serde(flatten)]
-    pub file: PoolFile,
-    pub name: String,
-    pub digest: B3Digest,
-}
+/// `POST /api/v1/snapshots/{id}/fetch` body, and a fetched file: the API's types.
+pub use cryo_store::api::{FetchRequest, FetchedFile};
 
 #[derive(Deserialize)]
 struct FetchQuery {

@@ -4,7 +4,7 @@ use super::guard::Admin;
 use axum::extract::{ConnectInfo, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use cryo_store::api::DaemonStatus;
+use cryo_store::api::{DaemonStatus, ShutdownResponse};
 
 use super::Peer;
 use crate::http::AppState;
@@ -39,8 +39,8 @@ async fn status(
     })
 }
 
-async fn shutdown(_guard: Admin, State(st): State<AppState>) -> Json<serde_json::Value> {
+async fn shutdown(_guard: Admin, State(st): State<AppState>) -> Json<ShutdownResponse> {
     tracing::info!("shutdown requested over the API");
     st.shutdown.cancel();
-    Json(serde_json::json!({"stopping": true}))
+    Json(ShutdownResponse { stopping: true })
 }

@@ -11,7 +11,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use cryo_store::api::{GcReport, PutResponse, RootInfo, StoreStats, VerifyReport};
+use cryo_store::api::{GcReport, PutResponse, Removed, RootInfo, StoreStats, VerifyReport};
 use cryo_store::{B3Digest, ObjectKind};
 use serde::Deserialize;
 
@@ -227,14 +227,14 @@ async fn remove_root(
     _guard: Admin,
     State(st): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiErr> {
+) -> Result<Json<Removed>, ApiErr> {
     let store = st.store.clone();
     let n = name.clone();
     let existed = tokio::task::spawn_blocking(move || store.remove_root(&n)).await??;
     if !existed {
         return Err(ApiErr::not_found(format!("no root named {name:?}")));
     }
-    Ok(Json(serde_json::json!({"removed": name})))
+    Ok(Json(Removed { removed: name }))
 }
 
 async fn verify(_guard: Admin, State(st): State<AppState>) -> Result<Json<VerifyReport>, ApiErr> {

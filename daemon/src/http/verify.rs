@@ -6,9 +6,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::resolve::{ApiJson, PrjconfText};
+use super::resolve::ApiJson;
 use super::ApiErr;
 use crate::http::AppState;
 use crate::verify::{self, ReportInfo, VerifyOutcome};
@@ -21,15 +21,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/{id}", get(show))
 }
 
-/// `POST /api/v1/verify` body.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct VerifyRequest {
-    pub snapshot: String,
-    pub prjconf: PrjconfText,
-    /// `src:NAME[=VERSION]` requests.
-    pub sources: Vec<String>,
-    pub arch: Option<String>,
-}
+/// `POST /api/v1/verify` and `POST /api/v1/check` bodies (the API's types).
+pub use cryo_store::api::{CheckRequest, VerifyRequest};
 
 async fn run(
     _guard: Admin,
@@ -93,15 +86,6 @@ async fn show(
         })
         .await??;
     Ok(([(header::CONTENT_TYPE, ctype)], body).into_response())
-}
-
-/// `POST /api/v1/check` body.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CheckRequest {
-    pub derivation: String,
-    /// Variations (`build-path`, `time`, `umask`, `locale`); empty for all.
-    #[serde(default)]
-    pub vary: Vec<String>,
 }
 
 async fn check(

@@ -5,7 +5,6 @@
 
 use std::io::{Seek, SeekFrom, Write};
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use cryo_store::{B3Digest, ObjectKind, Session};
@@ -18,26 +17,8 @@ use cryo_store::Store;
 /// Largest package file fetched.
 const MAX_FILE: u64 = 8 << 30;
 
-/// One file of a snapshot's package (a .deb, or a .dsc and its source files).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PoolFile {
-    /// Package (or source) name and version the file belongs to, for messages.
-    pub package: String,
-    pub version: String,
-    /// Mirror (archive) name within the snapshot.
-    pub archive: String,
-    /// Path below the archive root (`pool/main/h/hello/hello_2.10-3_amd64.deb`).
-    pub path: String,
-    pub sha256: String,
-    pub size: u64,
-}
-
-impl PoolFile {
-    /// File name (last path component).
-    pub fn file_name(&self) -> &str {
-        self.path.rsplit('/').next().unwrap_or(&self.path)
-    }
-}
+/// One file of a snapshot's package (the API's type).
+pub use cryo_store::api::PoolFile;
 
 fn base_url(st: &Store, snap: &SnapshotInfo, archive: &str) -> Result<String, MirrorError> {
     // A mirror that moved is re-registered under the same name: prefer its current URL.

@@ -10,8 +10,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use cryo_debian::deb822;
 use cryo_store::B3Digest;
 
@@ -22,91 +20,11 @@ use cryo_store::Store;
 /// Encoding version of snapshot records.
 pub const SNAPSHOT_FORMAT: &str = "cryo.snapshot/1";
 
-/// Kind of an index file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IndexKind {
-    Packages,
-    Sources,
-}
-
-/// One verified index of an archive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IndexRecord {
-    pub kind: IndexKind,
-    pub component: String,
-    /// Architecture of a `Packages` index; `None` for `Sources`.
-    pub arch: Option<String>,
-    /// Path below `dists/<suite>/`.
-    pub path: String,
-    pub sha256: String,
-    pub size: u64,
-    pub blake3: B3Digest,
-}
-
-/// One archive of a snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArchiveRecord {
-    pub mirror: String,
-    pub suite: String,
-    pub codename: Option<String>,
-    pub origin: Option<String>,
-    pub label: Option<String>,
-    pub version: Option<String>,
-    /// `Date` of the Release file (unix seconds).
-    pub date: Option<i64>,
-    /// `Valid-Until` (unix seconds), if any.
-    pub valid_until: Option<i64>,
-    /// Whether expired metadata was explicitly accepted (`--allow-expired`).
-    pub allow_expired: bool,
-    pub priority: i32,
-    /// `InRelease`, or `Release` (with `Release.gpg`).
-    pub release_file: String,
-    pub release: B3Digest,
-    /// Primary fingerprints of the keys whose signatures verified.
-    pub signers: Vec<String>,
-    pub indices: Vec<IndexRecord>,
-}
-
-/// The hashed part of a snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SnapshotRecord {
-    pub format: String,
-    pub archives: Vec<ArchiveRecord>,
-}
-
-impl SnapshotRecord {
-    /// Canonical bytes (field order fixed, archives in the order given).
-    pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("snapshot record serialises")
-    }
-    /// The snapshot id.
-    pub fn id(&self) -> B3Digest {
-        B3Digest::of(&self.encode())
-    }
-}
-
-/// Expired metadata accepted at sync time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExpiredAccepted {
-    pub mirror: String,
-    pub valid_until: i64,
-    /// The clock at the sync that accepted it.
-    pub checked_at: i64,
-}
-
-/// Metadata of a snapshot (not part of its id).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SnapshotInfo {
-    pub id: B3Digest,
-    pub record: SnapshotRecord,
-    /// First time this snapshot was created (unix seconds).
-    pub created: i64,
-    pub urls: BTreeMap<String, String>,
-    pub expired_accepted: Vec<ExpiredAccepted>,
-    pub binary_packages: u64,
-    pub source_packages: u64,
-}
+/// A snapshot's records and metadata: the API's types (stored and hashed as before: same
+/// fields in the same order, so ids and stored rows do not change).
+pub use cryo_store::api::{
+    ArchiveRecord, ExpiredAccepted, IndexKind, IndexRecord, SnapshotInfo, SnapshotRecord,
+};
 
 /// Save a snapshot's metadata unless it exists already; returns whether it was new.
 pub fn save(st: &Store, info: &SnapshotInfo) -> Result<bool, MirrorError> {

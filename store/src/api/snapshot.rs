@@ -64,6 +64,17 @@ pub struct SnapshotRecord {
     pub archives: Vec<ArchiveRecord>,
 }
 
+impl SnapshotRecord {
+    /// Canonical bytes (field order fixed, archives in the order given).
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("snapshot record serialises")
+    }
+    /// The snapshot id.
+    pub fn id(&self) -> B3Digest {
+        B3Digest::of(&self.encode())
+    }
+}
+
 /// Expired metadata accepted at sync time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpiredAccepted {
