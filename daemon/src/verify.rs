@@ -200,7 +200,7 @@ fn verify_source(
         Ok(o) => o,
         Err(e) => return failed(resolved.version, crate::build::chain(&e)),
     };
-    if outcome.status == "failed" {
+    if outcome.status == run::BuildStatus::Failed {
         let tail = outcome.log_tail.unwrap_or_default();
         let last: Vec<&str> = tail.lines().rev().take(3).collect();
         return failed(

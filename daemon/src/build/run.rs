@@ -12,7 +12,6 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use cryo_debbuild::{BuildKind, BuildSettings, BuildSpec, SourceFiles};
@@ -32,39 +31,9 @@ use crate::mirror::dod::{self, PoolFile};
 use crate::mirror::query;
 use crate::mirror::snapshot::{self, IndexKind};
 
-/// One output of a build on the wire.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct OutputInfo {
-    pub name: String,
-    pub blake3: B3Digest,
-    pub sha256: String,
-    pub size: u64,
-}
-
-/// An output that differs between the recorded realisation and a rebuild.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RebuildDifference {
-    pub name: String,
-    pub recorded: Option<B3Digest>,
-    pub rebuilt: Option<B3Digest>,
-}
-
-/// What `cryo build` answers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BuildOutcome {
-    pub derivation: B3Digest,
-    /// `built`, `cached` or `failed`.
-    pub status: String,
-    pub outputs: Vec<OutputInfo>,
-    /// The build log in the store, when a build ran.
-    pub log: Option<B3Digest>,
-    /// Last lines of the log of a failed build.
-    pub log_tail: Option<String>,
-    pub duration_secs: f64,
-    pub root_cached: Option<bool>,
-    /// With `--rebuild`: outputs whose bytes differ from the recorded realisation.
-    pub rebuild_differences: Option<Vec<RebuildDifference>>,
-}
+/// One output of a build, a rebuild difference and what `cryo build` answers: the API's
+/// types.
+pub use cryo_store::api::{BuildOutcome, BuildStatus, OutputInfo, RebuildDifference};
 
 fn read_drv(st: &Builder, id: &B3Digest) -> Result<Derivation, BuildError> {
     let bytes = st.store.read(id)?;
@@ -353,7 +322,7 @@ pub fn realise_observed(
     if !result.success() {
         return Ok(BuildOutcome {
             derivation: *id,
-            status: "failed".into(),
+            status: BuildStatus::Failed,
             outputs: Vec::new(),
             log: Some(log_digest),
             log_tail: Some(tail(&log, 40)),
@@ -373,7 +342,7 @@ pub fn realise_observed(
     let shown = existing.as_ref().unwrap_or(&new);
     Ok(BuildOutcome {
         derivation: *id,
-        status: "built".into(),
+        status: BuildStatus::Built,
         outputs: output_infos(st, shown)?,
         log: Some(log_digest),
         log_tail: None,
@@ -395,7 +364,7 @@ fn without_building(
     if let (Some(r), false) = (existing, rebuild) {
         return Ok(Some(BuildOutcome {
             derivation: *id,
-            status: "cached".into(),
+            status: BuildStatus::Cached,
             outputs: output_infos(st, r)?,
             log: st.build_logs.get(id),
             log_tail: None,
@@ -410,7 +379,7 @@ fn without_building(
         {
             return Ok(Some(BuildOutcome {
                 derivation: *id,
-                status: "substituted".into(),
+                status: BuildStatus::Substituted,
                 outputs: output_infos(st, &r)?,
                 log: None,
                 log_tail: Some(format!("substituted from {from}")),

@@ -7,11 +7,11 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use cryo_store::B3Digest;
 
-use super::resolve::{resolve_blocking, ApiJson, ResolveRequestBody};
+use super::resolve::{resolve_blocking, ApiJson};
 use super::ApiErr;
 use crate::build::run::{self, BuildOutcome};
 use crate::build::BuildError;
@@ -23,49 +23,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/drv/{id}/log", get(log))
 }
 
-/// `POST /api/v1/build` body: a derivation id, or what `resolve` takes.
-#[derive(Debug, Serialize)]
-pub struct BuildRequest {
-    pub derivation: Option<String>,
-    #[serde(flatten)]
-    pub resolve: Option<ResolveRequestBody>,
-    /// Build again and compare with the recorded outputs bit for bit.
-    pub rebuild: bool,
-}
-
-#[derive(Deserialize)]
-struct BuildHead {
-    derivation: Option<String>,
-    #[serde(default)]
-    rebuild: bool,
-}
-
-impl BuildRequest {
-    /// Parse a body. Not `#[derive(Deserialize)]`: serde's `flatten` of an `Option` turns
-    /// any error of the inner body (a refused file name) into `None`; here the resolve
-    /// part, when present, must deserialise and its error is the answer.
-    fn from_json(v: serde_json::Value) -> Result<Self, ApiErr> {
-        let bad = |e: serde_json::Error| ApiErr::bad_request(format!("invalid build request: {e}"));
-        let head: BuildHead = serde_json::from_value(v.clone()).map_err(bad)?;
-        let has_source = ["snapshot", "prjconf", "source"]
-            .iter()
-            .any(|k| v.get(k).is_some());
-        let resolve = match (has_source, &head.derivation) {
-            (true, _) => Some(serde_json::from_value(v).map_err(bad)?),
-            (false, Some(_)) => None,
-            (false, None) => {
-                return Err(ApiErr::bad_request(
-                    "give a derivation or a source to resolve",
-                ))
-            }
-        };
-        Ok(Self {
-            derivation: head.derivation,
-            resolve,
-            rebuild: head.rebuild,
-        })
-    }
-}
+/// `POST /api/v1/build` body: a derivation id, or what `resolve` takes (the API's type,
+/// parsed with [`BuildRequest::from_json`]: the resolve part's error is the answer).
+pub use cryo_store::api::BuildRequest;
 
 impl From<BuildError> for ApiErr {
     fn from(e: BuildError) -> Self {
@@ -97,7 +57,7 @@ async fn build(
             "give a derivation or a source to resolve",
         ));
     }
-    let req = BuildRequest::from_json(body)?;
+    let req = BuildRequest::from_json(body).map_err(|e| ApiErr::bad_request(e.0))?;
     let out = tokio::task::spawn_blocking(move || -> Result<BuildOutcome, ApiErr> {
         let id = match (&req.derivation, &req.resolve) {
             (Some(d), _) => digest(d)?,

@@ -1,10 +1,6 @@
 //! Registered archives: `cryo mirror add NAME URL --suite S [--component C]... [--arch A]...
 //! --keyring FILE`.
 
-use serde::{Deserialize, Serialize};
-
-use cryo_store::B3Digest;
-
 use super::tables::MIRRORS;
 use super::MirrorError;
 use crate::table::{self, TableError};
@@ -13,22 +9,8 @@ use cryo_store::Store;
 /// apt's default pin priority.
 pub const DEFAULT_PRIORITY: i32 = 500;
 
-/// One archive as registered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MirrorConfig {
-    pub name: String,
-    /// `file:///…` or `http(s)://…`, the archive root (contains `dists/` and `pool/`).
-    pub url: String,
-    pub suite: String,
-    pub components: Vec<String>,
-    pub arches: Vec<String>,
-    /// The keyring (binary or armored OpenPGP) in the store.
-    pub keyring: B3Digest,
-    /// apt pin priority: higher wins before versions are compared.
-    pub priority: i32,
-    /// Fetch source indices (`Sources`) too.
-    pub sources: bool,
-}
+/// One archive as registered (the API's type; stored as it is answered).
+pub use cryo_store::api::MirrorConfig;
 
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
@@ -46,9 +28,19 @@ fn valid_word(s: &str) -> bool {
         && !s.split('/').any(|c| c.is_empty() || c == "." || c == "..")
 }
 
-impl MirrorConfig {
+/// What the daemon does with a mirror's configuration: validate it (its errors are the
+/// daemon's), and the URLs it fetches.
+pub trait MirrorExt {
     /// Validate every field; errors name the field and value.
-    pub fn validate(&self) -> Result<(), MirrorError> {
+    fn validate(&self) -> Result<(), MirrorError>;
+    /// URL of a file below the archive root.
+    fn url_of(&self, rel: &str) -> String;
+    /// URL of a file below `dists/<suite>/`.
+    fn dist_url(&self, rel: &str) -> String;
+}
+
+impl MirrorExt for MirrorConfig {
+    fn validate(&self) -> Result<(), MirrorError> {
         let bad = |m: String| Err(MirrorError::Invalid(m));
         if !valid_name(&self.name) {
             return bad(format!(
@@ -79,13 +71,11 @@ impl MirrorConfig {
         Ok(())
     }
 
-    /// URL of a file below the archive root.
-    pub fn url_of(&self, rel: &str) -> String {
+    fn url_of(&self, rel: &str) -> String {
         format!("{}/{}", self.url.trim_end_matches('/'), rel)
     }
 
-    /// URL of a file below `dists/<suite>/`.
-    pub fn dist_url(&self, rel: &str) -> String {
+    fn dist_url(&self, rel: &str) -> String {
         self.url_of(&format!("dists/{}/{}", self.suite, rel))
     }
 }

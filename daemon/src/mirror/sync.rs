@@ -17,7 +17,7 @@ use cryo_debian::openpgp::{self, Keyring};
 use cryo_debian::release::{ExpiryPolicy, Release, Validity};
 use cryo_store::{ObjectKind, Session};
 
-use super::config::MirrorConfig;
+use super::config::{MirrorConfig, MirrorExt};
 use super::fetch::{self, FetchFailure, Retry};
 use super::snapshot::{
     self, ArchiveRecord, ExpiredAccepted, IndexKind, IndexRecord, SnapshotInfo, SnapshotRecord,
@@ -43,29 +43,8 @@ pub struct SyncOptions {
     pub now: i64,
 }
 
-/// What a sync produced.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct SyncOutcome {
-    pub snapshot: String,
-    /// False when an identical snapshot existed already.
-    pub new: bool,
-    pub archives: Vec<ArchiveSummary>,
-    pub binary_packages: u64,
-    pub source_packages: u64,
-    pub expired_accepted: Vec<ExpiredAccepted>,
-}
-
-/// Per-archive summary for the client.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct ArchiveSummary {
-    pub mirror: String,
-    pub suite: String,
-    pub signers: Vec<String>,
-    pub date: Option<i64>,
-    pub valid_until: Option<i64>,
-    pub indices_fetched: u64,
-    pub indices_reused: u64,
-}
+/// What a sync produced, and its per-archive summary: the API's types.
+pub use cryo_store::api::{ArchiveSummary, SyncOutcome};
 
 fn release_text(
     m: &MirrorConfig,

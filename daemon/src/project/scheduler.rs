@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, watch, Notify};
 
 use cryo_sandbox::{JobObserver, KillHandle};
+use cryo_store::api::BuildStatus;
 use cryo_store::B3Digest;
 
 use super::model::{JobResult, ProjectName, State};
@@ -472,8 +473,8 @@ impl Scheduler {
                 }
                 Ok(o) => {
                     r.log = o.log;
-                    match o.status.as_str() {
-                        "failed" => {
+                    match o.status {
+                        BuildStatus::Failed => {
                             r.state = State::Failed;
                             let last = o
                                 .log_tail
@@ -483,7 +484,7 @@ impl Scheduler {
                             r.reason = Some(format!("build failed: {last}"));
                         }
                         s => {
-                            r.state = if s == "built" {
+                            r.state = if s == BuildStatus::Built {
                                 State::Succeeded
                             } else {
                                 State::Cached
