@@ -63,16 +63,8 @@ pub enum VerifyError {
     NotBuilt(B3Digest),
 }
 
-/// A stored report's listing entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ReportInfo {
-    pub id: B3Digest,
-    pub created: i64,
-    pub snapshot: String,
-    pub sources: Vec<String>,
-    pub summary: String,
-    pub exit_code: u8,
-}
+/// A stored report's listing entry (the API's type; stored as it is answered).
+pub use cryo_store::api::ReportInfo;
 
 /// What `POST /api/v1/verify` answers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
