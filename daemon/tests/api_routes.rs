@@ -755,6 +755,29 @@ async fn bad_tokens_are_refused_not_downgraded() {
     w.d.shutdown.cancel();
 }
 
+/// A project name with its colons percent-encoded (as clients may send it) is checked
+/// like the plain one: the guard reads the decoded path parameter the handler reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn percent_encoded_project_names_are_guarded() {
+    let w = World::new().await;
+    let roles = &w.idents["unix"];
+    let (anon, user, reader) = (&roles[0], &roles[1], &roles[2]);
+    for path in ["/api/v1/projects/api%3Amain", "/api/v1/projects/api%3amain/results"] {
+        let a = w.d.call(Which::Unix, anon, GET, path, Vec::new()).await;
+        assert_eq!(a.status.as_u16(), 401, "{path}: {}", a.text());
+        let a = w.d.call(Which::Unix, user, GET, path, Vec::new()).await;
+        assert_eq!(a.status.as_u16(), 403, "{path}: {}", a.text());
+        let a = w.d.call(Which::Unix, reader, GET, path, Vec::new()).await;
+        assert_eq!(a.status.as_u16(), 200, "{path}: {}", a.text());
+    }
+    let a = w
+        .d
+        .call(Which::Unix, user, DELETE, "/api/v1/projects/api%3Amain", Vec::new())
+        .await;
+    assert_eq!(a.status.as_u16(), 403, "{}", a.text());
+    w.d.shutdown.cancel();
+}
+
 /// `GET /api/v1/store/roots` hides the roots of private projects from callers who may
 /// not read them: their digests lead to the projects' sources.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
