@@ -762,7 +762,10 @@ async fn percent_encoded_project_names_are_guarded() {
     let w = World::new().await;
     let roles = &w.idents["unix"];
     let (anon, user, reader) = (&roles[0], &roles[1], &roles[2]);
-    for path in ["/api/v1/projects/api%3Amain", "/api/v1/projects/api%3amain/results"] {
+    for path in [
+        "/api/v1/projects/api%3Amain",
+        "/api/v1/projects/api%3amain/results",
+    ] {
         let a = w.d.call(Which::Unix, anon, GET, path, Vec::new()).await;
         assert_eq!(a.status.as_u16(), 401, "{path}: {}", a.text());
         let a = w.d.call(Which::Unix, user, GET, path, Vec::new()).await;
@@ -770,9 +773,14 @@ async fn percent_encoded_project_names_are_guarded() {
         let a = w.d.call(Which::Unix, reader, GET, path, Vec::new()).await;
         assert_eq!(a.status.as_u16(), 200, "{path}: {}", a.text());
     }
-    let a = w
-        .d
-        .call(Which::Unix, user, DELETE, "/api/v1/projects/api%3Amain", Vec::new())
+    let a =
+        w.d.call(
+            Which::Unix,
+            user,
+            DELETE,
+            "/api/v1/projects/api%3Amain",
+            Vec::new(),
+        )
         .await;
     assert_eq!(a.status.as_u16(), 403, "{}", a.text());
     w.d.shutdown.cancel();

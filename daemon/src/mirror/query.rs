@@ -4,8 +4,6 @@
 //! Selection follows apt: per (name, arch) the candidate from the archive with the highest
 //! pin priority wins, then the highest version.
 
-use serde::{Deserialize, Serialize};
-
 use cryo_debian::deb822;
 use cryo_debian::index::{BinaryPackage, SourcePackage};
 use cryo_debian::version::Version;
@@ -15,20 +13,7 @@ use super::snapshot::{self, IndexKind, SnapshotInfo};
 use super::MirrorError;
 use cryo_store::Store;
 
-/// One stanza of a package as found in a snapshot.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PackageEntry {
-    pub kind: IndexKind,
-    pub archive: String,
-    pub index: String,
-    pub priority: i32,
-    pub version: String,
-    pub arch: String,
-    /// The candidate apt would pick among the entries of the same kind and arch.
-    pub selected: bool,
-    /// Every field, in stanza order.
-    pub fields: Vec<(String, String)>,
-}
+pub use cryo_store::api::PackageEntry;
 
 /// All stanzas named `name` (binary packages and source packages).
 pub fn package(
