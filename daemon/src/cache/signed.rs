@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer, Verifier};
-use serde::{Deserialize, Serialize};
 
 use cryo_store::realisation::{OutputRef, Realisation};
 use cryo_store::B3Digest;
@@ -17,13 +16,8 @@ use super::keys::{NamedKey, TrustedKey};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-/// A realisation with signatures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignedRealisation {
-    pub drv: B3Digest,
-    pub outputs: BTreeMap<String, OutputRef>,
-    pub signatures: Vec<String>,
-}
+/// A realisation with signatures: the wire type of `GET /cache/drv/<id>`.
+pub use cryo_store::api::SignedRealisation;
 
 /// The exact bytes that are signed.
 pub fn fingerprint(drv: &B3Digest, outputs: &BTreeMap<String, OutputRef>) -> String {
@@ -53,9 +47,16 @@ pub fn sign(r: &Realisation, keys: &[NamedKey]) -> SignedRealisation {
     }
 }
 
-impl SignedRealisation {
+/// Checking and unwrapping a [`SignedRealisation`] (daemon behaviour on the wire type).
+pub trait SignedExt {
     /// The name of the first trusted key with a valid signature, if any.
-    pub fn trusted_by(&self, trusted: &[TrustedKey]) -> Option<String> {
+    fn trusted_by(&self, trusted: &[TrustedKey]) -> Option<String>;
+    /// The realisation without its signatures.
+    fn realisation(&self) -> Realisation;
+}
+
+impl SignedExt for SignedRealisation {
+    fn trusted_by(&self, trusted: &[TrustedKey]) -> Option<String> {
         let fp = fingerprint(&self.drv, &self.outputs);
         for sig in &self.signatures {
             let Some((name, b64)) = sig.split_once(':') else {
@@ -79,7 +80,7 @@ impl SignedRealisation {
         None
     }
 
-    pub fn realisation(&self) -> Realisation {
+    fn realisation(&self) -> Realisation {
         Realisation {
             drv: self.drv,
             outputs: self.outputs.clone(),

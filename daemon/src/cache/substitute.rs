@@ -12,7 +12,7 @@ use cryo_store::realisation::Realisation;
 use cryo_store::{B3Digest, ObjectKind};
 
 use super::keys::TrustedKey;
-use super::signed::SignedRealisation;
+use super::signed::{SignedExt, SignedRealisation};
 use cryo_store::Store;
 
 /// How long a miss is remembered.
