@@ -2,10 +2,9 @@
 //! the snapshot's official binary, bit for bit, with `cryo-compare`. Reports are stored
 //! (JSON, schema in docs/report-format.md) and listed in the redb table `reports`.
 
-use serde::{Deserialize, Serialize};
-
 use cryo_compare::report::{BinaryReport, Report, SourceReport};
 use cryo_compare::{compare_debs, ClassKind, Classification, Limits, PackageId};
+use cryo_store::api;
 use cryo_store::{B3Digest, ObjectKind};
 
 use crate::build::run;
@@ -66,12 +65,46 @@ pub enum VerifyError {
 /// A stored report's listing entry (the API's type; stored as it is answered).
 pub use cryo_store::api::ReportInfo;
 
-/// What `POST /api/v1/verify` answers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VerifyOutcome {
-    pub report: B3Digest,
-    pub exit_code: u8,
-    pub summary: cryo_compare::report::Summary,
+/// What `POST /api/v1/verify` and `POST /api/v1/check` answer (the API's type).
+pub use cryo_store::api::VerifyOutcome;
+
+/// A report's summary as the API's type. `cryo-compare` and `cryo-store` do not know each
+/// other, so the classes are mapped one by one (same names, same order).
+fn api_summary(s: &cryo_compare::report::Summary) -> api::ReportSummary {
+    api::ReportSummary {
+        total: api_counts(&s.total),
+        per_source: s
+            .per_source
+            .iter()
+            .map(|p| api::SourceSummary {
+                source: p.source.clone(),
+                version: p.version.clone(),
+                counts: api_counts(&p.counts),
+            })
+            .collect(),
+    }
+}
+
+fn api_counts(c: &cryo_compare::report::Counts) -> api::ReportCounts {
+    api::ReportCounts {
+        analysed: c.analysed,
+        identical: c.identical,
+        differ: c.differ,
+        failed_or_inconclusive: c.failed_or_inconclusive,
+        by_kind: c.by_kind.iter().map(|(k, n)| (api_kind(*k), *n)).collect(),
+    }
+}
+
+fn api_kind(k: ClassKind) -> api::ClassKind {
+    match k {
+        ClassKind::Identical => api::ClassKind::Identical,
+        ClassKind::MetadataOnly => api::ClassKind::MetadataOnly,
+        ClassKind::BuildIdOnly => api::ClassKind::BuildIdOnly,
+        ClassKind::Content => api::ClassKind::Content,
+        ClassKind::Inconclusive => api::ClassKind::Inconclusive,
+        ClassKind::BuildFailed => api::ClassKind::BuildFailed,
+        ClassKind::MissingUpstream => api::ClassKind::MissingUpstream,
+    }
 }
 
 /// The exit status rule (as diffoscope and `guix challenge`): 0 all identical, 1 some
@@ -444,7 +477,7 @@ fn store_report(
     Ok(VerifyOutcome {
         report: stored.digest,
         exit_code: code,
-        summary,
+        summary: api_summary(&summary),
     })
 }
 
@@ -495,4 +528,41 @@ pub fn build_comparison(
         version: version.to_string(),
         binaries,
     }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The API's summary serialises byte for byte as cryo-compare's (field names, class
+    /// names and the order of `by_kind`).
+    #[test]
+    fn api_summary_is_the_same_json() {
+        let mut counts = cryo_compare::report::Counts::default();
+        for (k, n) in [
+            (ClassKind::MissingUpstream, 1),
+            (ClassKind::Identical, 5),
+            (ClassKind::Content, 2),
+            (ClassKind::BuildIdOnly, 3),
+            (ClassKind::MetadataOnly, 4),
+            (ClassKind::BuildFailed, 6),
+            (ClassKind::Inconclusive, 7),
+        ] {
+            counts.by_kind.insert(k, n);
+        }
+        counts.analysed = 28;
+        counts.identical = 5;
+        let s = cryo_compare::report::Summary {
+            total: counts.clone(),
+            per_source: vec![cryo_compare::report::SourceSummary {
+                source: "hello".into(),
+                version: "2.10-3".into(),
+                counts,
+            }],
+        };
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            serde_json::to_string(&api_summary(&s)).unwrap()
+        );
+    }
 }
