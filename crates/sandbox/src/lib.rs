@@ -9,6 +9,7 @@
 //! process ([`helper_main`], e.g. the `cryo-sandbox-helper` binary), which does the
 //! namespace work. See `docs/sandbox.md` for the isolation model and id mapping.
 
+pub mod clock;
 mod helper;
 pub mod idmap;
 mod ownership;

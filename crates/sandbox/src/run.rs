@@ -25,6 +25,9 @@ pub enum ExitStatusKind {
     Signaled(i32),
     /// The wall-clock limit expired and the whole sandbox was killed.
     TimedOut,
+    /// The job wrote nothing to its log for [`crate::Limits::idle_timeout`]; the whole
+    /// sandbox was killed.
+    IdleTimedOut,
     /// The log limit was reached with [`LogLimitAction::Kill`]; the sandbox was killed.
     OutputLimit,
     /// [`KillHandle::kill`] was called.
@@ -170,13 +173,17 @@ impl Sandbox {
         };
         let write = stdin.write_all(&json);
         drop(stdin);
-        let (cap, action) = (spec.limits.max_log_bytes, spec.limits.on_log_limit);
+        let policy = LogPolicy {
+            cap: spec.limits.max_log_bytes,
+            action: spec.limits.on_log_limit,
+            idle: spec.limits.idle_timeout,
+        };
         let k2 = killer.clone();
         if let Some(o) = &observer {
             o.started(&killer);
         }
         let log_thread =
-            std::thread::spawn(move || capture_log(stderr, cap, action, &k2, observer.as_deref()));
+            std::thread::spawn(move || capture_log(stderr, policy, &k2, observer.as_deref()));
         let running = RunningSandbox {
             child,
             killer,
@@ -210,6 +217,7 @@ enum KillReason {
     None = 0,
     Cancelled = 1,
     OutputLimit = 2,
+    Idle = 3,
 }
 
 /// Cancels a running sandbox: the helper is killed, and with it (parent-death signal) the
@@ -302,6 +310,7 @@ impl RunningSandbox {
         let forced = match self.killer.reason() {
             r if r == KillReason::Cancelled as u8 => Some(ExitStatusKind::Cancelled),
             r if r == KillReason::OutputLimit as u8 => Some(ExitStatusKind::OutputLimit),
+            r if r == KillReason::Idle as u8 => Some(ExitStatusKind::IdleTimedOut),
             _ => None,
         };
         let exit = match (forced, serde_json::from_slice::<HelperReport>(&report)) {
@@ -331,20 +340,57 @@ impl RunningSandbox {
     }
 }
 
-/// Reads the log pipe to its end, keeping at most `cap` bytes; the rest is read and dropped
-/// so the writers never block.
-fn capture_log(
-    mut r: ChildStderr,
+/// How the log is captured: its cap, what reaching it does, and the inactivity limit.
+#[derive(Clone, Copy)]
+struct LogPolicy {
     cap: u64,
     action: LogLimitAction,
+    idle: Option<Duration>,
+}
+
+/// Waits until `r` is readable or `idle` passes without output; false on inactivity.
+fn wait_readable(r: &ChildStderr, idle: Option<Duration>) -> std::io::Result<bool> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let Some(idle) = idle else { return Ok(true) };
+    let deadline = Instant::now() + idle;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(false);
+        }
+        let ms = left.min(Duration::from_secs(3600)).as_millis().max(1);
+        let timeout = PollTimeout::try_from(ms as i32).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(r.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, timeout) {
+            Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
+            Ok(_) => return Ok(true),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Reads the log pipe to its end, keeping at most `cap` bytes; the rest is read and dropped
+/// so the writers never block. With an inactivity limit, a pipe silent for that long gets
+/// the sandbox killed (reading continues to the end the kill brings).
+fn capture_log(
+    mut r: ChildStderr,
+    policy: LogPolicy,
     killer: &KillHandle,
     observer: Option<&dyn JobObserver>,
 ) -> std::io::Result<(Vec<u8>, bool)> {
+    let LogPolicy { cap, action, idle } = policy;
+    let mut idle = idle;
     let cap = usize::try_from(cap).unwrap_or(usize::MAX);
     let mut log = Vec::new();
     let mut dropped: u64 = 0;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
+        if !wait_readable(&r, idle)? {
+            killer.kill_for(KillReason::Idle);
+            idle = None;
+            continue;
+        }
         let n = match r.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,

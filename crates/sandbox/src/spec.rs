@@ -112,6 +112,11 @@ pub enum LogLimitAction {
 pub struct Limits {
     /// Wall-clock limit; the whole pid namespace is killed when it expires.
     pub timeout: Option<Duration>,
+    /// Inactivity limit (sbuild's "stalled package" timeout): when the job writes nothing to
+    /// its log for this long, the whole pid namespace is killed
+    /// ([`crate::ExitStatusKind::IdleTimedOut`]). Watched by the library side, which reads
+    /// the log.
+    pub idle_timeout: Option<Duration>,
     /// RLIMIT_NPROC (counted per outside uid, so shared by sandboxes using the same ids).
     pub max_processes: Option<u64>,
     /// RLIMIT_FSIZE in bytes.
@@ -131,6 +136,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             timeout: Some(Duration::from_secs(6 * 3600)),
+            idle_timeout: None,
             max_processes: Some(8192),
             max_file_size: Some(64 << 30),
             max_open_files: Some(8192),
