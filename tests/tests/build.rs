@@ -21,7 +21,8 @@ fn failing_tree(dir: &std::path::Path) {
     .unwrap();
     fs::write(
         dir.join("debian/rules"),
-        "#!/usr/bin/make -f\n%:\n\t@echo cryo-test: this build fails on purpose\n\texit 1\n",
+        "#!/usr/bin/make -f\n%:\n\t@echo \"cryo-installed: $$(dpkg-query -W -f '$${Package} ')\"\n\
+         \t@echo cryo-test: this build fails on purpose\n\texit 1\n",
     )
     .unwrap();
     let mut perm = fs::metadata(dir.join("debian/rules"))
@@ -177,6 +178,26 @@ fn build_base_files_identical_cached_rebuild_and_failure() {
             .contains("this build fails on purpose"),
         "{v}"
     );
+    // The root holds the resolved closure and nothing else (no builder tools).
+    let failed = v["derivation"].as_str().unwrap();
+    let log = d.ok(&["log", failed]);
+    let line = log
+        .lines()
+        .find_map(|l| l.strip_prefix("cryo-installed: "))
+        .unwrap_or_else(|| panic!("{log}"));
+    let mut installed: Vec<&str> = line.split_whitespace().collect();
+    installed.sort();
+    let drv_json = d.json(&["drv", "show", failed]);
+    let mut closure: Vec<&str> = drv_json["closure"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    closure.sort();
+    closure.dedup();
+    assert_eq!(installed, closure);
+    assert!(!installed.contains(&"libfaketime"));
     d.ok(&["daemon", "status"]);
     assert!(d.cryo(&["store", "verify"]).status.success());
 }
@@ -265,29 +286,30 @@ fn verify_matches_the_measured_ground_truth() {
     );
     open_in_chromium(html.path());
 
-    // hello: build-id only with the pinned clock; real clock: code differs in .text.
+    // hello: with the default real clock (what Debian's buildds run), code differs in
+    // .text (configure embeds `date +%Y`); pinned to the changelog date, only the build-id.
     let (code, v) = verify(pc, &["src:hello"]);
+    assert_eq!(code, Some(1), "{v}");
+    let hello = d.ok(&["report", "show", v["report"].as_str().unwrap()]);
+    assert!(hello.contains("hello 2.10-3 amd64: content"), "{hello}");
+    assert!(hello.contains("usr/bin/hello (.text)"), "{hello}");
+    let dir = tempfile::tempdir().unwrap();
+    let pinned = dir.path().join("pinned-clock.prjconf");
+    fs::write(
+        &pinned,
+        format!(
+            "{}\nCryo-Clock: changelog\n",
+            fs::read_to_string(&prjconf).unwrap()
+        ),
+    )
+    .unwrap();
+    let (code, v) = verify(pinned.to_str().unwrap(), &["src:hello"]);
     assert_eq!(code, Some(1), "{v}");
     let hello = d.ok(&["report", "show", v["report"].as_str().unwrap()]);
     assert!(
         hello.contains("hello 2.10-3 amd64: build-id-only"),
         "{hello}"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let real = dir.path().join("real-clock.prjconf");
-    fs::write(
-        &real,
-        format!(
-            "{}\nCryo-Clock: real\n",
-            fs::read_to_string(&prjconf).unwrap()
-        ),
-    )
-    .unwrap();
-    let (code, v) = verify(real.to_str().unwrap(), &["src:hello"]);
-    assert_eq!(code, Some(1), "{v}");
-    let hello = d.ok(&["report", "show", v["report"].as_str().unwrap()]);
-    assert!(hello.contains("hello 2.10-3 amd64: content"), "{hello}");
-    assert!(hello.contains("usr/bin/hello (.text)"), "{hello}");
 
     // Failures give exit 2: a source that is not in the snapshot.
     let (code, v) = verify(pc, &["src:no-such-source"]);

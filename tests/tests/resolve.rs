@@ -47,6 +47,11 @@ fn resolve_closure_and_derivation_identity() {
     assert_eq!(get("build-essential")["set"], "install");
     assert_eq!(get("debhelper")["arch"], "all");
     assert_eq!(get("fakeroot")["sha256"].as_str().unwrap().len(), 64);
+    // The builder adds nothing to the closure (a pinned clock comes from outside the
+    // root), so the source that builds libfaketime resolves like any other.
+    assert!(closure.iter().all(|c| c["name"] != "libfaketime"), "{r}");
+    let faketime = resolve(&d, &both, pc, "src:faketime");
+    assert!(faketime["derivation"].as_str().is_some(), "{faketime}");
 
     // Same inputs → same id, through another way of naming the same source.
     let dsc = m.join("debian/pool/main/h/hello/hello_2.10-3.dsc");
@@ -65,11 +70,11 @@ fn resolve_closure_and_derivation_identity() {
         drv.as_str()
     );
     let dir = tempfile::tempdir().unwrap();
-    let changed = dir.path().join("real-clock.prjconf");
+    let changed = dir.path().join("pinned-clock.prjconf");
     fs::write(
         &changed,
         format!(
-            "{}\nCryo-Clock: real\n",
+            "{}\nCryo-Clock: changelog\n",
             fs::read_to_string(&prjconf).unwrap()
         ),
     )
@@ -97,12 +102,12 @@ fn resolve_closure_and_derivation_identity() {
     // drv show prints every input readably.
     let show = d.ok(&["drv", "show", &drv]);
     for needle in [
-        "builder   deb 1",
+        "builder   deb 2",
         "source    hello 2.10-3",
         "hello_2.10-3.dsc",
         "CRYO_BUILD_PATH=/build/reproducible-path/hello-2.10",
         "DEB_BUILD_OPTIONS=parallel=2",
-        "CRYO_CLOCK=changelog",
+        "CRYO_CLOCK=real",
         "perl-base 5.36.0-7+deb12u4",
     ] {
         assert!(show.contains(needle), "{needle} missing:\n{show}");

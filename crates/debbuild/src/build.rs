@@ -14,9 +14,7 @@ use cryo_sandbox::{
     BindMount, ExitStatusKind, HelperCommand, JobObserver, Owner, RootFs, SandboxError,
 };
 
-use cryo_prjconf::Clock;
-
-use crate::clock::{clock_env, find_libfaketime, ClockError};
+use crate::clock::{pinned_epoch, ClockError};
 use crate::job::{self, JobLog};
 use crate::settings::BuildSpec;
 use crate::source::{build_path, check_source, SourceError};
@@ -111,10 +109,7 @@ pub fn build_observed(
     let src = check_source(&spec.source)?;
     let (build_dir, parent) = build_path(&s.build_path, &src)?;
     check_build_user(&spec.root_dir, s.build_user.uid)?;
-    if s.clock != Clock::Real && find_libfaketime(&spec.root_dir).is_none() {
-        return Err(ClockError::FaketimeMissing(s.clock).into());
-    }
-    let [upper, work, out] = prepare_work_dir(&spec.work_dir)?;
+    let [upper, work, out, tools] = prepare_work_dir(&spec.work_dir)?;
     let user = (s.build_user.uid, s.build_user.gid);
 
     let mut binds = vec![BindMount {
@@ -137,11 +132,20 @@ pub fn build_observed(
         upper,
         work,
     };
+    // Writable for everyone on a buildd (1777 in the root): `/var/tmp`, `/run/lock`.
+    let buildd_writable: Vec<&str> = ["/var/tmp", "/run/lock"]
+        .into_iter()
+        .filter(|d| spec.root_dir.join(&d[1..]).is_dir())
+        .collect();
     let mut base_env: BTreeMap<String, String> = [
         ("PATH", job::PATH),
         ("LANG", s.locale.as_str()),
         ("LC_ALL", s.locale.as_str()),
         ("HOME", "/nonexistent"),
+        // What sbuild's build user has too (docs/builder.md, "The build environment").
+        ("SHELL", "/bin/sh"),
+        ("USER", crate::root::BUILD_USER_NAME),
+        ("LOGNAME", crate::root::BUILD_USER_NAME),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -154,7 +158,11 @@ pub fn build_observed(
             base_env.insert(k.to_owned(), v.clone());
         }
     }
-    let run = |argv: Vec<String>, env: BTreeMap<String, String>, cwd: &str, log: &mut Vec<u8>| {
+    let run = |argv: Vec<String>,
+               env: BTreeMap<String, String>,
+               cwd: &str,
+               log: &mut Vec<u8>,
+               extra: Option<&BindMount>| {
         let head = header(&argv, &env, cwd);
         if let Some(o) = &observer {
             o.log(head.as_bytes());
@@ -162,9 +170,16 @@ pub fn build_observed(
         log.extend(head.bytes());
         let mut job = job::spec(root.clone(), argv, env, cwd, user, s.umask);
         job.binds = binds.clone();
+        job.binds.extend(extra.cloned());
         job.landlock.write_root_view = false;
+        // The build directory and, as on a buildd, `/var/tmp` and `/run/lock` (writes land
+        // in this job's overlay layer). `/tmp` and `/dev/shm` are the sandbox's tmpfs.
         job.landlock.extra_writable = vec![PathBuf::from(&parent)];
+        job.landlock
+            .extra_writable
+            .extend(buildd_writable.iter().map(PathBuf::from));
         job.limits.timeout = Some(s.timeout);
+        job.limits.idle_timeout = Some(s.idle_timeout);
         job.limits.max_log_bytes = s.max_log_bytes;
         if let Some(h) = &s.hostname {
             job.hostname = h.clone();
@@ -182,7 +197,7 @@ pub fn build_observed(
         format!("{SOURCE_DIR}/{}", src.dsc_name),
         build_dir.clone(),
     ];
-    let first = run(unpack, base_env.clone(), &parent, &mut log)?;
+    let first = run(unpack, base_env.clone(), &parent, &mut log, None)?;
     let result = |status, log: Vec<u8>, truncated, sde, outputs| BuildResult {
         status,
         outputs,
@@ -198,7 +213,69 @@ pub fn build_observed(
     if let Some(suffix) = &s.release_suffix {
         // OBS-DCH-RELEASE: the release number becomes a version suffix through a generated
         // changelog entry, dated like the previous one (so SOURCE_DATE_EPOCH is kept).
-        let script = r#"set -eu
+        let mut env = base_env.clone();
+        env.insert("CRYO_RELEASE_SUFFIX".into(), suffix.clone());
+        if let Some(strip) = &s.release_strip {
+            env.insert("CRYO_RELEASE_STRIP".into(), strip.clone());
+        }
+        let argv = ["/bin/sh", "-c", DCH_SCRIPT].map(str::to_owned).to_vec();
+        let dch = run(argv, env, &build_dir, &mut log, None)?;
+        if dch.exit != ExitStatusKind::Exited(0) {
+            return Ok(result(
+                dch.exit,
+                log,
+                first.truncated || dch.truncated,
+                None,
+                Vec::new(),
+            ));
+        }
+    }
+    let leaf = build_dir.rsplit('/').next().unwrap_or_default();
+    let sde = changelog_date(&out.join(leaf).join("debian/changelog"))?;
+    let (argv, env, cwd, clock_bind) = match pinned_epoch(s.clock, sde)? {
+        None => {
+            let argv = ["dpkg-buildpackage", "-us", "-uc", spec.kind.flag()]
+                .map(str::to_owned)
+                .to_vec();
+            (argv, base_env, build_dir.as_str(), None)
+        }
+        Some(epoch) => {
+            // The first unpack (real clock) told the changelog's date. Unpack again under
+            // the pinned clock, in the same job as the build, so that every file time the
+            // build sees (upstream's, the generated ones, the root's) is on one clock.
+            let bind = cryo_sandbox::clock::install(&tools).map_err(io(&tools))?;
+            let mut env = base_env;
+            cryo_sandbox::clock::env(epoch, cryo_sandbox::clock::now(), &mut env);
+            let argv = [
+                "/bin/sh",
+                "-c",
+                PINNED_SCRIPT,
+                "sh",
+                &build_dir,
+                &format!("{SOURCE_DIR}/{}", src.dsc_name),
+                s.release_suffix.as_deref().unwrap_or(""),
+                s.release_strip.as_deref().unwrap_or(""),
+                DCH_SCRIPT,
+                spec.kind.flag(),
+            ]
+            .map(str::to_owned)
+            .to_vec();
+            (argv, env, parent.as_str(), Some(bind))
+        }
+    };
+    let second = run(argv, env, cwd, &mut log, clock_bind.as_ref())?;
+    let truncated = first.truncated || second.truncated;
+    if second.exit != ExitStatusKind::Exited(0) {
+        return Ok(result(second.exit, log, truncated, Some(sde), Vec::new()));
+    }
+    let outputs = collect_outputs(&out)?;
+    Ok(result(second.exit, log, truncated, Some(sde), outputs))
+}
+
+/// OBS-DCH-RELEASE: the release number becomes a version suffix through a generated
+/// changelog entry, dated like the previous one (so SOURCE_DATE_EPOCH is kept). Run in the
+/// unpacked source with `CRYO_RELEASE_SUFFIX` (and `CRYO_RELEASE_STRIP`) set.
+const DCH_SCRIPT: &str = r#"set -eu
 src=$(dpkg-parsechangelog -S Source); ver=$(dpkg-parsechangelog -S Version)
 dist=$(dpkg-parsechangelog -S Distribution); urg=$(dpkg-parsechangelog -S Urgency)
 maint=$(dpkg-parsechangelog -S Maintainer); date=$(dpkg-parsechangelog -S Date)
@@ -216,38 +293,19 @@ fi
 mv debian/changelog.cryo-new debian/changelog
 echo "cryo: version is now $(dpkg-parsechangelog -S Version)"
 "#;
-        let mut env = base_env.clone();
-        env.insert("CRYO_RELEASE_SUFFIX".into(), suffix.clone());
-        if let Some(strip) = &s.release_strip {
-            env.insert("CRYO_RELEASE_STRIP".into(), strip.clone());
-        }
-        let argv = ["/bin/sh", "-c", script].map(str::to_owned).to_vec();
-        let dch = run(argv, env, &build_dir, &mut log)?;
-        if dch.exit != ExitStatusKind::Exited(0) {
-            return Ok(result(
-                dch.exit,
-                log,
-                first.truncated || dch.truncated,
-                None,
-                Vec::new(),
-            ));
-        }
-    }
-    let leaf = build_dir.rsplit('/').next().unwrap_or_default();
-    let sde = changelog_date(&out.join(leaf).join("debian/changelog"))?;
-    let mut env = base_env;
-    env.extend(clock_env(&spec.root_dir, s.clock, sde)?);
-    let argv = ["dpkg-buildpackage", "-us", "-uc", spec.kind.flag()]
-        .map(str::to_owned)
-        .to_vec();
-    let second = run(argv, env, &build_dir, &mut log)?;
-    let truncated = first.truncated || second.truncated;
-    if second.exit != ExitStatusKind::Exited(0) {
-        return Ok(result(second.exit, log, truncated, Some(sde), Vec::new()));
-    }
-    let outputs = collect_outputs(&out)?;
-    Ok(result(second.exit, log, truncated, Some(sde), outputs))
-}
+
+/// A pinned-clock build in one job: unpack again (the clock's offset then covers the
+/// source's file times too), apply the release suffix, build.
+/// `$1` build dir, `$2` .dsc, `$3` release suffix or empty, `$4` its strip regex, `$5` the
+/// changelog script, `$6` the dpkg-buildpackage build flag.
+const PINNED_SCRIPT: &str = r#"set -eu
+echo "cryo: unpacking again under the pinned clock"
+rm -rf "$1"
+dpkg-source --no-copy -x "$2" "$1"
+cd "$1"
+if [ -n "$3" ]; then CRYO_RELEASE_SUFFIX="$3" CRYO_RELEASE_STRIP="$4" /bin/sh -c "$5"; fi
+exec dpkg-buildpackage -us -uc "$6"
+"#;
 
 /// A log section header: what runs, where and with which environment.
 fn header(argv: &[String], env: &BTreeMap<String, String>, cwd: &str) -> String {
@@ -258,8 +316,8 @@ fn header(argv: &[String], env: &BTreeMap<String, String>, cwd: &str) -> String 
     h
 }
 
-/// Creates `upper`, `work` and `out` in an empty or missing work directory.
-fn prepare_work_dir(dir: &Path) -> Result<[PathBuf; 3], BuildError> {
+/// Creates `upper`, `work`, `out` and `tools` (the builder's own files) in an empty or missing work directory.
+fn prepare_work_dir(dir: &Path) -> Result<[PathBuf; 4], BuildError> {
     match std::fs::read_dir(dir) {
         Ok(mut rd) => {
             if rd.next().is_some() {
@@ -271,7 +329,7 @@ fn prepare_work_dir(dir: &Path) -> Result<[PathBuf; 3], BuildError> {
         }
         Err(e) => return Err(io(dir)(e)),
     }
-    let dirs = ["upper", "work", "out"].map(|d| dir.join(d));
+    let dirs = ["upper", "work", "out", "tools"].map(|d| dir.join(d));
     for d in &dirs {
         std::fs::create_dir(d).map_err(io(d))?;
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).map_err(io(d))?;

@@ -20,7 +20,7 @@ mod source;
 
 pub use build::{build, build_observed, BuildError, BuildOutput, BuildResult};
 pub use cleanup::{remove_tree, CleanupError};
-pub use clock::{clock_env, find_libfaketime, ClockError};
+pub use clock::{pinned_epoch, ClockError};
 pub use deb::{DebError, DebFile};
 pub use job::PATH;
 pub use manifest::ManifestError;

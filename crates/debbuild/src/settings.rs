@@ -1,5 +1,5 @@
 //! What a build needs besides its root and source: the prjconf-derived settings (clock
-//! policy, build path, build user, timeout, locale, umask, `DEB_BUILD_OPTIONS`,
+//! policy, build path, build user, timeouts, locale, umask, `DEB_BUILD_OPTIONS`,
 //! `DEB_BUILD_PROFILES`), the kind of build, and the [`BuildSpec`] tying them together.
 
 use std::path::PathBuf;
@@ -37,6 +37,8 @@ pub struct BuildSettings {
     pub build_path: BuildPathTemplate,
     pub build_user: BuildUser,
     pub timeout: Duration,
+    /// Killed when it prints nothing for this long (`Cryo-IdleTimeout`).
+    pub idle_timeout: Duration,
     /// `LANG` and `LC_ALL`.
     pub locale: String,
     pub umask: u32,
@@ -83,6 +85,7 @@ impl BuildSettings {
             build_path: cryo.build_path.clone(),
             build_user: cryo.build_user,
             timeout: Duration::from_secs(cryo.timeout_secs),
+            idle_timeout: Duration::from_secs(cryo.idle_timeout_mins * 60),
             locale: cryo.locale.as_str().to_owned(),
             umask: cryo.umask.bits(),
             deb_build_options: non_empty(deb_build_options),

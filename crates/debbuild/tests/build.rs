@@ -72,10 +72,8 @@ fn root_is_configured() {
     for gone in ["usr/sbin/policy-rc.d", ".cryo-debs", ".cryo-bootstrap"] {
         assert!(!root.dir.join(gone).exists(), "{gone} left in the root");
     }
-    assert_eq!(
-        cryo_debbuild::find_libfaketime(&root.dir).as_deref(),
-        Some("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
-    );
+    // Nothing of cryo's is in the root: a pinned clock is mounted from outside per build.
+    assert!(!root.dir.join("run/cryo").exists());
     // A root is never reused or overwritten.
     let err = cryo_debbuild::prepare_root(&common::plan(), &root.dir, &common::helper());
     assert!(matches!(err, Err(RootError::DestNotEmpty(_))), "{err:?}");
@@ -156,7 +154,19 @@ const FACTS: &str = "{ id -u; id -g; date +%s; umask; pwd; echo \"HOME=$$HOME\";
     echo \"LANG=$$LANG LC_ALL=$$LC_ALL\"; echo \"DBO=$$DEB_BUILD_OPTIONS\"; \
     echo \"TZ=$${TZ-unset}\"; echo \"SDE=$$SOURCE_DATE_EPOCH\"; \
     touch /etc/cryo-probe 2>/dev/null && echo etc-writable || echo etc-readonly; \
+    echo \"USER=$$USER LOGNAME=$$LOGNAME SHELL=$$SHELL\"; \
+    d=$$(mktemp -d /var/tmp/cryo.XXXXXX) && echo var-tmp-writable && rmdir $$d; \
+    touch new; test $$(stat -c %Y new) -le $$(date +%s) && echo new-file-not-in-future; \
+    stat -c %Y README; \
     } > debian/tmp/usr/share/cryotest/facts";
+
+/// What a test suite waiting for a file's mtime to fall behind `time()` does (it hung for
+/// 45 minutes under libfaketime with `NO_FAKE_STAT=1`, whose `time()` was years behind
+/// every new file's mtime). Bounded, so the old behaviour fails rather than hangs.
+const MTIME_WAIT: &str = "perl -e 'open F, q(>stamp) or die; close F; \
+    $$m = (stat q(stamp))[9]; $$n = 0; \
+    until ($$m < time) { sleep 1; die qq(mtime $$m never fell behind time()\\n) if ++$$n > 20 } \
+    print qq(waited $$n s\\n)' > debian/tmp/usr/share/cryotest/facts";
 
 fn facts(r: &cryo_debbuild::BuildResult) -> Vec<String> {
     assert!(r.success(), "{}", String::from_utf8_lossy(&r.log));
@@ -171,13 +181,20 @@ fn facts(r: &cryo_debbuild::BuildResult) -> Vec<String> {
     text.lines().map(str::to_owned).collect()
 }
 
+fn pinned(clock: cryo_prjconf::Clock) -> cryo_debbuild::BuildSettings {
+    let mut settings = common::settings();
+    settings.clock = clock;
+    settings
+}
+
 #[test]
 fn builds_run_as_the_build_user_with_the_faithful_environment_and_pinned_clock() {
     if skip() {
         return;
     }
     let (src, _src_dir) = common::synthetic_source(FACTS);
-    let (r, _work) = common::build_on_shared_root(src, common::settings(), Default::default());
+    let settings = pinned(cryo_prjconf::Clock::Changelog);
+    let (r, _work) = common::build_on_shared_root(src, settings, Default::default());
     let f = facts(&r);
     assert_eq!(r.source_date_epoch, Some(common::SYNTHETIC_DATE));
     assert_eq!(&f[..2], ["1000", "1000"], "{f:?}");
@@ -189,7 +206,7 @@ fn builds_run_as_the_build_user_with_the_faithful_environment_and_pinned_clock()
     );
     let sde = format!("SDE={}", common::SYNTHETIC_DATE);
     assert_eq!(
-        &f[3..],
+        &f[3..14],
         [
             "0022",
             "/build/reproducible-path/cryotest-1.0",
@@ -199,18 +216,29 @@ fn builds_run_as_the_build_user_with_the_faithful_environment_and_pinned_clock()
             "TZ=unset",
             sde.as_str(),
             "etc-readonly",
+            "USER=buildd LOGNAME=buildd SHELL=/bin/sh",
+            "var-tmp-writable",
+            "new-file-not-in-future",
         ]
+    );
+    // The source's own file times are seen on the same clock: not after the build began.
+    let readme: i64 = f[14].parse().unwrap();
+    assert!(readme <= date, "{f:?}");
+    let log = String::from_utf8_lossy(&r.log);
+    assert!(
+        log.contains("LD_PRELOAD=/run/cryo/libcryo-clock.so"),
+        "{log}"
     );
 }
 
 #[test]
-fn real_clock_is_left_alone() {
+fn real_clock_is_the_default_and_left_alone() {
     if skip() {
         return;
     }
     let (src, _src_dir) = common::synthetic_source(FACTS);
-    let mut settings = common::settings();
-    settings.clock = cryo_prjconf::Clock::Real;
+    let settings = common::settings();
+    assert_eq!(settings.clock, cryo_prjconf::Clock::Real);
     let (r, _work) = common::build_on_shared_root(src, settings, Default::default());
     let f = facts(&r);
     let now = std::time::SystemTime::now()
@@ -219,8 +247,45 @@ fn real_clock_is_left_alone() {
         .as_secs() as i64;
     let date: i64 = f[2].parse().unwrap();
     assert!((now - 600..=now).contains(&date), "{f:?}");
+    assert_eq!(f[12], "var-tmp-writable", "{f:?}");
+    assert_eq!(f[13], "new-file-not-in-future", "{f:?}");
     let log = String::from_utf8_lossy(&r.log);
     assert!(!log.contains("LD_PRELOAD"), "{log}");
+}
+
+/// The regression: a test suite waiting for a new file's mtime to fall behind `time()`
+/// finishes under the default clock and under both pinned clocks.
+#[test]
+fn waiting_for_an_mtime_to_pass_ends_under_every_clock() {
+    if skip() {
+        return;
+    }
+    use cryo_prjconf::Clock;
+    for clock in [Clock::Real, Clock::Changelog, Clock::Fixed(1_000_000_000)] {
+        let (src, _src_dir) = common::synthetic_source(MTIME_WAIT);
+        let mut settings = pinned(clock);
+        // A hang must fail the test quickly, not hold it for the default 150 minutes.
+        settings.idle_timeout = std::time::Duration::from_secs(60);
+        let (r, _work) = common::build_on_shared_root(src, settings, Default::default());
+        let f = facts(&r);
+        assert!(f[0].starts_with("waited "), "{clock:?}: {f:?}");
+    }
+}
+
+#[test]
+fn a_build_silent_for_the_idle_timeout_is_killed() {
+    if skip() {
+        return;
+    }
+    let (src, _src_dir) = common::synthetic_source("echo cryo-goes-quiet; sleep 600");
+    let mut settings = common::settings();
+    settings.idle_timeout = std::time::Duration::from_secs(3);
+    let started = std::time::Instant::now();
+    let (r, _work) = common::build_on_shared_root(src, settings, Default::default());
+    assert_eq!(r.status, cryo_sandbox::ExitStatusKind::IdleTimedOut);
+    assert!(started.elapsed() < std::time::Duration::from_secs(300));
+    let log = String::from_utf8_lossy(&r.log);
+    assert!(log.contains("cryo-goes-quiet"), "{log}");
 }
 
 #[test]

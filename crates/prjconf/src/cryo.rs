@@ -12,6 +12,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "BuildPath",
     "BuildUser",
     "Timeout",
+    "IdleTimeout",
     "Locale",
     "Umask",
     "ReleasePattern",
@@ -124,6 +125,9 @@ pub struct CryoSettings {
     pub build_path: BuildPathTemplate,
     pub build_user: BuildUser,
     pub timeout_secs: u64,
+    /// sbuild's inactivity timeout: a build that prints nothing for this many minutes is
+    /// killed (`Cryo-IdleTimeout`, default 150 like sbuild's `$STALLED_PKG_TIMEOUT`).
+    pub idle_timeout_mins: u64,
     pub locale: Locale,
     pub umask: Umask,
     pub release_pattern: Option<ReleasePattern>,
@@ -132,13 +136,15 @@ pub struct CryoSettings {
 impl Default for CryoSettings {
     fn default() -> Self {
         Self {
-            clock: Clock::Changelog,
+            // What Debian's build daemons run; a pinned clock is a policy to choose.
+            clock: Clock::Real,
             build_path: BuildPathTemplate(BuildPathTemplate::DEFAULT.to_owned()),
             build_user: BuildUser {
                 uid: 1000,
                 gid: 1000,
             },
             timeout_secs: 10_800,
+            idle_timeout_mins: DEFAULT_IDLE_TIMEOUT_MINS,
             locale: Locale("C.UTF-8".to_owned()),
             umask: Umask(0o022),
             release_pattern: None,
@@ -147,6 +153,9 @@ impl Default for CryoSettings {
 }
 
 const MAX_TIMEOUT: u64 = 7 * 24 * 3600;
+
+/// `Cryo-IdleTimeout`'s default in minutes (sbuild's).
+pub const DEFAULT_IDLE_TIMEOUT_MINS: u64 = 150;
 
 impl CryoSettings {
     /// Applies `Cryo-<name>: value`; `key` is the key as written (for messages).
@@ -212,6 +221,15 @@ impl CryoSettings {
                     return Err(invalid("must be between 1 and 604800 seconds (one week)"));
                 }
                 self.timeout_secs = secs;
+            }
+            "IdleTimeout" => {
+                let mins: u64 = value
+                    .parse()
+                    .map_err(|_| invalid("expected whole minutes"))?;
+                if mins == 0 || mins > MAX_TIMEOUT / 60 {
+                    return Err(invalid("must be between 1 and 10080 minutes (one week)"));
+                }
+                self.idle_timeout_mins = mins;
             }
             "Locale" => {
                 let ok = value.starts_with(|c: char| c.is_ascii_alphabetic())

@@ -246,32 +246,48 @@ fn settings(drv: &Derivation) -> Result<(BuildSettings, BuildKind), BuildError> 
     Ok((s, kind))
 }
 
-/// `Cryo-Timeout` of the derivation's prjconf: its normalised form (compact JSON, see
-/// `cryo_prjconf::normalize`) is a store object the derivation references. Not an input of
-/// its own: it decides whether a build finishes, not what it produces.
-fn prjconf_timeout(st: &Builder, drv: &Derivation) -> Result<std::time::Duration, BuildError> {
+/// `Cryo-Timeout` and `Cryo-IdleTimeout` of the derivation's prjconf: its normalised form
+/// (compact JSON, see `cryo_prjconf::normalize`) is a store object the derivation
+/// references. Not inputs of their own: they decide whether a build finishes, not what it
+/// produces.
+fn prjconf_timeouts(
+    st: &Builder,
+    drv: &Derivation,
+) -> Result<(std::time::Duration, std::time::Duration), BuildError> {
     let d: B3Digest = drv
         .prjconf
         .parse()
         .map_err(|e| BuildError::Invalid(format!("prjconf digest {:?}: {e}", drv.prjconf)))?;
     let norm: serde_json::Value = serde_json::from_slice(&st.store.read(&d)?)
         .map_err(|e| BuildError::Invalid(format!("normalised prjconf {d}: {e}")))?;
-    // A prjconf normalised before `Cryo-Timeout` existed keeps the builder's default.
-    Ok(norm["cryo"]["timeout_secs"]
+    // A prjconf normalised before a key existed keeps the builder's default.
+    let defaults = BuildSettings::default();
+    let timeout = norm["cryo"]["timeout_secs"]
         .as_u64()
         .map(std::time::Duration::from_secs)
-        .unwrap_or(BuildSettings::default().timeout))
+        .unwrap_or(defaults.timeout);
+    let idle = norm["cryo"]["idle_timeout_mins"]
+        .as_u64()
+        .map(|m| std::time::Duration::from_secs(m * 60))
+        .unwrap_or(defaults.idle_timeout);
+    Ok((timeout, idle))
 }
 
 /// Why a build failed, for the end of its log (the sandbox's status is not in it).
-fn failure_reason(status: cryo_sandbox::ExitStatusKind, timeout: std::time::Duration) -> String {
+fn failure_reason(status: cryo_sandbox::ExitStatusKind, s: &BuildSettings, log: &[u8]) -> String {
     use cryo_sandbox::ExitStatusKind as K;
     match status {
         K::Exited(n) => format!("the build exited with status {n}"),
         K::Signaled(n) => format!("the build was killed by signal {n}"),
         K::TimedOut => format!(
             "the build timed out after {} s (Cryo-Timeout); everything it started was killed",
-            timeout.as_secs()
+            s.timeout.as_secs()
+        ),
+        K::IdleTimedOut => format!(
+            "timed out: no output for {} min (Cryo-IdleTimeout); everything it started was \
+             killed. The last lines it printed:\n{}",
+            s.idle_timeout.as_secs() / 60,
+            tail(log, 15)
         ),
         K::OutputLimit => "the build was killed at the log size limit".into(),
         K::Cancelled => "the build was aborted".into(),
@@ -631,7 +647,7 @@ fn run_build(
     let dsc =
         dsc.ok_or_else(|| BuildError::Invalid("the derivation's source has no .dsc".into()))?;
     let (mut settings, kind) = settings(drv)?;
-    settings.timeout = prjconf_timeout(st, drv)?;
+    (settings.timeout, settings.idle_timeout) = prjconf_timeouts(st, drv)?;
     if let Some(v) = vary {
         v.apply(&mut settings)?;
         log.extend_from_slice(format!("cryo: deliberate variation: {}\n", v.name()).as_bytes());
@@ -650,7 +666,7 @@ fn run_build(
         log.extend_from_slice(b"\ncryo: the build log was truncated at its size limit\n");
     }
     if !result.success() {
-        let why = failure_reason(result.status, spec.settings.timeout);
+        let why = failure_reason(result.status, &spec.settings, &result.log);
         log.extend_from_slice(format!("\ncryo: build failed: {why}\n").as_bytes());
     }
     Ok((result, root_cached, log))

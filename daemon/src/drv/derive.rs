@@ -20,7 +20,10 @@ use crate::mirror::snapshot::SnapshotInfo;
 
 /// The Debian builder's kind and version. Bump the version whenever the build procedure
 /// changes what a build produces: that changes every derivation id on purpose.
-pub const DEB_BUILDER: (&str, &str) = ("deb", "1");
+/// 2: the real clock by default, a pinned clock through `cryo_sandbox::clock` (version
+/// [`cryo_sandbox::clock::SHIM_VERSION`] 1) instead of libfaketime in the root, `/var/tmp`
+/// writable, the inactivity timeout.
+pub const DEB_BUILDER: (&str, &str) = ("deb", "2");
 
 /// A parsed prjconf with the bytes it came from.
 pub struct ProjectConfig {
@@ -153,12 +156,8 @@ pub fn derive_in(
 ) -> Result<(Derivation, Closure, Resolved), DrvError> {
     let mut req = ResolveRequest::new(&src.package, &pc.conf);
     req.build = build_kind(build)?;
-    // A pinned clock is implemented with libfaketime taken from the snapshot. It is
-    // installed (not preloaded) for real-clock builds too when the snapshot has it, so that
-    // both policies share one build root.
-    if pc.conf.cryo().clock != Clock::Real || universe.candidates("libfaketime").next().is_some() {
-        req.builder_tools.push("libfaketime".into());
-    }
+    // The builder adds nothing to the root: a pinned clock comes from outside it
+    // (`cryo_sandbox::clock`), so the closure is exactly what the distribution resolves.
     let closure = resolve(universe, &req).map_err(|e| DrvError::Unresolvable(e.to_string()))?;
     let mut entries = Vec::new();
     let mut items = Vec::new();
