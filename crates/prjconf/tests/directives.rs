@@ -216,7 +216,8 @@ fn cryo_settings_parse_and_default() {
         Some("+eol12u3")
     );
     let d = parse("").cryo().clone();
-    assert_eq!(d.clock, cryo_prjconf::Clock::Changelog);
+    assert_eq!(d.clock, cryo_prjconf::Clock::Real);
+    assert_eq!(d.idle_timeout_mins, 150);
     assert_eq!(
         d.build_path.render("base-files", "12.4"),
         "/build/reproducible-path/base-files-12.4"
@@ -235,8 +236,12 @@ fn cryo_settings_parse_and_default() {
         4242
     );
     assert_eq!(
-        parse("Cryo-Clock: real\n").cryo().clock,
-        cryo_prjconf::Clock::Real
+        parse("Cryo-Clock: changelog\n").cryo().clock,
+        cryo_prjconf::Clock::Changelog
+    );
+    assert_eq!(
+        parse("Cryo-IdleTimeout: 5\n").cryo().idle_timeout_mins,
+        5
     );
 }
 

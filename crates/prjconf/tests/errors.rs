@@ -176,6 +176,8 @@ fn cryo_key_errors() {
         ("Cryo-BuildUser: 0", "must not be root"),
         ("Cryo-BuildUser: me", "expected UID or UID:GID"),
         ("Cryo-Timeout: 0", "between 1 and 604800"),
+        ("Cryo-IdleTimeout: 0", "between 1 and 10080 minutes"),
+        ("Cryo-IdleTimeout: 2h", "expected whole minutes"),
         ("Cryo-Timeout: 1h", "expected whole seconds"),
         ("Cryo-Locale: C UTF-8", "expected a locale name"),
         ("Cryo-Umask: 999", "expected an octal mask"),

@@ -22,7 +22,7 @@ fn same_meaning_same_hash() {
         // removed entries leave no trace
         "Type: dsc\nSupport: a b c\nSupport: !c\nPrefer: x y\nMacros:\n%m 1\n:Macros\nCryo-Timeout: 60\n",
         // an explicit default is the default
-        "Type: dsc\nSupport: a b\nPrefer: x y\nMacros:\n%m 1\n:Macros\nCryo-Timeout: 60\nCryo-Clock: changelog\nCryo-Umask: 0022\nRelease: <CI_CNT>.<B_CNT>\n",
+        "Type: dsc\nSupport: a b\nPrefer: x y\nMacros:\n%m 1\n:Macros\nCryo-Timeout: 60\nCryo-Clock: real\nCryo-IdleTimeout: 150\nCryo-Umask: 0022\nRelease: <CI_CNT>.<B_CNT>\n",
         // a symmetric conflict written either way round is covered in its own test below
     ];
     let want = hash(base);
@@ -49,7 +49,8 @@ fn meaningful_changes_change_the_hash() {
         "Type: dsc\nSupport: a b\nPrefer: x -y\nRunscripts: r1 r2\nMacros:\n%m 1\n:Macros\n",
         "Type: dsc\nSupport: a b\nPrefer: x y\nRunscripts: r2 r1\nMacros:\n%m 1\n:Macros\n",
         "Type: dsc\nSupport: a b\nPrefer: x y\nRunscripts: r1 r2\nMacros:\n%m 2\n:Macros\n",
-        "Type: dsc\nSupport: a b\nPrefer: x y\nRunscripts: r1 r2\nMacros:\n%m 1\n:Macros\nCryo-Clock: real\n",
+        "Type: dsc\nSupport: a b\nPrefer: x y\nRunscripts: r1 r2\nMacros:\n%m 1\n:Macros\nCryo-Clock: changelog\n",
+        "Type: dsc\nSupport: a b\nPrefer: x y\nRunscripts: r1 r2\nMacros:\n%m 1\n:Macros\nCryo-IdleTimeout: 10\n",
         "Type: dsc\nSupport: a b\nPrefer: x y\nRunscripts: r1 r2\nMacros:\n%m 1\n:Macros\nCryo-Umask: 077\n",
         "Type: dsc\nSupport: a b\nPrefer: x y\nRunscripts: r1 r2\nMacros:\n%m 1\n:Macros\nRelease: 7\n",
         "Type: dsc\nSupport: a b\nPrefer: x y\nRunscripts: r1 r2\nMacros:\n%m 1\n:Macros\nSubstitute: a b\n",
@@ -98,8 +99,9 @@ fn encoding_is_pinned() {
             r#""required":[],"support":["a","b"],"keep":[],"ignore":[],"substitute":{},"#,
             r#""prefer":[{"negative":true,"origin":"o","name":"x"}],"conflict":[],"order":[],"#,
             r#""expand_flags":[],"build_flags":[],"macros":{"m":{"body":"1"}},"defines":{},"#,
-            r#""cryo":{"clock":"changelog","build_path":"/build/reproducible-path/%{SRC}-%{VER}","#,
-            r#""build_user":{"uid":1000,"gid":1000},"timeout_secs":10800,"locale":"C.UTF-8","umask":18,"#,
+            r#""cryo":{"clock":"real","build_path":"/build/reproducible-path/%{SRC}-%{VER}","#,
+            r#""build_user":{"uid":1000,"gid":1000},"timeout_secs":10800,"idle_timeout_mins":150,"#,
+            r#""locale":"C.UTF-8","umask":18,"#,
             r#""release_pattern":null},"unknown":[{"key":"foo","args":["1"]}]}"#
         )
     );
