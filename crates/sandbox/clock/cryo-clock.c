@@ -20,6 +20,11 @@
  * it (NO_FAKE_STAT) files appear years in the future (a test suite waiting for an mtime to
  * fall behind time() hangs). And it had to be installed into the build root.
  *
+ * Not covered: deadlines on CLOCK_REALTIME that the kernel compares itself and that only libc
+ * can pass on (pthread_cond_timedwait with the default clock, sem_timedwait,
+ * timer_settime / timerfd_settime with an absolute time): computed from the pinned clock,
+ * they lie in the past and expire at once. clock_nanosleep(TIMER_ABSTIME) is mapped.
+ *
  * Freestanding: no libc is linked; the kernel is called directly, only __errno_location
  * is taken from the process's libc, so the same file loads into any glibc (old or new) of
  * the architecture. Statically linked programs and libc-internal calls are not affected
@@ -40,6 +45,7 @@ typedef int i32;
 #define SYS_gettimeofday 96
 #define SYS_time 201
 #define SYS_clock_gettime 228
+#define SYS_clock_nanosleep 230
 #define SYS_openat 257
 #define SYS_newfstatat 262
 #define SYS_utimensat 280
@@ -71,6 +77,7 @@ static inline i64 sys5(i64 n, i64 a, i64 b, i64 c, i64 d, i64 e) {
 #define SYS_fstat 80
 #define SYS_utimensat 88
 #define SYS_clock_gettime 113
+#define SYS_clock_nanosleep 115
 #define SYS_gettimeofday 169
 #define SYS_statx 291
 static inline i64 sys5(i64 n, i64 a, i64 b, i64 c, i64 d, i64 e) {
@@ -245,6 +252,20 @@ EXPORT i64 time(i64 *t) {
     return v;
 }
 EXPORT i64 __time(i64 *t) { return time(t); }
+
+/* An absolute sleep on a shifted clock waits until the pinned deadline (real = given + O).
+ * Returns the error number, not -1 (POSIX). */
+EXPORT int clock_nanosleep(i64 id, int flags, const struct ts *req, struct ts *rem) {
+    struct ts t;
+    const struct ts *r = req;
+    if ((flags & 1 /* TIMER_ABSTIME */) && req && shifted_clock(id)) {
+        t = *req;
+        t.sec += off();
+        r = &t;
+    }
+    i64 ret = sys4(SYS_clock_nanosleep, id, flags, (i64)r, (i64)rem);
+    return ret < 0 ? (int)-ret : 0;
+}
 
 EXPORT int timespec_get(struct ts *tp, int base) {
     if (base != 1 /* TIME_UTC */) return 0;
