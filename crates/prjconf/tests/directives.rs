@@ -239,10 +239,7 @@ fn cryo_settings_parse_and_default() {
         parse("Cryo-Clock: changelog\n").cryo().clock,
         cryo_prjconf::Clock::Changelog
     );
-    assert_eq!(
-        parse("Cryo-IdleTimeout: 5\n").cryo().idle_timeout_mins,
-        5
-    );
+    assert_eq!(parse("Cryo-IdleTimeout: 5\n").cryo().idle_timeout_mins, 5);
 }
 
 #[test]

@@ -349,7 +349,7 @@ pub fn realise_observed(
     }
     let new = Realisation { drv: *id, outputs };
     let differences = match &existing {
-        Some(old) => Some(compare(old, &new)),
+        Some(old) => Some(compare(st, old, &new)?),
         None => {
             st.store.set_realisation(&new)?;
             None
@@ -456,22 +456,75 @@ fn build_in_workdir(
     res
 }
 
-fn compare(old: &Realisation, new: &Realisation) -> Vec<RebuildDifference> {
+/// The outputs that differ between a recorded and a new realisation of one derivation.
+/// A `.buildinfo` records when it was made (`Build-Date`) and a `.changes` lists the
+/// `.buildinfo`'s checksums: with the real clock (the default, as on Debian's build
+/// daemons) both change on every build, so they count as different only when something
+/// else in them differs.
+fn compare(
+    st: &Builder,
+    old: &Realisation,
+    new: &Realisation,
+) -> Result<Vec<RebuildDifference>, BuildError> {
     let mut names: Vec<&String> = old.outputs.keys().chain(new.outputs.keys()).collect();
     names.sort();
     names.dedup();
-    names
-        .into_iter()
-        .filter_map(|n| {
-            let a = old.outputs.get(n).map(|o| o.digest);
-            let b = new.outputs.get(n).map(|o| o.digest);
-            (a != b).then(|| RebuildDifference {
-                name: n.clone(),
-                recorded: a,
-                rebuilt: b,
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for n in names {
+        let a = old.outputs.get(n).map(|o| o.digest);
+        let b = new.outputs.get(n).map(|o| o.digest);
+        if a == b {
+            continue;
+        }
+        if let (Some(x), Some(y)) = (a, b) {
+            if !build_metadata_differs(n, &st.store.read(&x)?, &st.store.read(&y)?) {
+                continue;
+            }
+        }
+        out.push(RebuildDifference {
+            name: n.clone(),
+            recorded: a,
+            rebuilt: b,
+        });
+    }
+    Ok(out)
+}
+
+/// Whether two versions of output `name` differ beyond the build's date (see [`compare`]).
+fn build_metadata_differs(name: &str, a: &[u8], b: &[u8]) -> bool {
+    let keep: fn(&str) -> bool = if name.ends_with(".buildinfo") {
+        |l| !l.starts_with("Build-Date:")
+    } else if name.ends_with(".changes") {
+        |l| !l.ends_with(".buildinfo")
+    } else {
+        return true;
+    };
+    let strip = |x: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(x)
+            .lines()
+            .filter(|l| keep(l))
+            .map(str::to_owned)
+            .collect()
+    };
+    strip(a) != strip(b)
+}
+
+#[cfg(test)]
+mod compare_tests {
+    #[test]
+    fn the_build_date_alone_is_no_difference() {
+        let a = b"Format: 1.0\nBuild-Date: Thu, 03 Dec 2026 10:00:00 +0000\nBuild-Path: /b\n";
+        let b = b"Format: 1.0\nBuild-Date: Thu, 03 Dec 2026 10:05:00 +0000\nBuild-Path: /b\n";
+        let c = b"Format: 1.0\nBuild-Date: Thu, 03 Dec 2026 10:05:00 +0000\nBuild-Path: /c\n";
+        assert!(!super::build_metadata_differs("x.buildinfo", a, b));
+        assert!(super::build_metadata_differs("x.buildinfo", a, c));
+        assert!(super::build_metadata_differs("x.deb", a, b));
+        let ch1 = b"Files:\n 1 2 misc optional x.deb\n 3 4 misc optional x_amd64.buildinfo\n";
+        let ch2 = b"Files:\n 1 2 misc optional x.deb\n 5 6 misc optional x_amd64.buildinfo\n";
+        let ch3 = b"Files:\n 9 2 misc optional x.deb\n 5 6 misc optional x_amd64.buildinfo\n";
+        assert!(!super::build_metadata_differs("x.changes", ch1, ch2));
+        assert!(super::build_metadata_differs("x.changes", ch1, ch3));
+    }
 }
 
 /// A deliberate change of the build environment (as reprotest does) for `--check`.
