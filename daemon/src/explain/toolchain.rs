@@ -73,15 +73,20 @@ fn all_versions(st: &Verifier, arch: &str, name: &str) -> Vec<String> {
     out
 }
 
-/// Paths of the ELF files whose build-id differs.
-fn build_id_files(nodes: &[DiffNode], path: &mut Vec<String>, out: &mut Vec<String>) {
+/// The ELF files whose sections differ, with those sections.
+fn build_id_files(
+    nodes: &[DiffNode],
+    path: &mut Vec<String>,
+    out: &mut Vec<(String, Vec<String>)>,
+) {
     for n in nodes {
         path.push(n.location.clone());
         if let Detail::ElfSection { name, .. } = &n.detail {
-            if name == ".note.gnu.build-id" && path.len() >= 2 {
+            if path.len() >= 2 {
                 let file = path[path.len() - 2].clone();
-                if !out.contains(&file) {
-                    out.push(file);
+                match out.iter_mut().find(|(f, _)| *f == file) {
+                    Some((_, sections)) => sections.push(name.clone()),
+                    None => out.push((file, vec![name.clone()])),
                 }
             }
         }
@@ -169,12 +174,15 @@ pub(super) fn notes(
     if let Some(b) = binary {
         build_id_files(&b.differences, &mut Vec::new(), &mut files);
     }
-    out.push(format!(
-        "every section but the build-id notes is identical{}: the build-id hashes the objects as linked, including the toolchain's version strings (.comment, DWARF producer), which the shipped binary no longer carries",
-        if files.is_empty() { String::new() } else { format!(" in {}", files.join(", ")) }
-    ));
+    for (file, sections) in &files {
+        out.push(format!(
+            "{file}: only {} differ(s), every other section is identical: the build-id hashes the objects as linked, including the toolchain's version strings (.comment, DWARF producer), which the shipped binary no longer carries",
+            sections.join(", ")
+        ));
+    }
     if let Some(b) = binary {
-        out.extend(official_comments(st, target, b, &files));
+        let names: Vec<String> = files.iter().map(|(f, _)| f.clone()).collect();
+        out.extend(official_comments(st, target, b, &names));
     }
     let ours = versions_in_closure(state);
     if !ours.is_empty() {
