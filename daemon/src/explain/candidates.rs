@@ -301,8 +301,12 @@ fn control_fields<'a>(
 
 /// The relations of the official `control` that ours does not record the same way.
 fn recorded_relations(state: &State) -> Vec<Recorded> {
+    recorded_relations_of(&state.report.binaries)
+}
+
+fn recorded_relations_of(binaries: &[BinaryReport]) -> Vec<Recorded> {
     let mut out = BTreeSet::new();
-    for b in &state.report.binaries {
+    for b in binaries {
         let mut fields = Vec::new();
         control_fields(&b.differences, &mut fields);
         for (_, ours, official) in fields {
@@ -386,4 +390,80 @@ pub(super) fn control_notes(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cryo_compare::report::BinaryReport;
+    use cryo_compare::{Category, Classification, PackageId};
+
+    fn with_depends(ours: &str, official: &str) -> BinaryReport {
+        BinaryReport {
+            id: PackageId {
+                package: "libfoo-perl".into(),
+                version: "1".into(),
+                architecture: "amd64".into(),
+            },
+            ours_digest: None,
+            official_sha256: None,
+            classification: Classification {
+                kind: ClassKind::ControlOnly,
+                explanation: String::new(),
+            },
+            differences: vec![DiffNode {
+                location: "control.tar.xz".into(),
+                category: Category::Control,
+                detail: Detail::Group,
+                children: vec![DiffNode::leaf(
+                    "Depends",
+                    Category::Control,
+                    Detail::ControlField {
+                        field: "Depends".into(),
+                        ours: Some(ours.into()),
+                        official: Some(official.into()),
+                    },
+                )],
+            }],
+            limits_hit: Vec::new(),
+            explanation: None,
+        }
+    }
+
+    #[test]
+    fn recorded_versions_are_the_official_items_ours_lacks() {
+        let b = with_depends(
+            "perl (>= 5.36.0-7), perlapi-5.36.0, libc6 (>= 2.34)",
+            "perl (>= 5.36.0-7+deb12u3), perlapi-5.36.1, libc6 (>= 2.34)",
+        );
+        let got = recorded_relations_of(&[b]);
+        assert_eq!(
+            got,
+            vec![
+                Recorded {
+                    name: "perl".into(),
+                    version: Some("5.36.0-7+deb12u3".into())
+                },
+                Recorded {
+                    name: "perlapi-5.36.1".into(),
+                    version: None
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn relation_names_take_first_alternatives() {
+        assert_eq!(
+            relation_names("debhelper-compat (= 13), gcc | clang, libfoo-dev:native [amd64]"),
+            vec!["debhelper-compat", "gcc", "libfoo-dev"]
+        );
+    }
+
+    #[test]
+    fn extra_packages_are_one_support_line() {
+        let v = Variation::extra_packages(vec!["a".into(), "b".into()]);
+        assert_eq!(v.lines, vec!["Support: a b".to_string()]);
+        assert_eq!(v.cause, Cause::ExtraPackages);
+    }
 }

@@ -425,3 +425,43 @@ fn remaining(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(list: &[(&str, ClassKind)]) -> BTreeMap<String, ClassKind> {
+        list.iter().map(|(p, k)| (p.to_string(), *k)).collect()
+    }
+
+    #[test]
+    fn better_means_none_worse_and_one_better() {
+        use ClassKind::*;
+        let old = m(&[("a", Content), ("b", BuildIdOnly)]);
+        assert!(better(&m(&[("a", BuildIdOnly), ("b", BuildIdOnly)]), &old));
+        assert!(!better(&old, &old));
+        assert!(!better(&m(&[("a", Identical), ("b", Content)]), &old));
+        assert!(
+            !better(&m(&[("a", Identical)]), &old),
+            "a missing binary is no better"
+        );
+    }
+
+    #[test]
+    fn appended_lines_override_the_prjconf() {
+        let base = PrjconfText {
+            name: "p".into(),
+            text: "Cryo-Clock: real".into(),
+        };
+        let p = prjconf_with(&base, &["Cryo-Clock: changelog".into()]);
+        assert_eq!(
+            p.text,
+            "Cryo-Clock: real\n# cryo explain\nCryo-Clock: changelog\n"
+        );
+        let conf =
+            cryo_prjconf::Prjconf::parse(&p.text, "p", &cryo_prjconf::ParseContext::new("x86_64"))
+                .unwrap();
+        assert_eq!(conf.cryo().clock, cryo_prjconf::cryo::Clock::Changelog);
+        assert_eq!(prjconf_with(&base, &[]).text, "Cryo-Clock: real\n");
+    }
+}

@@ -221,3 +221,26 @@ pub(super) fn notes(
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_toolchain;
+
+    #[test]
+    fn toolchain_packages() {
+        for t in [
+            "gcc-12",
+            "gcc",
+            "cpp-12",
+            "g++-12",
+            "binutils-x86-64-linux-gnu",
+            "libgcc-12-dev",
+            "clang-14",
+        ] {
+            assert!(is_toolchain(t), "{t}");
+        }
+        for n in ["libc6", "gcc-12-base", "make", "libgcc-s1"] {
+            assert!(!is_toolchain(n), "{n}");
+        }
+    }
+}
