@@ -77,6 +77,10 @@ pub enum Command {
     /// the distribution's own. Exit 0 when all are identical, 1 when any differs, 2 when
     /// anything failed to build or could not be compared.
     Verify(VerifyArgs),
+    /// Explain why binaries differ: rebuild with variations of the environment (clock,
+    /// build path, extra packages, other snapshots) and report the one that reproduces the
+    /// official bytes, or the evidence that none does. Stored with the report.
+    Explain(crate::commands::explain::ExplainArgs),
     /// Stored verification reports: list, show (text, json, html).
     #[command(subcommand)]
     Report(ReportCmd),

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod drv;
+pub mod explain;
 pub mod http;
 pub mod mirror;
 pub mod project;

@@ -70,7 +70,7 @@ pub use cryo_store::api::VerifyOutcome;
 
 /// A report's summary as the API's type. `cryo-compare` and `cryo-store` do not know each
 /// other, so the classes are mapped one by one (same names, same order).
-fn api_summary(s: &cryo_compare::report::Summary) -> api::ReportSummary {
+pub fn api_summary(s: &cryo_compare::report::Summary) -> api::ReportSummary {
     api::ReportSummary {
         total: api_counts(&s.total),
         per_source: s
@@ -95,10 +95,11 @@ fn api_counts(c: &cryo_compare::report::Counts) -> api::ReportCounts {
     }
 }
 
-fn api_kind(k: ClassKind) -> api::ClassKind {
+pub fn api_kind(k: ClassKind) -> api::ClassKind {
     match k {
         ClassKind::Identical => api::ClassKind::Identical,
         ClassKind::MetadataOnly => api::ClassKind::MetadataOnly,
+        ClassKind::ControlOnly => api::ClassKind::ControlOnly,
         ClassKind::BuildIdOnly => api::ClassKind::BuildIdOnly,
         ClassKind::Content => api::ClassKind::Content,
         ClassKind::Inconclusive => api::ClassKind::Inconclusive,
@@ -114,9 +115,10 @@ pub fn exit_code(r: &Report) -> u8 {
     for b in r.sources.iter().flat_map(|s| &s.binaries) {
         match b.classification.kind {
             ClassKind::Identical => {}
-            ClassKind::MetadataOnly | ClassKind::BuildIdOnly | ClassKind::Content => {
-                code = code.max(1)
-            }
+            ClassKind::MetadataOnly
+            | ClassKind::ControlOnly
+            | ClassKind::BuildIdOnly
+            | ClassKind::Content => code = code.max(1),
             _ => code = 2,
         }
     }
@@ -134,11 +136,12 @@ fn inconclusive(id: PackageId, ours: Option<String>, why: String) -> BinaryRepor
         },
         differences: Vec::new(),
         limits_hit: Vec::new(),
+        explanation: None,
     }
 }
 
 /// `name_version_arch.deb` → (name, version without epoch, arch).
-fn split_deb_name(name: &str) -> Option<(&str, &str, &str)> {
+pub fn split_deb_name(name: &str) -> Option<(&str, &str, &str)> {
     let stem = name
         .strip_suffix(".deb")
         .or_else(|| name.strip_suffix(".udeb"))?;
@@ -147,7 +150,7 @@ fn split_deb_name(name: &str) -> Option<(&str, &str, &str)> {
 }
 
 /// The official pool file of a binary package built by us.
-fn official(
+pub fn official(
     st: &Verifier,
     snap: &SnapshotInfo,
     name: &str,
@@ -183,7 +186,9 @@ fn official(
     Ok(None)
 }
 
-fn verify_source(
+/// Rebuild one source (`src:NAME[=VERSION]`) in `snap` with `prjconf` and compare every
+/// produced `.deb` with the snapshot's official one (no report is stored).
+pub fn verify_source(
     st: &Verifier,
     snap: &SnapshotInfo,
     prjconf: &PrjconfText,
@@ -221,38 +226,58 @@ fn verify_source(
         Ok(r) => r,
         Err(e) => return failed(String::new(), e.to_string()),
     };
+    built_report(st, snap, &resolved)
+}
+
+/// Realise a resolved derivation and compare every produced `.deb` with `official_in`'s
+/// official binary (a build that fails is a `build-failed` report).
+pub fn built_report(
+    st: &Verifier,
+    official_in: &SnapshotInfo,
+    resolved: &crate::drv::derive::Resolved,
+) -> SourceReport {
+    let failed = |why: String| SourceReport {
+        source: resolved.source.clone(),
+        version: resolved.version.clone(),
+        binaries: vec![BinaryReport::build_failed(
+            PackageId {
+                package: format!("src:{}", resolved.source),
+                version: resolved.version.clone(),
+                architecture: resolved.arch.clone(),
+            },
+            None,
+            &why,
+        )],
+    };
     let outcome = match run::realise(&st.builder, &resolved.derivation, false) {
         Ok(o) => o,
-        Err(e) => return failed(resolved.version, crate::build::chain(&e)),
+        Err(e) => return failed(crate::build::chain(&e)),
     };
     if outcome.status == run::BuildStatus::Failed {
         let tail = outcome.log_tail.unwrap_or_default();
         let last: Vec<&str> = tail.lines().rev().take(3).collect();
-        return failed(
-            resolved.version,
-            format!(
-                "see `cryo log {}`: {}",
-                resolved.derivation,
-                last.into_iter().rev().collect::<Vec<_>>().join(" / ")
-            ),
-        );
+        return failed(format!(
+            "see `cryo log {}`: {}",
+            resolved.derivation,
+            last.into_iter().rev().collect::<Vec<_>>().join(" / ")
+        ));
     }
     let session = st.store.session();
     let binaries = outcome
         .outputs
         .iter()
-        .filter_map(|o| compare_output(st, snap, o, &session))
+        .filter_map(|o| compare_output(st, official_in, o, &session))
         .collect();
     SourceReport {
-        source: resolved.source,
-        version: resolved.version,
+        source: resolved.source.clone(),
+        version: resolved.version.clone(),
         binaries,
     }
 }
 
 /// Compare one `.deb` we built with the official one of the snapshot; `None` for
 /// packages the snapshot cannot have (debug symbols, installer packages).
-fn compare_output(
+pub fn compare_output(
     st: &Verifier,
     snap: &SnapshotInfo,
     o: &run::OutputInfo,
@@ -327,6 +352,7 @@ pub fn verify(
         Report::new(sources.into_iter().flatten().collect()),
         snap.id.to_hex(),
         requests.to_vec(),
+        Some((prjconf, &arch)),
     )
 }
 
@@ -443,15 +469,18 @@ pub fn check(st: &Verifier, id: &B3Digest, vary: &[String]) -> Result<VerifyOutc
         Report::new(sources),
         drv.snapshot.to_hex(),
         vec![format!("check {id}")],
+        None,
     )
 }
 
-/// Store a report (rooted as `report/<id>`, listed by `cryo report list`).
-fn store_report(
+/// Store a report (rooted as `report/<id>`, listed by `cryo report list`); `env` is the
+/// prjconf and architecture it was verified with, when it rebuilt sources.
+pub fn store_report(
     st: &Verifier,
     report: Report,
     snapshot: String,
     sources: Vec<String>,
+    env: Option<(&PrjconfText, &str)>,
 ) -> Result<VerifyOutcome, VerifyError> {
     let json = cryo_compare::report::render_json(&report);
     let stored = st
@@ -468,6 +497,8 @@ fn store_report(
         sources,
         summary: summary.total.line(),
         exit_code: code,
+        prjconf: env.map(|(p, _)| p.clone()),
+        arch: env.map(|(_, a)| a.to_string()),
     };
     REPORTS.put(
         st.store.index().database(),
@@ -492,7 +523,13 @@ pub fn compare_builds(
     theirs: &std::collections::BTreeMap<String, B3Digest>,
 ) -> Result<VerifyOutcome, VerifyError> {
     let report = build_comparison(st, title, version, ours, theirs);
-    store_report(st, report, snapshot.to_string(), vec![title.to_string()])
+    store_report(
+        st,
+        report,
+        snapshot.to_string(),
+        vec![title.to_string()],
+        None,
+    )
 }
 
 /// The report of [`compare_builds`], computed without storing anything.
@@ -545,12 +582,13 @@ mod tests {
             (ClassKind::Content, 2),
             (ClassKind::BuildIdOnly, 3),
             (ClassKind::MetadataOnly, 4),
+            (ClassKind::ControlOnly, 8),
             (ClassKind::BuildFailed, 6),
             (ClassKind::Inconclusive, 7),
         ] {
             counts.by_kind.insert(k, n);
         }
-        counts.analysed = 28;
+        counts.analysed = 36;
         counts.identical = 5;
         let s = cryo_compare::report::Summary {
             total: counts.clone(),

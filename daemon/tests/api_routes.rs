@@ -204,6 +204,13 @@ const ROUTES: &[Row] = &[
     r(GET,    "/api/v1/reports",                     "",                    "200 200 200 200 200", NO_TCP_R),
     r(GET,    "/api/v1/reports/00000000",            "",                    "404 404 404 404 404", NO_TCP_R),
 
+    // ---- http/explain.rs: unix only, admin (they build). No such report; a .buildinfo
+    // without fields: nothing is resolved or built.
+    r(POST,   "/api/v1/explain",                     r#"{"target":"00000000"}"#,
+                                                                            "401 403 403 403 404", NO_TCP_W),
+    r(POST,   "/api/v1/verify/buildinfo",            r#"{"name":"x.buildinfo","text":"Format: 1.0\n","prjconf":{prjconf}}"#,
+                                                                            "401 403 403 403 400", NO_TCP_W),
+
     // ---- http/cachekeys.rs: unix only.
     r(GET,    "/api/v1/cache/keys",                  "",                    "200 200 200 200 200", NO_TCP_R),
     r(POST,   "/api/v1/cache/keys",                  r#"{"name":"k{n}"}"#,  "401 403 403 403 200", NO_TCP_W),
@@ -1082,6 +1089,7 @@ fn public_router_has_no_local_only_routes() {
             "/api/v1/drv",
             "/api/v1/verify",
             "/api/v1/check",
+            "/api/v1/explain",
             "/api/v1/reports",
             "/api/v1/cache/keys",
             "/api/v1/shutdown",

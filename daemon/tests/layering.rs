@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["drv"],
     &["build"],
     &["verify"],
+    &["explain"],
     &["project"],
     &["publish"],
     &["request"],

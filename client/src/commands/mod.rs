@@ -3,6 +3,7 @@
 pub mod build;
 pub mod cache;
 pub mod daemon;
+pub mod explain;
 pub mod mirror;
 pub mod patch;
 pub mod project;
@@ -66,6 +67,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             timeout,
         } => project::run_wait(&cli.global, p, timeout).await,
         Command::Verify(args) => verify::run_verify(&cli.global, args).await,
+        Command::Explain(args) => explain::run_explain(&cli.global, args).await,
         Command::Report(cmd) => verify::run_report(&cli.global, cmd).await,
         Command::Cache(cmd) => cache::run(&cli.global, cmd).await,
     }

@@ -19,9 +19,10 @@ use crate::output;
 /// Arguments of `cryo verify`.
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// Snapshot id (or unique prefix).
+    /// Snapshot id (or unique prefix). Required but with --buildinfo (default there: the
+    /// snapshot holding the source and most of the installed packages).
     #[arg(long)]
-    pub snapshot: String,
+    pub snapshot: Option<String>,
     /// Project config (OBS prjconf syntax) that recreates the distribution's build env.
     #[arg(long, value_name = "FILE")]
     pub prjconf: PathBuf,
@@ -33,6 +34,10 @@ pub struct VerifyArgs {
     /// Architecture (Debian name; default: the daemon's).
     #[arg(long)]
     pub arch: Option<String>,
+    /// Rebuild what a Debian `.buildinfo` describes (exact installed versions, build path,
+    /// environment, architecture) and compare with the checksums it lists.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["sources", "from_file", "arch"])]
+    pub buildinfo: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -64,6 +69,12 @@ async fn fetch_report(conn: &Conn, id: &str, format: &str, colour: bool) -> Resu
 }
 
 pub async fn run_verify(g: &Global, a: VerifyArgs) -> Result<ExitCode> {
+    if let Some(file) = &a.buildinfo {
+        return super::explain::run_buildinfo(g, file, &a.prjconf, a.snapshot.clone()).await;
+    }
+    let Some(snapshot) = a.snapshot.clone() else {
+        bail!("--snapshot is required (but with --buildinfo)");
+    };
     let mut sources = a.sources.clone();
     if let Some(f) = &a.from_file {
         let text =
@@ -90,7 +101,7 @@ pub async fn run_verify(g: &Global, a: VerifyArgs) -> Result<ExitCode> {
     let conn = connect(g).await?;
     let pb = output::spinner(g, &format!("verifying {} source package(s)", sources.len()));
     let body = VerifyRequest {
-        snapshot: a.snapshot,
+        snapshot,
         prjconf,
         sources,
         arch: a.arch,

@@ -16,6 +16,9 @@ pub enum ClassKind {
     Identical,
     /// Only archive metadata (timestamps, member compression, order) differs.
     MetadataOnly,
+    /// The data is identical; only `control` fields that record dependency versions
+    /// (`Depends`, `Pre-Depends`, `Breaks`, `Provides`, …) differ (and archive metadata).
+    ControlOnly,
     /// Only build-id related ELF sections (and the md5sums lines they imply) differ.
     BuildIdOnly,
     /// File contents, permissions, ownership or the file set differ.
@@ -36,13 +39,17 @@ impl ClassKind {
 
     /// Whether this verdict counts as "differs" in summaries.
     pub fn is_difference(self) -> bool {
-        matches!(self, Self::MetadataOnly | Self::BuildIdOnly | Self::Content)
+        matches!(
+            self,
+            Self::MetadataOnly | Self::ControlOnly | Self::BuildIdOnly | Self::Content
+        )
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Self::Identical => "identical",
             Self::MetadataOnly => "metadata-only",
+            Self::ControlOnly => "control-only",
             Self::BuildIdOnly => "build-id-only",
             Self::Content => "content",
             Self::Inconclusive => "inconclusive",
@@ -74,6 +81,13 @@ pub fn classify(nodes: &[DiffNode]) -> Classification {
         Category::Metadata => (
             ClassKind::MetadataOnly,
             format!("only archive metadata differs: {}", join(&files)),
+        ),
+        Category::Control => (
+            ClassKind::ControlOnly,
+            format!(
+                "data identical: only dependency fields of control differ: {} (the build environment had other package versions)",
+                join(&files)
+            ),
         ),
         Category::BuildId => (
             ClassKind::BuildIdOnly,
@@ -139,7 +153,7 @@ fn describe(path: &[&str], leaf: &DiffNode) -> (String, String) {
     let file = path.get(file_index).copied().unwrap_or_default().to_owned();
     let what = match &leaf.detail {
         Detail::ElfSection { name, .. } => name.clone(),
-        Detail::Field { field, .. } => field.clone(),
+        Detail::Field { field, .. } | Detail::ControlField { field, .. } => field.clone(),
         Detail::Md5sums { path, .. } => path.clone(),
         Detail::OnlyInOurs { .. } => "only in ours".into(),
         Detail::OnlyInOfficial { .. } => "only in official".into(),

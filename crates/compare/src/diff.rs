@@ -15,6 +15,9 @@ use crate::limits::LimitHit;
 pub enum Category {
     /// Archive headers only (ar/tar headers, mtimes, owners, compression of members).
     Metadata,
+    /// A `control` field that records relations to other packages (`Depends`, `Pre-Depends`,
+    /// `Breaks`, `Provides`, …): the versions of the build environment, not the code.
+    Control,
     /// Only build-id related ELF sections (and what follows from them, e.g. md5sums).
     BuildId,
     /// Part of the input was not examined because a limit was hit.
@@ -103,6 +106,12 @@ pub enum Detail {
         official_size: u64,
         ranges: Vec<ByteRange>,
         ranges_truncated: bool,
+    },
+    /// A field of the `control` file differs (`None` = absent on that side).
+    ControlField {
+        field: String,
+        ours: Option<String>,
+        official: Option<String>,
     },
     /// An `md5sums` line differs; its category follows the data file it describes.
     Md5sums {

@@ -80,6 +80,16 @@ fn sections(data: &[u8]) -> Result<Vec<Section<'_>>, ElfError> {
     }
 }
 
+/// The bytes of the first section named `name`; `None` when the file is no readable ELF or
+/// has no such section.
+pub fn section_bytes<'a>(data: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    sections(data)
+        .ok()?
+        .into_iter()
+        .find(|s| s.name == name)
+        .map(|s| s.data)
+}
+
 /// Keys sections by name (in file order), disambiguating repeated names with `#n`.
 fn keyed<'s, 'a>(sections: &'s [Section<'a>]) -> Vec<(String, &'s Section<'a>)> {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();

@@ -12,6 +12,7 @@ pub mod ar;
 pub mod binary;
 pub mod classify;
 pub mod content;
+pub mod control;
 pub mod deb;
 pub mod diff;
 pub mod elf;

@@ -59,6 +59,7 @@ pub fn compare(
                     view.official,
                     view.categories,
                 ),
+                ("control", Some(_)) => crate::control::compare(&mine.content, &theirs.content),
                 _ => None,
             }
             .unwrap_or_else(|| content::compare(ctx, &location, &mine.content, &theirs.content, 0));

@@ -467,3 +467,90 @@ fn traversal_and_non_utf8_names_are_opaque() {
             && matches!(&n.detail, Detail::OnlyInOurs { what } if what == "file")));
     render_all(cmp);
 }
+
+/// Rewrites the `Depends` line of hello's `control` file.
+fn hello_with_depends(deb: &[u8], depends: &str) -> Vec<u8> {
+    modify_member(deb, "control.tar", |entries| {
+        let e = entry(entries, "./control");
+        let text = String::from_utf8(e.data.clone()).expect("utf8");
+        let text: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("Depends:") {
+                    format!("Depends: {depends}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        set_data(e, text.into_bytes());
+    })
+}
+
+#[test]
+fn dependency_versions_in_control_are_control_only() {
+    let official = pool(HELLO);
+    let ours = hello_with_depends(&official, "libc6 (>= 2.36)");
+    let cmp = compare(&ours, &official);
+    let class = cmp.classification();
+    assert_eq!(
+        class.kind,
+        ClassKind::ControlOnly,
+        "{class:?} {:#?}",
+        cmp.differences
+    );
+    assert!(
+        class.explanation.contains("Depends"),
+        "{}",
+        class.explanation
+    );
+    assert!(flat(&cmp).iter().any(|(_, n)| n.category == Category::Control
+        && matches!(&n.detail, Detail::ControlField { field, ours: Some(o), .. } if field == "Depends" && o == "libc6 (>= 2.36)")));
+    let (text, json, html) = render_all(cmp);
+    assert!(text.contains("control-only"), "{text}");
+    assert!(text.contains("control field Depends"), "{text}");
+    assert!(json.contains("\"control-only\""));
+    assert!(json.contains("\"control_field\""));
+    assert!(html.contains("k-control-only"));
+}
+
+#[test]
+fn control_only_ranks_between_metadata_and_build_id() {
+    assert!(ClassKind::MetadataOnly < ClassKind::ControlOnly);
+    assert!(ClassKind::ControlOnly < ClassKind::BuildIdOnly);
+    // Depends plus a build-id difference: the worse class wins.
+    let (ours, official) = patch_hello_elf(".note.gnu.build-id", true);
+    let ours = hello_with_depends(&ours, "libc6 (>= 2.36)");
+    assert_eq!(
+        compare(&ours, &official).classification().kind,
+        ClassKind::BuildIdOnly
+    );
+    // Depends plus an mtime difference: control-only.
+    let official = pool(HELLO);
+    let ours = modify_data(&official, false, |entries| {
+        let e = entry(entries, "./usr/share/doc/hello/copyright");
+        e.header.set_mtime(1_700_000_000);
+        e.header.set_cksum();
+    });
+    let ours = hello_with_depends(&ours, "libc6 (>= 2.36)");
+    assert_eq!(
+        compare(&ours, &official).classification().kind,
+        ClassKind::ControlOnly
+    );
+}
+
+#[test]
+fn other_control_fields_are_content() {
+    let official = pool(HELLO);
+    let ours = modify_member(&official, "control.tar", |entries| {
+        let e = entry(entries, "./control");
+        let text = String::from_utf8(e.data.clone()).expect("utf8");
+        set_data(
+            e,
+            text.replace("Maintainer:", "Maintainer: X\nX-Other:")
+                .into_bytes(),
+        );
+    });
+    let cmp = compare(&ours, &official);
+    assert_eq!(cmp.classification().kind, ClassKind::Content);
+}

@@ -7,8 +7,10 @@
 //! - [`request`]: a resolution request and its resolution (used by the API, verify and
 //!   projects).
 //! - [`derive`]: prjconf + closure + environment → `cryo_store::derivation::Derivation`.
+//! - [`pinned`]: the same with the closure pinned to exact versions (a `.buildinfo`).
 
 pub mod derive;
+pub mod pinned;
 pub mod request;
 pub mod source;
 pub mod universe;

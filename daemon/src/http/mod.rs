@@ -10,6 +10,7 @@ mod build;
 pub(crate) mod cache;
 mod cachekeys;
 mod error;
+mod explain;
 pub mod guard;
 mod identity;
 mod mirror;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(resolve::routes())
         .merge(build::routes())
         .merge(verify::routes())
+        .merge(explain::routes())
         .merge(cachekeys::routes())
         .merge(project::routes())
         .merge(auth::routes())

@@ -74,7 +74,7 @@ async fn show(
     let format = q.format.unwrap_or_else(|| "text".into());
     let (body, ctype) =
         tokio::task::spawn_blocking(move || -> Result<(String, &'static str), ApiErr> {
-            let (_, report) = verify::load(&st.verifier, &id)
+            let report = crate::explain::load_explained(&st.verifier, &id)
                 .map_err(|e| ApiErr::internal(e.to_string()))?
                 .ok_or_else(|| {
                     ApiErr::not_found(format!(

@@ -10,6 +10,7 @@
 //! | [`resolve`] | `POST /resolve`, `GET /drv/{id}` |
 //! | [`build`] | `POST /build`, `GET /drv/{id}/log` (text) |
 //! | [`verify`] | `POST /verify`, `POST /check`, `/reports`, `/reports/{id}` (rendered) |
+//! | [`explain`] | `POST /explain`, `POST /verify/buildinfo` |
 //! | [`cache`] | `/cache/keys`, and the cache protocol: `/cache/info`, `/cache/drv/{id}` |
 //! | [`project`] | `/projects...`: projects, packages, results, events, publishing |
 //! | [`team`] | `/users`, `/groups`, `/tokens`, `/projects/{p}/roles`, `/audit`, `/whoami` |
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod build;
 pub mod cache;
+pub mod explain;
 pub mod mirror;
 pub mod names;
 pub mod project;
@@ -40,6 +42,7 @@ pub mod verify;
 
 pub use build::*;
 pub use cache::*;
+pub use explain::*;
 pub use mirror::*;
 pub use names::*;
 pub use project::*;

@@ -36,6 +36,8 @@ pub enum ClassKind {
     Identical,
     /// Only archive metadata (timestamps, member compression, order) differs.
     MetadataOnly,
+    /// The data is identical; only `control` fields that record dependency versions differ.
+    ControlOnly,
     /// Only build-id related ELF sections (and the md5sums lines they imply) differ.
     BuildIdOnly,
     /// File contents, permissions, ownership or the file set differ.
@@ -53,7 +55,7 @@ pub enum ClassKind {
 pub struct ReportCounts {
     pub analysed: u64,
     pub identical: u64,
-    /// metadata-only + build-id-only + content.
+    /// metadata-only + control-only + build-id-only + content.
     pub differ: u64,
     /// build-failed + missing-upstream + inconclusive.
     pub failed_or_inconclusive: u64,
@@ -93,4 +95,11 @@ pub struct ReportInfo {
     pub sources: Vec<String>,
     pub summary: String,
     pub exit_code: u8,
+    /// The prjconf the report was verified with (reports written before `cryo explain`
+    /// lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prjconf: Option<PrjconfText>,
+    /// The architecture built for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
 }

@@ -3,18 +3,18 @@
 
 use std::fmt::Write;
 
-use super::{body, describe, BinaryReport, Report};
+use super::{body, describe, explanation_lines, BinaryReport, Report};
 use crate::diff::{Category, DiffNode};
 
 const CSS: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\
 .kind{display:inline-block;padding:0 .4em;border-radius:3px;font-weight:bold;color:#fff}\
-.k-identical{background:#2a7}.k-metadata-only,.k-build-id-only{background:#c80}\
+.k-identical{background:#2a7}.k-metadata-only,.k-control-only,.k-build-id-only{background:#c80}\
 .k-content,.k-build-failed{background:#c33}.k-inconclusive,.k-missing-upstream{background:#85a}\
 .cat{font-size:.8em;padding:0 .3em;border:1px solid;border-radius:3px;margin-right:.4em}\
-.c-metadata{color:#077}.c-build_id{color:#a60}.c-inconclusive{color:#85a}.c-content{color:#c33}\
+.c-metadata{color:#077}.c-control{color:#077}.c-build_id{color:#a60}.c-inconclusive{color:#85a}.c-content{color:#c33}\
 ul.tree{list-style:none;padding-left:1.2em}pre{background:#f6f6f6;padding:.5em;overflow-x:auto}\
-.ins{color:#070}.del{color:#a00}.hunk{color:#077}code{font-size:.95em}";
+.explanation{border-left:3px solid #077;padding-left:.8em}.ins{color:#070}.del{color:#a00}.hunk{color:#077}code{font-size:.95em}";
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -83,6 +83,18 @@ fn render_binary(out: &mut String, b: &BinaryReport) {
         escape(&b.ours_digest.clone().unwrap_or_else(none)),
         escape(&b.official_sha256.clone().unwrap_or_else(none))
     );
+    if let Some(e) = &b.explanation {
+        let (head, lines) = explanation_lines(e);
+        let _ = write!(
+            out,
+            "<div class=\"explanation\"><p><strong>{}</strong></p><ul>",
+            escape(&head)
+        );
+        for l in lines {
+            let _ = write!(out, "<li>{}</li>", escape(&l));
+        }
+        out.push_str("</ul></div>\n");
+    }
     for hit in &b.limits_hit {
         let _ = writeln!(
             out,
@@ -105,6 +117,7 @@ fn render_binary(out: &mut String, b: &BinaryReport) {
 fn category_badge(cat: Category) -> String {
     let (class, label) = match cat {
         Category::Metadata => ("metadata", "metadata"),
+        Category::Control => ("control", "control"),
         Category::BuildId => ("build_id", "build-id"),
         Category::Inconclusive => ("inconclusive", "inconclusive"),
         Category::Content => ("content", "content"),

@@ -11,6 +11,7 @@ use crate::deb::{DebComparison, PackageId};
 use crate::diff::{Detail, DiffNode, FieldScope, SectionSummary};
 use crate::limits::LimitHit;
 
+pub mod explain;
 pub mod html;
 pub mod json;
 pub mod text;
@@ -51,6 +52,10 @@ pub struct BinaryReport {
     pub differences: Vec<DiffNode>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub limits_hit: Vec<LimitHit>,
+    /// Why it differs, when `cryo explain` searched (attached when the report is shown; the
+    /// stored report itself never changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<explain::Explanation>,
 }
 
 impl BinaryReport {
@@ -64,6 +69,7 @@ impl BinaryReport {
             classification,
             differences: cmp.differences,
             limits_hit: cmp.limits_hit,
+            explanation: None,
         }
     }
 
@@ -103,6 +109,7 @@ impl BinaryReport {
             classification: Classification { kind, explanation },
             differences: Vec::new(),
             limits_hit: Vec::new(),
+            explanation: None,
         }
     }
 }
@@ -112,7 +119,7 @@ impl BinaryReport {
 pub struct Counts {
     pub analysed: u64,
     pub identical: u64,
-    /// metadata-only + build-id-only + content.
+    /// metadata-only + control-only + build-id-only + content.
     pub differ: u64,
     /// build-failed + missing-upstream + inconclusive.
     pub failed_or_inconclusive: u64,
@@ -244,6 +251,18 @@ pub fn describe(node: &DiffNode) -> String {
             };
             format!("{scope} {field}: official {official:?}, ours {ours:?}")
         }
+        Detail::ControlField {
+            field,
+            ours,
+            official,
+        } => {
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".into());
+            format!(
+                "control field {field}: official {:?}, ours {:?}",
+                show(official),
+                show(ours)
+            )
+        }
         Detail::Order {
             position,
             ours,
@@ -328,4 +347,46 @@ pub fn body(node: &DiffNode) -> Option<&str> {
         Detail::TextDiff { unified, .. } => Some(unified),
         _ => None,
     }
+}
+
+/// The lines that present an explanation (shared by the text and HTML renderers): a
+/// headline, then the accepted variations, what remains, and every rebuild tried.
+pub fn explanation_lines(e: &explain::Explanation) -> (String, Vec<String>) {
+    let head = format!(
+        "explained: {} ({} → {}): {}",
+        e.verdict.label(),
+        e.class_before.label(),
+        e.class_after.label(),
+        e.summary
+    );
+    let mut lines = Vec::new();
+    for a in &e.explained_by {
+        lines.push(format!(
+            "by {} [{}] → {}",
+            a.variation,
+            a.cause.label(),
+            a.class.label()
+        ));
+    }
+    for r in &e.remaining {
+        lines.push(format!("remaining: {r}"));
+    }
+    for a in &e.tried {
+        lines.push(format!(
+            "tried {} [{}]: {} — {}{}",
+            a.variation,
+            a.cause.label(),
+            a.class.label(),
+            a.note,
+            a.derivation
+                .as_deref()
+                .map(|d| format!(" (drv {})", short(d)))
+                .unwrap_or_default()
+        ));
+    }
+    lines.push(format!(
+        "{} of at most {} rebuilds",
+        e.rebuilds, e.max_rebuilds
+    ));
+    (head, lines)
 }

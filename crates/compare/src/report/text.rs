@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{body, describe, BinaryReport, Report};
+use super::{body, describe, explanation_lines, BinaryReport, Report};
 use crate::classify::ClassKind;
 use crate::diff::{Category, DiffNode};
 
@@ -22,7 +22,7 @@ impl Style {
     fn kind(&self, kind: ClassKind) -> String {
         let code = match kind {
             ClassKind::Identical => "32",
-            ClassKind::MetadataOnly | ClassKind::BuildIdOnly => "33",
+            ClassKind::MetadataOnly | ClassKind::ControlOnly | ClassKind::BuildIdOnly => "33",
             ClassKind::Content | ClassKind::BuildFailed => "31",
             ClassKind::Inconclusive | ClassKind::MissingUpstream => "35",
         };
@@ -32,6 +32,7 @@ impl Style {
     fn category(&self, cat: Category) -> String {
         let (code, label) = match cat {
             Category::Metadata => ("36", "metadata"),
+            Category::Control => ("36", "control"),
             Category::BuildId => ("33", "build-id"),
             Category::Inconclusive => ("35", "inconclusive"),
             Category::Content => ("31", "content"),
@@ -95,6 +96,13 @@ fn render_binary(out: &mut String, style: &Style, b: &BinaryReport) {
         b.ours_digest.clone().unwrap_or_else(none),
         b.official_sha256.clone().unwrap_or_else(none)
     );
+    if let Some(e) = &b.explanation {
+        let (head, lines) = explanation_lines(e);
+        let _ = writeln!(out, "    {}", style.paint("1", &head));
+        for l in lines {
+            let _ = writeln!(out, "      {l}");
+        }
+    }
     for hit in &b.limits_hit {
         let _ = writeln!(
             out,
