@@ -95,7 +95,8 @@ fn api_counts(c: &cryo_compare::report::Counts) -> api::ReportCounts {
     }
 }
 
-fn api_kind(k: ClassKind) -> api::ClassKind {
+/// A `cryo-compare` class as the API's.
+pub fn api_kind(k: ClassKind) -> api::ClassKind {
     match k {
         ClassKind::Identical => api::ClassKind::Identical,
         ClassKind::MetadataOnly => api::ClassKind::MetadataOnly,
@@ -183,6 +184,18 @@ fn official(
     Ok(None)
 }
 
+/// The SHA256 of the snapshot's official `.deb` of `name` `version` (without epoch) on
+/// `arch`, if the snapshot has one.
+pub fn official_sha256(
+    st: &Verifier,
+    snap: &SnapshotInfo,
+    name: &str,
+    version: &str,
+    arch: &str,
+) -> Result<Option<String>, VerifyError> {
+    Ok(official(st, snap, name, version, arch)?.map(|p| p.sha256))
+}
+
 fn verify_source(
     st: &Verifier,
     snap: &SnapshotInfo,
@@ -190,6 +203,17 @@ fn verify_source(
     request: &str,
     arch: &str,
 ) -> SourceReport {
+    verify_source_drv(st, snap, prjconf, request, arch).0
+}
+
+/// [`verify_source`], with the derivation it built (`None` when resolution failed).
+fn verify_source_drv(
+    st: &Verifier,
+    snap: &SnapshotInfo,
+    prjconf: &PrjconfText,
+    request: &str,
+    arch: &str,
+) -> (SourceReport, Option<B3Digest>) {
     let failed = |version: String, why: String| SourceReport {
         source: request
             .trim_start_matches("src:")
@@ -219,23 +243,22 @@ fn verify_source(
     };
     let resolved = match crate::drv::request::resolve(&st.deriver, &req) {
         Ok(r) => r,
-        Err(e) => return failed(String::new(), e.to_string()),
+        Err(e) => return (failed(String::new(), e.to_string()), None),
     };
+    let drv = Some(resolved.derivation);
     let outcome = match run::realise(&st.builder, &resolved.derivation, false) {
         Ok(o) => o,
-        Err(e) => return failed(resolved.version, crate::build::chain(&e)),
+        Err(e) => return (failed(resolved.version, crate::build::chain(&e)), drv),
     };
     if outcome.status == run::BuildStatus::Failed {
         let tail = outcome.log_tail.unwrap_or_default();
         let last: Vec<&str> = tail.lines().rev().take(3).collect();
-        return failed(
-            resolved.version,
-            format!(
-                "see `cryo log {}`: {}",
-                resolved.derivation,
-                last.into_iter().rev().collect::<Vec<_>>().join(" / ")
-            ),
+        let why = format!(
+            "see `cryo log {}`: {}",
+            resolved.derivation,
+            last.into_iter().rev().collect::<Vec<_>>().join(" / ")
         );
+        return (failed(resolved.version, why), drv);
     }
     let session = st.store.session();
     let binaries = outcome
@@ -243,11 +266,43 @@ fn verify_source(
         .iter()
         .filter_map(|o| compare_output(st, snap, o, &session))
         .collect();
-    SourceReport {
+    let report = SourceReport {
         source: resolved.source,
         version: resolved.version,
         binaries,
-    }
+    };
+    (report, drv)
+}
+
+/// One source verified on its own (a campaign's unit of work): its stored report, the
+/// source's part of it and the derivation that was built (`None` when resolution failed).
+pub struct SourceVerification {
+    pub outcome: VerifyOutcome,
+    pub source: SourceReport,
+    pub derivation: Option<B3Digest>,
+}
+
+/// Verify one `src:NAME[=VERSION]` request and store its report (as `cryo verify` does
+/// for a list of one).
+pub fn verify_one(
+    st: &Verifier,
+    snap: &SnapshotInfo,
+    prjconf: &PrjconfText,
+    request: &str,
+    arch: &str,
+) -> Result<SourceVerification, VerifyError> {
+    let (source, derivation) = verify_source_drv(st, snap, prjconf, request, arch);
+    let outcome = store_report(
+        st,
+        Report::new(vec![source.clone()]),
+        snap.id.to_hex(),
+        vec![request.to_string()],
+    )?;
+    Ok(SourceVerification {
+        outcome,
+        source,
+        derivation,
+    })
 }
 
 /// Compare one `.deb` we built with the official one of the snapshot; `None` for

@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["drv"],
     &["build"],
     &["verify"],
+    &["campaign"],
     &["project"],
     &["publish"],
     &["request"],

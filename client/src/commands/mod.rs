@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod cache;
+pub mod campaign;
 pub mod daemon;
 pub mod mirror;
 pub mod patch;
@@ -67,6 +68,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         } => project::run_wait(&cli.global, p, timeout).await,
         Command::Verify(args) => verify::run_verify(&cli.global, args).await,
         Command::Report(cmd) => verify::run_report(&cli.global, cmd).await,
+        Command::Campaign(cmd) => campaign::run(&cli.global, cmd).await,
         Command::Cache(cmd) => cache::run(&cli.global, cmd).await,
     }
 }

@@ -9,6 +9,7 @@ mod auth;
 mod build;
 pub(crate) mod cache;
 mod cachekeys;
+mod campaign;
 mod error;
 pub mod guard;
 mod identity;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(resolve::routes())
         .merge(build::routes())
         .merge(verify::routes())
+        .merge(campaign::routes())
         .merge(cachekeys::routes())
         .merge(project::routes())
         .merge(auth::routes())

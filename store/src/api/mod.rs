@@ -14,6 +14,7 @@
 //! | [`project`] | `/projects...`: projects, packages, results, events, publishing |
 //! | [`team`] | `/users`, `/groups`, `/tokens`, `/projects/{p}/roles`, `/audit`, `/whoami` |
 //! | [`request`] | `/requests...` |
+//! | [`campaign`] | `/campaigns...`: verification campaigns, results, rebuilderd export |
 //!
 //! [`names`] holds the validated name types. Every type serialises exactly as the daemon
 //! answers (field names and order, `null`s and omitted fields), so that a client can
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod build;
 pub mod cache;
+pub mod campaign;
 pub mod mirror;
 pub mod names;
 pub mod project;
@@ -40,6 +42,7 @@ pub mod verify;
 
 pub use build::*;
 pub use cache::*;
+pub use campaign::*;
 pub use mirror::*;
 pub use names::*;
 pub use project::*;

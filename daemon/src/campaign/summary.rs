@@ -1,0 +1,248 @@
+//! Counts and percentages (like reproduce.debian.net: per class, per suite and
+//! architecture, one history line per pass), the classes that changed in an update, and
+//! the rebuilderd-style export.
+
+use std::collections::BTreeMap;
+
+use cryo_store::api::{
+    Campaign, CampaignCounts, CampaignRow, ClassChange, HistoryLine, RebuilderdExport,
+    RebuilderdPackage, RowClass, SuiteSummary,
+};
+
+use super::tables::{CampaignRecord, SourceRow};
+
+/// How bad a class is, for a source's own class (its worst binary).
+fn rank(c: RowClass) -> u8 {
+    match c {
+        RowClass::Identical => 0,
+        RowClass::MetadataOnly => 1,
+        RowClass::BuildIdOnly => 2,
+        RowClass::Content => 3,
+        RowClass::MissingUpstream => 4,
+        RowClass::Inconclusive => 5,
+        RowClass::NotInMirror => 6,
+        RowClass::BuildFailed => 7,
+        RowClass::Pending => 8,
+    }
+}
+
+/// The worst of `classes` (`missing-upstream` for none: nothing to compare).
+pub(super) fn worst(classes: impl Iterator<Item = RowClass>) -> RowClass {
+    classes
+        .max_by_key(|c| rank(*c))
+        .unwrap_or(RowClass::MissingUpstream)
+}
+
+/// A source row as API rows: one per binary, or one for the source without binaries.
+pub(super) fn api_rows(rec: &CampaignRecord, s: &SourceRow) -> Vec<CampaignRow> {
+    let base = CampaignRow {
+        source: s.source.clone(),
+        version: s.version.clone(),
+        binary: String::new(),
+        arch: rec.arch.clone(),
+        suite: s.suite.clone(),
+        class: s.class,
+        report: s.report,
+        time: s.time,
+        derivation: s.derivation,
+        note: s.note.clone(),
+        verified_on: s.verified_on,
+    };
+    if s.binaries.is_empty() || s.state.is_pending() {
+        let mut r = base;
+        if s.state.is_pending() {
+            r.class = RowClass::Pending;
+        }
+        return vec![r];
+    }
+    s.binaries
+        .iter()
+        .map(|b| CampaignRow {
+            binary: b.binary.clone(),
+            version: if b.binary.is_empty() {
+                s.version.clone()
+            } else {
+                b.version.clone()
+            },
+            arch: b.arch.clone(),
+            class: b.class,
+            ..base.clone()
+        })
+        .collect()
+}
+
+fn counts(rec: &CampaignRecord, rows: &[&SourceRow]) -> CampaignCounts {
+    let mut c = CampaignCounts {
+        sources: rows.len() as u64,
+        ..Default::default()
+    };
+    for s in rows {
+        if s.state.is_pending() {
+            c.pending += 1;
+        }
+        for r in api_rows(rec, s) {
+            c.rows += 1;
+            *c.by_class.entry(r.class).or_default() += 1;
+        }
+    }
+    c
+}
+
+/// Percent of the verdicts per class: rows that are neither pending nor
+/// `not-in-mirror` (reproduce.debian.net counts what it could try to build).
+fn percent(c: &CampaignCounts) -> BTreeMap<RowClass, f64> {
+    let judged: u64 = c
+        .by_class
+        .iter()
+        .filter(|(k, _)| !matches!(k, RowClass::Pending | RowClass::NotInMirror))
+        .map(|(_, n)| n)
+        .sum();
+    c.by_class
+        .iter()
+        .filter(|(k, _)| !matches!(k, RowClass::Pending | RowClass::NotInMirror))
+        .map(|(k, n)| {
+            let p = if judged == 0 {
+                0.0
+            } else {
+                (*n as f64) * 100.0 / judged as f64
+            };
+            (*k, (p * 10.0).round() / 10.0)
+        })
+        .collect()
+}
+
+/// The campaign as the API shows it.
+pub(super) fn campaign(rec: &CampaignRecord, rows: &[SourceRow]) -> Campaign {
+    let all: Vec<&SourceRow> = rows.iter().collect();
+    let mut by_suite: BTreeMap<String, Vec<&SourceRow>> = BTreeMap::new();
+    for r in rows {
+        by_suite.entry(r.suite.clone()).or_default().push(r);
+    }
+    let per_suite = by_suite
+        .into_iter()
+        .map(|(suite, rs)| {
+            let counts = counts(rec, &rs);
+            SuiteSummary {
+                suite,
+                arch: rec.arch.clone(),
+                percent: percent(&counts),
+                counts,
+            }
+        })
+        .collect();
+    Campaign {
+        name: rec.name.clone(),
+        snapshot: rec.snapshot,
+        prjconf: rec.prjconf.name.clone(),
+        prjconf_digest: rec.prjconf_digest,
+        arch: rec.arch.clone(),
+        state: rec.state,
+        counts: counts(rec, &all),
+        selection: rec.selection.clone(),
+        created: rec.created,
+        updated: rec.updated,
+        per_suite,
+        history: rec.history.clone(),
+    }
+}
+
+/// Rows whose class changed in the pass that just finished.
+fn changes(rows: &[SourceRow]) -> Vec<ClassChange> {
+    let mut out = Vec::new();
+    for s in rows {
+        let Some(prev) = &s.previous else { continue };
+        let mut seen = std::collections::BTreeSet::new();
+        for b in &s.binaries {
+            seen.insert(b.binary.clone());
+            let old = prev
+                .binaries
+                .iter()
+                .find(|p| p.binary == b.binary)
+                .map(|p| (p.version.clone(), p.class))
+                .unwrap_or((prev.version.clone(), prev.class));
+            if old.1 != b.class {
+                out.push(ClassChange {
+                    source: s.source.clone(),
+                    binary: b.binary.clone(),
+                    old_version: old.0,
+                    new_version: b.version.clone(),
+                    old: old.1,
+                    new: b.class,
+                });
+            }
+        }
+        if s.binaries.is_empty() && prev.class != s.class {
+            out.push(ClassChange {
+                source: s.source.clone(),
+                binary: String::new(),
+                old_version: prev.version.clone(),
+                new_version: s.version.clone(),
+                old: prev.class,
+                new: s.class,
+            });
+        }
+        for p in prev.binaries.iter().filter(|p| !seen.contains(&p.binary)) {
+            if !s.binaries.is_empty() {
+                out.push(ClassChange {
+                    source: s.source.clone(),
+                    binary: p.binary.clone(),
+                    old_version: p.version.clone(),
+                    new_version: s.version.clone(),
+                    old: p.class,
+                    new: RowClass::NotInMirror,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The history line of a finished pass.
+pub(super) fn history_line(rec: &CampaignRecord, rows: &[SourceRow], now: i64) -> HistoryLine {
+    let all: Vec<&SourceRow> = rows.iter().collect();
+    let counts = counts(rec, &all);
+    HistoryLine {
+        time: now,
+        snapshot: rec.snapshot,
+        event: rec.pass.clone(),
+        verified: (rows.len() as u64).saturating_sub(rec.carried),
+        carried: rec.carried,
+        percent: percent(&counts),
+        counts,
+        changed: changes(rows),
+    }
+}
+
+/// The rebuilderd-style export: one package per binary row.
+pub(super) fn rebuilderd(rec: &CampaignRecord, rows: &[SourceRow]) -> RebuilderdExport {
+    let mut stats: BTreeMap<String, u64> = BTreeMap::new();
+    let mut packages = Vec::new();
+    for s in rows {
+        for r in api_rows(rec, s) {
+            let status = r.class.rebuilderd_status().to_string();
+            *stats.entry(status.clone()).or_default() += 1;
+            packages.push(RebuilderdPackage {
+                name: if r.binary.is_empty() {
+                    r.source.clone()
+                } else {
+                    r.binary.clone()
+                },
+                version: r.version.clone(),
+                status,
+                distro: "debian".into(),
+                suite: r.suite.clone(),
+                architecture: r.arch.clone(),
+                base: r.source.clone(),
+                built_at: r.time.map(cryo_debian::date::format_rfc3339),
+                class: r.class,
+                report: r.report,
+            });
+        }
+    }
+    RebuilderdExport {
+        campaign: rec.name.clone(),
+        snapshot: rec.snapshot,
+        stats,
+        packages,
+    }
+}
