@@ -73,14 +73,23 @@ pub(super) fn start(c: &Arc<Campaigns>, shutdown: tokio_util::sync::Cancellation
 
 fn worker(c: &Campaigns) {
     while let Some(job) = claim(c) {
-        if let Err(e) = run(c, &job) {
-            tracing::warn!(campaign = %job.campaign, source = %job.request, error = %e, "campaign source failed; it stays pending");
+        // An internal error (store, tables) leaves the row pending until the next change
+        // of the tables or restart; a verification failure is a verdict, not an error.
+        let recorded = match run(c, &job) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(campaign = %job.campaign, source = %job.request, error = %e, "campaign source failed; it stays pending");
+                true
+            }
+        };
+        let mut q = c.queue.lock().expect("campaign queue");
+        q.in_flight.remove(&job.key());
+        // A job that was not recorded (its campaign was paused, updated or deleted
+        // meanwhile) may hide a row of the new epoch that was skipped while in flight.
+        if !recorded {
+            q.dirty = true;
         }
-        c.queue
-            .lock()
-            .expect("campaign queue")
-            .in_flight
-            .remove(&job.key());
+        drop(q);
         c.wake.notify_all();
     }
 }
@@ -176,21 +185,21 @@ fn finish(rec: &mut CampaignRecord, rows: &[SourceRow], now: i64) {
     tracing::info!(campaign = %rec.name, "campaign pass done");
 }
 
-/// Verify one source and record it.
-fn run(c: &Campaigns, job: &Job) -> Result<(), CampaignError> {
+/// Verify one source and record it; whether it was recorded.
+fn run(c: &Campaigns, job: &Job) -> Result<bool, CampaignError> {
     let Some(rec) = CAMPAIGNS.get(c.db(), job.campaign.as_str())? else {
-        return Ok(());
+        return Ok(false);
     };
     let key = job.key();
     let Some(row) = ROWS.get(c.db(), key.as_str())? else {
-        return Ok(());
+        return Ok(false);
     };
     if rec.state != CampaignState::Running
         || rec.epoch != job.epoch
         || !row.state.is_pending()
         || row.epoch != job.epoch
     {
-        return Ok(());
+        return Ok(false);
     }
     let snap = snapshot::get(&c.store, &rec.snapshot.to_hex())?;
     let done = verify_row(c, &rec, &snap, row)?;
@@ -198,16 +207,16 @@ fn run(c: &Campaigns, job: &Job) -> Result<(), CampaignError> {
 }
 
 /// Write a finished row and count it off, in one transaction (dropped when the
-/// campaign was deleted or updated meanwhile).
-fn record(c: &Campaigns, job: &Job, done: SourceRow) -> Result<(), CampaignError> {
+/// campaign was deleted or updated meanwhile); whether it was written.
+fn record(c: &Campaigns, job: &Job, done: SourceRow) -> Result<bool, CampaignError> {
     let now = c.clock.now();
     table::write(
         c.db(),
         CAMPAIGNS.name(),
-        |tx| -> Result<(), CampaignError> {
+        |tx| -> Result<bool, CampaignError> {
             let mut camps = CAMPAIGNS.open(tx)?;
             let Some(mut rec) = camps.get(job.campaign.as_str())? else {
-                return Ok(());
+                return Ok(false);
             };
             let mut rows = ROWS.open(tx)?;
             let key = job.key();
@@ -215,7 +224,7 @@ fn record(c: &Campaigns, job: &Job, done: SourceRow) -> Result<(), CampaignError
             if rec.epoch != job.epoch
                 || !current.is_some_and(|r| r.state.is_pending() && r.epoch == job.epoch)
             {
-                return Ok(());
+                return Ok(false);
             }
             rows.put(key.as_str(), &done)?;
             rec.pending = rec.pending.saturating_sub(1);
@@ -230,7 +239,7 @@ fn record(c: &Campaigns, job: &Job, done: SourceRow) -> Result<(), CampaignError
                 }
             }
             camps.put(job.campaign.as_str(), &rec)?;
-            Ok(())
+            Ok(true)
         },
     )
 }
