@@ -100,14 +100,17 @@ async fn get_campaign(conn: &Conn, name: &str) -> Result<Campaign> {
     conn.json(Method::GET, &path(name, ""), None::<&()>).await
 }
 
-/// Poll until the campaign is not running.
+/// Poll until the campaign is not running. A large campaign's summary costs the daemon a
+/// scan of its rows, so the pause between polls grows with the time one poll takes.
 async fn wait_for(conn: &Conn, name: &str) -> Result<Campaign> {
     loop {
+        let t = std::time::Instant::now();
         let c = get_campaign(conn, name).await?;
         if c.state != CampaignState::Running {
             return Ok(c);
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        let pause = (t.elapsed() * 10).clamp(Duration::from_millis(500), Duration::from_secs(15));
+        tokio::time::sleep(pause).await;
     }
 }
 
@@ -272,6 +275,18 @@ fn history(h: &HistoryLine) -> String {
     )
 }
 
+fn change(c: &cryo_store::api::ClassChange) -> String {
+    format!(
+        "{} {} {} → {}  {} → {}",
+        c.source,
+        if c.binary.is_empty() { "-" } else { &c.binary },
+        c.old_version,
+        c.new_version,
+        c.old.as_str(),
+        c.new.as_str()
+    )
+}
+
 fn print_campaign(g: &Global, c: &Campaign) {
     if g.json {
         output::json(c);
@@ -318,6 +333,9 @@ fn print_campaign(g: &Global, c: &Campaign) {
         println!("history:");
         for h in &c.history {
             println!("  {}", history(h));
+            for ch in &h.changed {
+                println!("    changed: {}", change(ch));
+            }
         }
     }
 }
@@ -393,14 +411,6 @@ fn print_update(g: &Global, u: &UpdateOutcome, waited: bool) {
         println!("no row changed class");
     }
     for c in &h.changed {
-        println!(
-            "changed: {} {} {} → {}  {} → {}",
-            c.source,
-            if c.binary.is_empty() { "-" } else { &c.binary },
-            c.old_version,
-            c.new_version,
-            c.old.as_str(),
-            c.new.as_str()
-        );
+        println!("changed: {}", change(c));
     }
 }

@@ -246,3 +246,119 @@ pub(super) fn rebuilderd(rec: &CampaignRecord, rows: &[SourceRow]) -> Rebuilderd
         packages,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::campaign::tables::{BinaryVerdict, Previous, RowState};
+    use cryo_store::api::{CampaignState, PrjconfText};
+    use cryo_store::B3Digest;
+
+    fn rec() -> CampaignRecord {
+        CampaignRecord {
+            name: "c".into(),
+            snapshot: B3Digest::of(b"s"),
+            prjconf: PrjconfText {
+                name: "p".into(),
+                text: String::new(),
+            },
+            prjconf_digest: B3Digest::of(b""),
+            arch: "amd64".into(),
+            state: CampaignState::Done,
+            selection: "list".into(),
+            created: 0,
+            updated: 0,
+            epoch: 2,
+            pending: 0,
+            pass: "update".into(),
+            carried: 1,
+            history: Vec::new(),
+        }
+    }
+
+    fn done(source: &str, bins: &[(&str, RowClass)]) -> SourceRow {
+        let mut r = SourceRow::pending("c", &format!("src:{source}"), 2);
+        r.state = RowState::Done;
+        r.version = "1".into();
+        r.suite = "bookworm".into();
+        r.time = Some(1_795_564_800);
+        r.binaries = bins
+            .iter()
+            .map(|(b, c)| BinaryVerdict {
+                binary: b.to_string(),
+                version: "1".into(),
+                arch: "amd64".into(),
+                class: *c,
+                official_sha256: None,
+            })
+            .collect();
+        r.class = worst(r.binaries.iter().map(|b| b.class));
+        r
+    }
+
+    #[test]
+    fn counts_percentages_changes_and_export() {
+        let mut a = done(
+            "a",
+            &[("a1", RowClass::Identical), ("a2", RowClass::Content)],
+        );
+        a.previous = Some(Previous {
+            version: "0".into(),
+            class: RowClass::Identical,
+            binaries: vec![BinaryVerdict {
+                binary: "a2".into(),
+                version: "0".into(),
+                arch: "amd64".into(),
+                class: RowClass::Identical,
+                official_sha256: None,
+            }],
+        });
+        let b = done("b", &[("b1", RowClass::Identical)]);
+        let mut gone = SourceRow::pending("c", "src:gone", 2);
+        gone.state = RowState::Done;
+        gone.class = RowClass::NotInMirror;
+        let f = done("f", &[("", RowClass::BuildFailed)]);
+        let pending = SourceRow::pending("c", "src:p", 2);
+        let rows = vec![a, b, gone, f, pending];
+        assert_eq!(rows[0].class, RowClass::Content);
+
+        let c = campaign(&rec(), &rows);
+        assert_eq!(c.counts.sources, 5);
+        assert_eq!(c.counts.pending, 1);
+        assert_eq!(c.counts.rows, 6);
+        assert_eq!(c.counts.by_class[&RowClass::Identical], 2);
+        // Percentages are over verdicts: not pending, not not-in-mirror (4 rows).
+        let h = history_line(&rec(), &rows, 7);
+        assert_eq!(h.percent[&RowClass::Identical], 50.0);
+        assert_eq!(h.percent[&RowClass::Content], 25.0);
+        assert_eq!(h.percent[&RowClass::BuildFailed], 25.0);
+        assert!(!h.percent.contains_key(&RowClass::NotInMirror));
+        assert_eq!((h.verified, h.carried), (4, 1));
+        // a2 went identical → content; a1 is new (compared with the source's old class).
+        assert_eq!(h.changed.len(), 1, "{:?}", h.changed);
+        assert_eq!(h.changed[0].binary, "a2");
+        assert_eq!(
+            (h.changed[0].old, h.changed[0].new),
+            (RowClass::Identical, RowClass::Content)
+        );
+
+        let e = rebuilderd(&rec(), &rows);
+        let status = |n: &str| {
+            e.packages
+                .iter()
+                .find(|p| p.name == n)
+                .map(|p| p.status.clone())
+                .unwrap()
+        };
+        assert_eq!(status("a1"), "GOOD");
+        assert_eq!(status("a2"), "BAD");
+        assert_eq!(status("f"), "FAIL");
+        assert_eq!(status("gone"), "UNKWN");
+        assert_eq!(status("p"), "UNKWN");
+        assert_eq!(e.stats["GOOD"], 2);
+        assert_eq!(
+            e.packages[0].built_at.as_deref(),
+            Some("2026-11-25T00:00:00Z")
+        );
+    }
+}
