@@ -155,6 +155,23 @@ fn rows_of<'a>(rows: &'a [Value], source: &str) -> Vec<&'a Value> {
 
 #[test]
 fn campaign_over_the_visible_fixture_resumes_and_updates_with_one_rebuild() {
+    let tools = ["gpg", "dpkg-source", "dpkg-scansources", "apt-ftparchive"];
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|t| {
+            !Command::new("sh")
+                .args(["-c", &format!("command -v {t}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .collect();
+    if !cryo_tests::require(
+        missing.is_empty(),
+        &format!("the update archive needs {missing:?} (gnupg, dpkg-dev, apt-utils)"),
+    ) {
+        return;
+    }
     let mut d = Daemon::start_with_env(&[("CRYOD_NOW", "1795564800"), ("CRYOD_WORKERS", "2")]);
     let m = fixture_mirror();
     let snap = d.fixture_snapshot();
