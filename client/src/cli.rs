@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands::build::BuildArgs;
 use crate::commands::cache::CacheCmd;
+use crate::commands::campaign::CampaignCmd;
 use crate::commands::project::{CommitArgs, PackageCmd, ProjectCmd, PublishArgs};
 use crate::commands::resolve::{DrvCmd, ResolveArgs};
 use crate::commands::team::{GroupCmd, RequestCmd, RoleCmd, TokenCmd, UserCmd};
@@ -84,6 +85,11 @@ pub enum Command {
     /// Stored verification reports: list, show (text, json, html).
     #[command(subcommand)]
     Report(ReportCmd),
+    /// Verification campaigns: a persistent, resumable `verify` of many sources on the
+    /// daemon's workers (create, list, show, results, pause, resume, delete, update,
+    /// export).
+    #[command(subcommand)]
+    Campaign(CampaignCmd),
     /// The signed binary cache: keygen, keys.
     #[command(subcommand)]
     Cache(CacheCmd),

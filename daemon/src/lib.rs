@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod build;
 pub mod cache;
+pub mod campaign;
 pub mod clock;
 pub mod config;
 pub mod drv;

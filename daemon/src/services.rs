@@ -4,7 +4,7 @@
 //!
 //! Order (each uses only those before it; checked by `daemon/tests/layering.rs`):
 //! store, clock, config → auth → mirror (a `&Store`) → drv ([`Deriver`]) → cache →
-//! build ([`Builder`]) → verify ([`Verifier`]) → project ([`Projects`]) → publish
+//! build ([`Builder`]) → verify ([`Verifier`]) → campaign ([`Campaigns`]) → project ([`Projects`]) → publish
 //! ([`Publisher`]) → request ([`Requests`]).
 //!
 //! Subscriptions (a lower service calls back into a higher one without naming it):
@@ -24,6 +24,7 @@ use crate::auth::Auth;
 use crate::build::Builder;
 use crate::cache::blobs::BlobCache;
 use crate::cache::substitute::{Substituter, Substituters};
+use crate::campaign::Campaigns;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::drv::Deriver;
@@ -47,6 +48,8 @@ pub struct Services {
     pub deriver: Arc<Deriver>,
     pub builder: Arc<Builder>,
     pub verifier: Arc<Verifier>,
+    /// Verification campaigns and their workers.
+    pub campaigns: Arc<Campaigns>,
     /// Compressed bodies served by the binary cache (bounded; see `cache::blobs`).
     pub blob_cache: Arc<BlobCache>,
     pub projects: Arc<Projects>,
@@ -83,6 +86,12 @@ impl Services {
             builder: builder.clone(),
             workers: config.workers,
         });
+        let campaigns = Arc::new(Campaigns::new(
+            store.clone(),
+            clock,
+            verifier.clone(),
+            config.workers,
+        ));
         let projects = Arc::new(Projects {
             store: store.clone(),
             clock,
@@ -118,6 +127,7 @@ impl Services {
             deriver,
             builder,
             verifier,
+            campaigns,
             blob_cache: Arc::default(),
             projects,
             publisher,
@@ -125,9 +135,11 @@ impl Services {
         })
     }
 
-    /// Start the background work: the project scheduler (after recovering its queue).
+    /// Start the background work: the project scheduler (after recovering its queue)
+    /// and the campaign workers (pending rows of running campaigns resume).
     pub fn start(&self) {
         self.projects.scheduler.start(self.projects.clone());
+        crate::campaign::start(&self.campaigns, self.shutdown.clone());
     }
 }
 

@@ -95,6 +95,7 @@ fn api_counts(c: &cryo_compare::report::Counts) -> api::ReportCounts {
     }
 }
 
+/// A `cryo-compare` class as the API's.
 pub fn api_kind(k: ClassKind) -> api::ClassKind {
     match k {
         ClassKind::Identical => api::ClassKind::Identical,
@@ -186,6 +187,18 @@ pub fn official(
     Ok(None)
 }
 
+/// The SHA256 of the snapshot's official `.deb` of `name` `version` (without epoch) on
+/// `arch`, if the snapshot has one.
+pub fn official_sha256(
+    st: &Verifier,
+    snap: &SnapshotInfo,
+    name: &str,
+    version: &str,
+    arch: &str,
+) -> Result<Option<String>, VerifyError> {
+    Ok(official(st, snap, name, version, arch)?.map(|p| p.sha256))
+}
+
 /// Rebuild one source (`src:NAME[=VERSION]`) in `snap` with `prjconf` and compare every
 /// produced `.deb` with the snapshot's official one (no report is stored).
 pub fn verify_source(
@@ -195,6 +208,17 @@ pub fn verify_source(
     request: &str,
     arch: &str,
 ) -> SourceReport {
+    verify_source_drv(st, snap, prjconf, request, arch).0
+}
+
+/// [`verify_source`], with the derivation it built (`None` when resolution failed).
+fn verify_source_drv(
+    st: &Verifier,
+    snap: &SnapshotInfo,
+    prjconf: &PrjconfText,
+    request: &str,
+    arch: &str,
+) -> (SourceReport, Option<B3Digest>) {
     let failed = |version: String, why: String| SourceReport {
         source: request
             .trim_start_matches("src:")
@@ -224,9 +248,9 @@ pub fn verify_source(
     };
     let resolved = match crate::drv::request::resolve(&st.deriver, &req) {
         Ok(r) => r,
-        Err(e) => return failed(String::new(), e.to_string()),
+        Err(e) => return (failed(String::new(), e.to_string()), None),
     };
-    built_report(st, snap, &resolved)
+    (built_report(st, snap, &resolved), Some(resolved.derivation))
 }
 
 /// Realise a resolved derivation and compare every produced `.deb` with `official_in`'s
@@ -273,6 +297,38 @@ pub fn built_report(
         version: resolved.version.clone(),
         binaries,
     }
+}
+
+/// One source verified on its own (a campaign's unit of work): its stored report, the
+/// source's part of it and the derivation that was built (`None` when resolution failed).
+pub struct SourceVerification {
+    pub outcome: VerifyOutcome,
+    pub source: SourceReport,
+    pub derivation: Option<B3Digest>,
+}
+
+/// Verify one `src:NAME[=VERSION]` request and store its report (as `cryo verify` does
+/// for a list of one).
+pub fn verify_one(
+    st: &Verifier,
+    snap: &SnapshotInfo,
+    prjconf: &PrjconfText,
+    request: &str,
+    arch: &str,
+) -> Result<SourceVerification, VerifyError> {
+    let (source, derivation) = verify_source_drv(st, snap, prjconf, request, arch);
+    let outcome = store_report(
+        st,
+        Report::new(vec![source.clone()]),
+        snap.id.to_hex(),
+        vec![request.to_string()],
+        Some((prjconf, arch)),
+    )?;
+    Ok(SourceVerification {
+        outcome,
+        source,
+        derivation,
+    })
 }
 
 /// Compare one `.deb` we built with the official one of the snapshot; `None` for

@@ -210,6 +210,20 @@ const ROUTES: &[Row] = &[
                                                                             "401 403 403 403 404", NO_TCP_W),
     r(POST,   "/api/v1/verify/buildinfo",            r#"{"name":"x.buildinfo","text":"Format: 1.0\n","prjconf":{prjconf}}"#,
                                                                             "401 403 403 403 400", NO_TCP_W),
+    // ---- http/campaign.rs: unix only. Writes start or stop builds: admins (as verify);
+    // reads are open to local peers (as reports). `nope` is no campaign. The created
+    // campaign's one source cannot be resolved on the empty snapshot: nothing is built.
+    r(GET,    "/api/v1/campaigns",                   "",                    "200 200 200 200 200", NO_TCP_R),
+    r(POST,   "/api/v1/campaigns",                   r#"{"name":"c{n}","snapshot":"{snap}","prjconf":{prjconf},"sources":{"kind":"list","sources":["src:hello"]}}"#,
+                                                                            "401 403 403 403 200", NO_TCP_W),
+    r(GET,    "/api/v1/campaigns/nope",              "",                    "404 404 404 404 404", NO_TCP_R),
+    r(DELETE, "/api/v1/campaigns/nope",              "",                    "401 403 403 403 404", NO_TCP_W),
+    r(GET,    "/api/v1/campaigns/nope/results",      "",                    "404 404 404 404 404", NO_TCP_R),
+    r(GET,    "/api/v1/campaigns/nope/export",       "",                    "404 404 404 404 404", NO_TCP_R),
+    r(POST,   "/api/v1/campaigns/nope/pause",        "",                    "401 403 403 403 404", NO_TCP_W),
+    r(POST,   "/api/v1/campaigns/nope/resume",       "",                    "401 403 403 403 404", NO_TCP_W),
+    r(POST,   "/api/v1/campaigns/nope/update",       r#"{"snapshot":"{snap}"}"#,
+                                                                            "401 403 403 403 404", NO_TCP_W),
 
     // ---- http/cachekeys.rs: unix only.
     r(GET,    "/api/v1/cache/keys",                  "",                    "200 200 200 200 200", NO_TCP_R),
@@ -1091,6 +1105,7 @@ fn public_router_has_no_local_only_routes() {
             "/api/v1/check",
             "/api/v1/explain",
             "/api/v1/reports",
+            "/api/v1/campaigns",
             "/api/v1/cache/keys",
             "/api/v1/shutdown",
         ] {

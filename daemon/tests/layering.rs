@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["build"],
     &["verify"],
     &["explain"],
+    &["campaign"],
     &["project"],
     &["publish"],
     &["request"],

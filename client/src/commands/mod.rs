@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod cache;
+pub mod campaign;
 pub mod daemon;
 pub mod explain;
 pub mod mirror;
@@ -69,6 +70,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(args) => verify::run_verify(&cli.global, args).await,
         Command::Explain(args) => explain::run_explain(&cli.global, args).await,
         Command::Report(cmd) => verify::run_report(&cli.global, cmd).await,
+        Command::Campaign(cmd) => campaign::run(&cli.global, cmd).await,
         Command::Cache(cmd) => cache::run(&cli.global, cmd).await,
     }
 }

@@ -68,6 +68,27 @@ async fn fetch_report(conn: &Conn, id: &str, format: &str, colour: bool) -> Resu
     Ok(resp.into_body().collect().await?.to_bytes().to_vec())
 }
 
+/// The `src:NAME[=VERSION]` lines of a list file (`#` comments and blank lines allowed).
+pub fn read_source_list(f: &std::path::Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+    let mut sources = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if !line.starts_with("src:") {
+            bail!(
+                "{}:{}: expected src:NAME[=VERSION], got {line:?}",
+                f.display(),
+                n + 1
+            );
+        }
+        sources.push(line.to_string());
+    }
+    Ok(sources)
+}
+
 pub async fn run_verify(g: &Global, a: VerifyArgs) -> Result<ExitCode> {
     if let Some(file) = &a.buildinfo {
         return super::explain::run_buildinfo(g, file, &a.prjconf, a.snapshot.clone()).await;
@@ -77,22 +98,7 @@ pub async fn run_verify(g: &Global, a: VerifyArgs) -> Result<ExitCode> {
     };
     let mut sources = a.sources.clone();
     if let Some(f) = &a.from_file {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        for (n, line) in text.lines().enumerate() {
-            let line = line.split('#').next().unwrap_or("").trim();
-            if line.is_empty() {
-                continue;
-            }
-            if !line.starts_with("src:") {
-                bail!(
-                    "{}:{}: expected src:NAME[=VERSION], got {line:?}",
-                    f.display(),
-                    n + 1
-                );
-            }
-            sources.push(line.to_string());
-        }
+        sources.extend(read_source_list(f)?);
     }
     if sources.is_empty() {
         bail!("name at least one src:NAME[=VERSION] (or --from-file)");

@@ -110,9 +110,28 @@ pub fn format_rfc2822(unix: i64, offset_minutes: i32) -> String {
     )
 }
 
+/// Format unix seconds as RFC 3339 in UTC: `2026-07-11T10:16:37Z`.
+pub fn format_rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(format_rfc3339(1_783_765_000), "2026-07-11T10:16:40Z");
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+    }
 
     #[test]
     fn known_dates() {

@@ -9,6 +9,7 @@ mod auth;
 mod build;
 pub(crate) mod cache;
 mod cachekeys;
+mod campaign;
 mod error;
 mod explain;
 pub mod guard;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(build::routes())
         .merge(verify::routes())
         .merge(explain::routes())
+        .merge(campaign::routes())
         .merge(cachekeys::routes())
         .merge(project::routes())
         .merge(auth::routes())

@@ -15,6 +15,7 @@
 //! | [`project`] | `/projects...`: projects, packages, results, events, publishing |
 //! | [`team`] | `/users`, `/groups`, `/tokens`, `/projects/{p}/roles`, `/audit`, `/whoami` |
 //! | [`request`] | `/requests...` |
+//! | [`campaign`] | `/campaigns...`: verification campaigns, results, rebuilderd export |
 //!
 //! [`names`] holds the validated name types. Every type serialises exactly as the daemon
 //! answers (field names and order, `null`s and omitted fields), so that a client can
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod build;
 pub mod cache;
+pub mod campaign;
 pub mod explain;
 pub mod mirror;
 pub mod names;
@@ -42,6 +44,7 @@ pub mod verify;
 
 pub use build::*;
 pub use cache::*;
+pub use campaign::*;
 pub use explain::*;
 pub use mirror::*;
 pub use names::*;
