@@ -260,20 +260,39 @@ pub fn built_report(
     official_in: &SnapshotInfo,
     resolved: &crate::drv::derive::Resolved,
 ) -> SourceReport {
+    derivation_report(
+        st,
+        official_in,
+        &resolved.source,
+        &resolved.version,
+        &resolved.arch,
+        &resolved.derivation,
+    )
+}
+
+/// [`built_report`] for derivation `drv` of `source` `version` on `arch`.
+pub fn derivation_report(
+    st: &Verifier,
+    official_in: &SnapshotInfo,
+    source: &str,
+    version: &str,
+    arch: &str,
+    drv: &B3Digest,
+) -> SourceReport {
     let failed = |why: String| SourceReport {
-        source: resolved.source.clone(),
-        version: resolved.version.clone(),
+        source: source.to_string(),
+        version: version.to_string(),
         binaries: vec![BinaryReport::build_failed(
             PackageId {
-                package: format!("src:{}", resolved.source),
-                version: resolved.version.clone(),
-                architecture: resolved.arch.clone(),
+                package: format!("src:{source}"),
+                version: version.to_string(),
+                architecture: arch.to_string(),
             },
             None,
             &why,
         )],
     };
-    let outcome = match run::realise(&st.builder, &resolved.derivation, false) {
+    let outcome = match run::realise(&st.builder, drv, false) {
         Ok(o) => o,
         Err(e) => return failed(crate::build::chain(&e)),
     };
@@ -281,8 +300,7 @@ pub fn built_report(
         let tail = outcome.log_tail.unwrap_or_default();
         let last: Vec<&str> = tail.lines().rev().take(3).collect();
         return failed(format!(
-            "see `cryo log {}`: {}",
-            resolved.derivation,
+            "see `cryo log {drv}`: {}",
             last.into_iter().rev().collect::<Vec<_>>().join(" / ")
         ));
     }
@@ -293,8 +311,8 @@ pub fn built_report(
         .filter_map(|o| compare_output(st, official_in, o, &session))
         .collect();
     SourceReport {
-        source: resolved.source.clone(),
-        version: resolved.version.clone(),
+        source: source.to_string(),
+        version: version.to_string(),
         binaries,
     }
 }

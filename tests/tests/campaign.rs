@@ -450,4 +450,53 @@ fn campaign_over_the_visible_fixture_resumes_and_updates_with_one_rebuild() {
         .cryo(&["campaign", "update", "fixture", "--snapshot", &snap2])
         .status
         .success());
+
+    // Rows that carry a .buildinfo: base-files' own (from its cached build) is rebuilt in
+    // the environment it records and compared with Debian's binary; one naming a version
+    // no snapshot has is a failed row that says which.
+    let bf = rows_of(&rows, "base-files")[0]["derivation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = tempfile::tempdir().unwrap();
+    d.json(&["build", "--drv", &bf, "--out", out.path().to_str().unwrap()]);
+    let bi = out.path().join("base-files_12.4+deb12u15_amd64.buildinfo");
+    let text = fs::read_to_string(&bi).unwrap();
+    let (head, tail) = text.split_once("Installed-Build-Depends:\n").unwrap();
+    let bad_text = format!("{head}Installed-Build-Depends:\n cryo-nonexistent (= 9.9-9),\n{tail}")
+        .replace("Source: base-files", "Source: debootstrap")
+        .replace("Version: 12.4+deb12u15", "Version: 1.0.128+nmu2+deb12u2");
+    fs::write(out.path().join("bad.buildinfo"), bad_text).unwrap();
+    fs::write(
+        out.path().join("list"),
+        "# rebuilt as the .buildinfo says\nbase-files_12.4+deb12u15_amd64.buildinfo\nbad.buildinfo\n",
+    )
+    .unwrap();
+    let c = d.json(&[
+        "campaign",
+        "create",
+        "buildinfos",
+        "--snapshot",
+        &snap,
+        "--prjconf",
+        pc,
+        "--from-file",
+        out.path().join("list").to_str().unwrap(),
+        "--wait",
+    ]);
+    assert_eq!(c["state"], "done", "{c}");
+    let res = d.json(&["campaign", "results", "buildinfos"]);
+    let rows = res["rows"].as_array().unwrap();
+    let good = rows_of(rows, "base-files");
+    assert_eq!(good.len(), 1, "{res}");
+    assert_eq!(good[0]["class"], "identical", "{res}");
+    assert_eq!(
+        good[0]["buildinfo"], "base-files_12.4+deb12u15_amd64.buildinfo",
+        "{res}"
+    );
+    assert!(good[0]["report"].is_string(), "{res}");
+    let bad = rows_of(rows, "debootstrap");
+    assert_eq!(bad[0]["class"], "build-failed", "{res}");
+    let note = bad[0]["note"].as_str().unwrap_or_default();
+    assert!(note.contains("cryo-nonexistent 9.9-9"), "{res}");
 }

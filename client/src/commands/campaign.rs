@@ -8,13 +8,41 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use cryo_store::api::{
-    Campaign, CampaignCreate, CampaignResults, CampaignSources, CampaignState, CampaignUpdate,
-    HistoryLine, RebuilderdExport, UpdateOutcome,
+    Campaign, CampaignBuildinfo, CampaignCreate, CampaignResults, CampaignSources, CampaignState,
+    CampaignUpdate, HistoryLine, RebuilderdExport, UpdateOutcome,
 };
 use hyper::Method;
 
 use super::resolve::prjconf_text;
-use super::verify::read_source_list;
+use super::verify::parse_source_list;
+
+/// A campaign list: `src:` lines (as `cryo verify --from-file` reads them) and lines naming
+/// `.buildinfo` files, read here, relative to the list's directory.
+fn read_campaign_list(f: &std::path::Path) -> Result<(Vec<String>, Vec<CampaignBuildinfo>)> {
+    let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+    let dir = f.parent().unwrap_or(std::path::Path::new("."));
+    let mut rest = String::new();
+    let mut buildinfos = Vec::new();
+    for line in text.lines() {
+        let entry = line.split('#').next().unwrap_or("").trim();
+        if entry.ends_with(".buildinfo") {
+            let path = dir.join(entry);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("{}: reading {}", f.display(), path.display()))?;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| entry.to_string());
+            buildinfos.push(CampaignBuildinfo { name, text });
+            rest.push('\n');
+        } else {
+            rest.push_str(line);
+            rest.push('\n');
+        }
+    }
+    // Blank lines keep the numbers of the remaining lines in messages.
+    Ok((parse_source_list(f, &rest)?, buildinfos))
+}
 use crate::autostart::connect;
 use crate::cli::Global;
 use crate::conn::Conn;
@@ -32,7 +60,9 @@ pub enum CampaignCmd {
         /// Project config (OBS prjconf syntax) that recreates the distribution's build env.
         #[arg(long, value_name = "FILE")]
         prjconf: PathBuf,
-        /// `src:NAME[=VERSION]` lines (`#` comments allowed).
+        /// `src:NAME[=VERSION]` lines (`#` comments allowed); a line naming a `.buildinfo`
+        /// file (relative to the list's directory) adds a row rebuilt in the environment it
+        /// records, as `cryo verify --buildinfo` does.
         #[arg(
             long,
             value_name = "LIST",
@@ -128,9 +158,13 @@ pub async fn run(g: &Global, cmd: CampaignCmd) -> Result<ExitCode> {
         } => {
             let sources = match (all, from_file) {
                 (true, _) => CampaignSources::All,
-                (false, Some(f)) => CampaignSources::List {
-                    sources: read_source_list(&f)?,
-                },
+                (false, Some(f)) => {
+                    let (sources, buildinfos) = read_campaign_list(&f)?;
+                    CampaignSources::List {
+                        sources,
+                        buildinfos,
+                    }
+                }
                 (false, None) => bail!("give --from-file LIST or --all"),
             };
             let body = CampaignCreate {

@@ -71,6 +71,11 @@ async fn fetch_report(conn: &Conn, id: &str, format: &str, colour: bool) -> Resu
 /// The `src:NAME[=VERSION]` lines of a list file (`#` comments and blank lines allowed).
 pub fn read_source_list(f: &std::path::Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+    parse_source_list(f, &text)
+}
+
+/// The `src:NAME[=VERSION]` lines of `text` (read from `f`, named in errors).
+pub fn parse_source_list(f: &std::path::Path, text: &str) -> Result<Vec<String>> {
     let mut sources = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();

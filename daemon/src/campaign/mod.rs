@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Condvar, Mutex};
 
 use cryo_store::api::{
-    Campaign, CampaignCreate, CampaignResults, CampaignSources, CampaignState, IndexKind,
-    RebuilderdExport,
+    Campaign, CampaignBuildinfo, CampaignCreate, CampaignResults, CampaignSources, CampaignState,
+    IndexKind, RebuilderdExport,
 };
 use cryo_store::{B3Digest, Store};
 
@@ -108,14 +108,20 @@ fn rows(c: &Campaigns, name: &str) -> Result<Vec<SourceRow>, CampaignError> {
     Ok(ROWS.scan(c.db(), &rows_prefix(name))?)
 }
 
+/// One row to create: its request and the `.buildinfo` it carries, if any.
+pub(super) type NewRow = (String, Option<CampaignBuildinfo>);
+
 /// The requests `sources` stands for, checked and deduplicated (order kept).
-fn requests(
+pub(super) fn requests(
     c: &Campaigns,
     snap: &snapshot::SnapshotInfo,
     sources: &CampaignSources,
-) -> Result<Vec<String>, CampaignError> {
+) -> Result<Vec<NewRow>, CampaignError> {
     match sources {
-        CampaignSources::List { sources } => {
+        CampaignSources::List {
+            sources,
+            buildinfos,
+        } => {
             let mut seen = BTreeSet::new();
             let mut out = Vec::new();
             for s in sources {
@@ -126,12 +132,25 @@ fn requests(
                     )));
                 }
                 if seen.insert(s.clone()) {
-                    out.push(s.clone());
+                    out.push((s.clone(), None));
                 }
+            }
+            for b in buildinfos {
+                let bi = crate::explain::buildinfo::parse(&b.name, &b.text)
+                    .map_err(|e| CampaignError::Invalid(e.to_string()))?;
+                let r = format!("src:{}={}", bi.source, bi.source_version);
+                if !seen.insert(r.clone()) {
+                    return Err(CampaignError::Invalid(format!(
+                        "{}: {r} is named twice in this campaign",
+                        b.name
+                    )));
+                }
+                out.push((r, Some(b.clone())));
             }
             if out.is_empty() {
                 return Err(CampaignError::Invalid(
-                    "name at least one src:NAME[=VERSION] (--from-file) or use --all".into(),
+                    "name at least one src:NAME[=VERSION] or .buildinfo (--from-file) or use --all"
+                        .into(),
                 ));
             }
             Ok(out)
@@ -149,7 +168,10 @@ fn requests(
                     snap.id
                 )));
             }
-            Ok(names.into_iter().map(|n| format!("src:{n}")).collect())
+            Ok(names
+                .into_iter()
+                .map(|n| (format!("src:{n}"), None))
+                .collect())
         }
     }
 }
@@ -205,11 +227,10 @@ pub fn create(c: &Campaigns, req: CampaignCreate) -> Result<Campaign, CampaignEr
             }
             camps.put(rec.name.as_str(), &rec)?;
             let mut rows = ROWS.open(tx)?;
-            for r in &reqs {
-                rows.put(
-                    row_key(&rec.name, r).as_str(),
-                    &SourceRow::pending(&rec.name, r, 1),
-                )?;
+            for (r, bi) in &reqs {
+                let mut row = SourceRow::pending(&rec.name, r, 1);
+                row.buildinfo = bi.clone();
+                rows.put(row_key(&rec.name, r).as_str(), &row)?;
             }
             Ok(())
         },

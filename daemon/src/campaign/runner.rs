@@ -307,7 +307,23 @@ fn verify_row(
         }
         Ok(suite) => row.suite = suite,
     }
-    let v = crate::verify::verify_one(&c.verifier, snap, &rec.prjconf, &row.request, &rec.arch)?;
+    let v = match row.buildinfo.clone() {
+        None => {
+            crate::verify::verify_one(&c.verifier, snap, &rec.prjconf, &row.request, &rec.arch)?
+        }
+        Some(bi) => match verify_buildinfo_row(c, rec, snap, &bi)? {
+            Ok(v) => v,
+            Err(why) => {
+                row.class = RowClass::BuildFailed;
+                row.binaries.clear();
+                row.note = Some(format!("cannot rebuild {}: {why}", bi.name));
+                row.report = None;
+                row.derivation = None;
+                row.build_key = None;
+                return Ok(row);
+            }
+        },
+    };
     fill(&mut row, &v.source);
     row.report = Some(v.outcome.report);
     row.derivation = v.derivation;
@@ -317,6 +333,48 @@ fn verify_row(
     };
     row.time = Some(c.clock.now());
     Ok(row)
+}
+
+/// A row that carries a `.buildinfo`: rebuilt with exactly the installed versions, build
+/// path and environment it records (`cryo verify --buildinfo`), then compared with the
+/// campaign snapshot's official binaries like any row, and its report stored. `Ok(Err)`
+/// when the `.buildinfo` cannot be rebuilt (e.g. a version no snapshot has).
+fn verify_buildinfo_row(
+    c: &Campaigns,
+    rec: &CampaignRecord,
+    snap: &SnapshotInfo,
+    bi: &cryo_store::api::CampaignBuildinfo,
+) -> Result<Result<crate::verify::SourceVerification, String>, CampaignError> {
+    let req = cryo_store::api::BuildinfoRequest {
+        name: bi.name.clone(),
+        text: bi.text.clone(),
+        prjconf: rec.prjconf.clone(),
+        snapshot: Some(snap.id.to_hex()),
+    };
+    let out = match crate::explain::buildinfo::verify_buildinfo(&c.verifier, &req, &|_| {}) {
+        Ok(o) => o,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let source = crate::verify::derivation_report(
+        &c.verifier,
+        snap,
+        &out.source,
+        &out.version,
+        &out.architecture,
+        &out.derivation,
+    );
+    let outcome = crate::verify::store_report(
+        &c.verifier,
+        cryo_compare::report::Report::new(vec![source.clone()]),
+        snap.id.to_hex(),
+        vec![format!("buildinfo {}", bi.name)],
+        Some((&rec.prjconf, &rec.arch)),
+    )?;
+    Ok(Ok(crate::verify::SourceVerification {
+        outcome,
+        source,
+        derivation: Some(out.derivation),
+    }))
 }
 
 /// Copy a source report's verdicts into the row.

@@ -48,6 +48,7 @@ pub(super) fn api_rows(rec: &CampaignRecord, s: &SourceRow) -> Vec<CampaignRow> 
         derivation: s.derivation,
         note: s.note.clone(),
         verified_on: s.verified_on,
+        buildinfo: s.buildinfo.as_ref().map(|b| b.name.clone()),
     };
     if s.binaries.is_empty() || s.state.is_pending() {
         let mut r = base;

@@ -99,6 +99,9 @@ pub struct SourceRow {
     pub verified_on: Option<B3Digest>,
     pub note: Option<String>,
     pub previous: Option<Previous>,
+    /// The `.buildinfo` this row is rebuilt with (`cryo verify --buildinfo`'s procedure).
+    #[serde(default)]
+    pub buildinfo: Option<cryo_store::api::CampaignBuildinfo>,
 }
 
 impl SourceRow {
@@ -126,6 +129,7 @@ impl SourceRow {
             verified_on: None,
             note: None,
             previous: None,
+            buildinfo: None,
         }
     }
 }

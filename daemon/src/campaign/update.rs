@@ -56,7 +56,7 @@ pub(super) fn update(
                 Plan::Carry(r) | Plan::Reverify(r) => r.request.clone(),
             })
             .collect();
-        for r in super::requests(c, &s2, &CampaignSources::All)? {
+        for (r, _) in super::requests(c, &s2, &CampaignSources::All)? {
             if !have.contains(&r) {
                 plans.push(Plan::Reverify(SourceRow::pending(name, &r, epoch)));
             }
@@ -155,12 +155,16 @@ fn unchanged(
         arch: Some(rec.arch.clone()),
         build: None,
     };
-    let resolved = match crate::drv::request::resolve(&c.verifier.deriver, &req) {
-        Ok(r) => r,
-        Err(_) => return Ok(false),
-    };
-    if Some(runner::build_key(c, &resolved.derivation)?) != row.build_key {
-        return Ok(false);
+    // A row with a `.buildinfo` is built in the environment the file pins, whatever S2
+    // resolves; only its official binaries can change.
+    if row.buildinfo.is_none() {
+        let resolved = match crate::drv::request::resolve(&c.verifier.deriver, &req) {
+            Ok(r) => r,
+            Err(_) => return Ok(false),
+        };
+        if Some(runner::build_key(c, &resolved.derivation)?) != row.build_key {
+            return Ok(false);
+        }
     }
     for b in row.binaries.iter().filter(|b| !b.binary.is_empty()) {
         let now = crate::verify::official_sha256(&c.verifier, s2, &b.binary, &b.version, &b.arch)?;

@@ -24,11 +24,23 @@ use crate::digest::B3Digest;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum CampaignSources {
-    /// These `src:NAME[=VERSION]` requests.
-    List { sources: Vec<String> },
+    /// These `src:NAME[=VERSION]` requests, and sources to rebuild in the environment a
+    /// Debian `.buildinfo` records (one row each, as `cryo verify --buildinfo` does).
+    List {
+        sources: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        buildinfos: Vec<CampaignBuildinfo>,
+    },
     /// Every source package of the snapshot's `Sources` indices (apt's winner per name);
     /// sources whose files the mirror lacks get a `not-in-mirror` row.
     All,
+}
+
+/// A `.buildinfo` a campaign row carries: its file name (for messages) and text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignBuildinfo {
+    pub name: String,
+    pub text: String,
 }
 
 /// `POST /api/v1/campaigns` body.
@@ -227,6 +239,9 @@ pub struct CampaignRow {
     pub note: Option<String>,
     /// The snapshot the verdict was reached on (an older one for a carried-over row).
     pub verified_on: Option<B3Digest>,
+    /// The `.buildinfo` whose environment the row was rebuilt in (its file name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buildinfo: Option<String>,
 }
 
 /// `GET /api/v1/campaigns/{name}/results`.
