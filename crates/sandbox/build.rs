@@ -26,6 +26,10 @@ fn main() {
             "-Werror",
             // Reproducible bytes: no build id, no paths of this machine.
             "-Wl,--build-id=none",
+            // Calls between its own functions stay inside the library: an interposer
+            // before it (fakeroot's `__fxstatat` calling the next `__fxstatat`) must not
+            // be called back through our `fstatat`, which loops until the stack is gone.
+            "-Wl,-Bsymbolic",
             "-Wl,-soname,libcryo-clock.so",
             "-Wl,-z,noexecstack",
             "-Wl,--hash-style=both",

@@ -105,3 +105,26 @@ fn without_an_offset_nothing_changes() {
         .unwrap();
     assert!((t - clock::now()).abs() < 30);
 }
+
+/// fakeroot preloads itself before the clock (`dpkg-buildpackage` runs `fakeroot
+/// debian/rules clean` for packages without `Rules-Requires-Root: no`): its wrappers call
+/// the next definition, ours, which must not call back into fakeroot's.
+#[test]
+fn works_under_fakeroot() {
+    if !std::path::Path::new("/usr/bin/fakeroot").exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "fakeroot is missing (.ci/packages installs it)"
+        );
+        eprintln!("skipped: fakeroot is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        "fakeroot sh -c 'touch -d @1300000000 f; stat -c %Y f; chown 0:0 f; ls -ln --time-style=+%s f' ",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "1300000000", "{out}");
+    assert!(lines[1].contains(" 0 0 0 1300000000 f"), "{out}");
+}

@@ -132,6 +132,33 @@ pub fn derive(
     derive_in(st, snap, &universe, pc, src, arch, build, None, session)
 }
 
+/// Stores `drv` (referencing its source files, normalised prjconf and snapshot) under a
+/// `drv/<id>` root, and returns its id. Re-deriving an unchanged package is common
+/// (project evaluations): a derivation already in the store was rooted when it was first
+/// stored, and is only held for `session`.
+pub(super) fn store_derivation(
+    st: &Deriver,
+    drv: &Derivation,
+    snap: &SnapshotInfo,
+    pc: &ProjectConfig,
+    src: &ResolvedSource,
+    session: &Session,
+) -> Result<B3Digest, DrvError> {
+    let mut refs: Vec<B3Digest> = src.files.values().copied().collect();
+    refs.push(pc.normalized);
+    refs.push(snap.id);
+    let bytes = drv.encode();
+    let id = B3Digest::of(&bytes);
+    if st.store.contains(&id)? {
+        st.store.hold(session, &id)?;
+    } else {
+        st.store
+            .put_bytes(&bytes, ObjectKind::Derivation, &refs, Some(session))?;
+        st.store.add_root(&format!("drv/{id}"), &id)?;
+    }
+    Ok(id)
+}
+
 /// OBS's release counters of a package in a project: `<CI_CNT>` (commits) and `<B_CNT>`
 /// (rebuilds). With a `Cryo-ReleasePattern`, the rendered suffix becomes a derivation
 /// input (`CRYO_RELEASE_SUFFIX`): the counters are explicit inputs, builds stay pure.
@@ -210,20 +237,7 @@ pub fn derive_in(
             env
         },
     };
-    let mut refs: Vec<B3Digest> = src.files.values().copied().collect();
-    refs.push(pc.normalized);
-    refs.push(snap.id);
-    let bytes = drv.encode();
-    let id = B3Digest::of(&bytes);
-    // Re-deriving an unchanged package is common (project evaluations): a derivation
-    // already in the store was rooted when it was first stored.
-    if st.store.contains(&id)? {
-        st.store.hold(session, &id)?;
-    } else {
-        st.store
-            .put_bytes(&bytes, ObjectKind::Derivation, &refs, Some(session))?;
-        st.store.add_root(&format!("drv/{id}"), &id)?;
-    }
+    let id = store_derivation(st, &drv, snap, pc, src, session)?;
     let resolved = Resolved {
         derivation: id,
         snapshot: snap.id,

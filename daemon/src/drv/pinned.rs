@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use cryo_store::derivation::{ClosureEntry, Derivation};
-use cryo_store::{B3Digest, ObjectKind, Session};
+use cryo_store::{B3Digest, Session};
 
 use super::derive::{self, ProjectConfig};
 use super::source::ResolvedSource;
@@ -60,17 +60,6 @@ pub fn derive_pinned(
     for (k, v) in env {
         drv.env.insert(k.clone(), v.clone());
     }
-    let mut refs: Vec<B3Digest> = src.files.values().copied().collect();
-    refs.push(pc.normalized);
-    refs.push(snap.id);
-    let bytes = drv.encode();
-    let id = B3Digest::of(&bytes);
-    if st.store.contains(&id)? {
-        st.store.hold(session, &id)?;
-    } else {
-        st.store
-            .put_bytes(&bytes, ObjectKind::Derivation, &refs, Some(session))?;
-        st.store.add_root(&format!("drv/{id}"), &id)?;
-    }
+    let id = derive::store_derivation(st, &drv, snap, pc, src, session)?;
     Ok((id, drv))
 }
