@@ -542,3 +542,74 @@ pub fn require(cond: bool, why: &str) -> bool {
     eprintln!("skipping: {why} (this fails under CI=true)");
     false
 }
+
+/// Runs `cmd`, panicking with its output unless it succeeds; its stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd:?}: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Makes `archive` (whose `pool/` the caller filled with sources and `.deb`s) a signed
+/// Debian archive for suite `suite`, component `main`, amd64: `Sources` and `Packages`
+/// written by `dpkg-scansources`/`dpkg-scanpackages`, `Release` by `apt-ftparchive`,
+/// `InRelease` clearsigned with a fresh ed25519 key. Returns the GnuPG home (keep it
+/// alive while it is used) and the public keyring, written next to the archive as
+/// `<archive>.gpg`. Needs gpg, dpkg-dev and apt-utils (the callers `require` them).
+pub fn sign_archive(archive: &Path, suite: &str) -> (tempfile::TempDir, PathBuf) {
+    let dists = archive.join("dists").join(suite);
+    std::fs::create_dir_all(dists.join("main/source")).unwrap();
+    std::fs::create_dir_all(dists.join("main/binary-amd64")).unwrap();
+    let scan = |tool: &str| run_ok(Command::new(tool).current_dir(archive).arg("pool"));
+    std::fs::write(dists.join("main/source/Sources"), scan("dpkg-scansources")).unwrap();
+    std::fs::write(
+        dists.join("main/binary-amd64/Packages"),
+        scan("dpkg-scanpackages"),
+    )
+    .unwrap();
+    let release = run_ok(Command::new("apt-ftparchive").current_dir(archive).args([
+        "-o",
+        &format!("APT::FTPArchive::Release::Suite={suite}"),
+        "-o",
+        &format!("APT::FTPArchive::Release::Codename={suite}"),
+        "-o",
+        "APT::FTPArchive::Release::Architectures=amd64",
+        "-o",
+        "APT::FTPArchive::Release::Components=main",
+        "release",
+        &format!("dists/{suite}"),
+    ]));
+    std::fs::write(dists.join("Release"), release).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let gpg = |args: &[&str]| {
+        run_ok(
+            Command::new("gpg")
+                .args(["--batch", "--quiet", "--homedir"])
+                .arg(home.path())
+                .args(args),
+        );
+    };
+    gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        &format!("{suite} <{suite}@example.org>"),
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let keyring = archive.with_extension("gpg");
+    gpg(&["--export", "--output", keyring.to_str().unwrap()]);
+    gpg(&[
+        "--clearsign",
+        "--output",
+        dists.join("InRelease").to_str().unwrap(),
+        dists.join("Release").to_str().unwrap(),
+    ]);
+    (home, keyring)
+}

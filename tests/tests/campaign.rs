@@ -30,17 +30,6 @@ const IDENTICAL: &[&str] = &[
     "mxml",
 ];
 
-fn run(cmd: &mut Command) -> String {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        o.status.success(),
-        "{cmd:?}: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 /// A signed archive `bookworm-cu` (a "stable update") holding one new source version:
 /// kernel-wedge 2.106~deb12u2 = the fixture's 2.106~deb12u1 plus a changelog entry,
 /// repacked with `dpkg-source -b`. No binaries. Returns the GnuPG home (keep it alive)
@@ -50,11 +39,13 @@ fn update_archive(root: &Path) -> (tempfile::TempDir, std::path::PathBuf) {
     let work = root.join("work");
     fs::create_dir_all(&work).unwrap();
     let dsc = m.join("debian/pool/main/k/kernel-wedge/kernel-wedge_2.106~deb12u1.dsc");
-    run(Command::new("dpkg-source")
-        .current_dir(&work)
-        .args(["--no-check", "-x"])
-        .arg(&dsc)
-        .arg("kernel-wedge-2.106~deb12u2"));
+    cryo_tests::run_ok(
+        Command::new("dpkg-source")
+            .current_dir(&work)
+            .args(["--no-check", "-x"])
+            .arg(&dsc)
+            .arg("kernel-wedge-2.106~deb12u2"),
+    );
     let tree = work.join("kernel-wedge-2.106~deb12u2");
     let changelog = tree.join("debian/changelog");
     let old = fs::read_to_string(&changelog).unwrap();
@@ -65,10 +56,12 @@ fn update_archive(root: &Path) -> (tempfile::TempDir, std::path::PathBuf) {
         ),
     )
     .unwrap();
-    run(Command::new("dpkg-source")
-        .current_dir(&work)
-        .env("SOURCE_DATE_EPOCH", "1793613600")
-        .args(["-b", "kernel-wedge-2.106~deb12u2"]));
+    cryo_tests::run_ok(
+        Command::new("dpkg-source")
+            .current_dir(&work)
+            .env("SOURCE_DATE_EPOCH", "1793613600")
+            .args(["-b", "kernel-wedge-2.106~deb12u2"]),
+    );
     let archive = root.join("cu");
     let pool = archive.join("pool/main/k/kernel-wedge");
     fs::create_dir_all(&pool).unwrap();
@@ -78,52 +71,7 @@ fn update_archive(root: &Path) -> (tempfile::TempDir, std::path::PathBuf) {
             fs::copy(&p, pool.join(p.file_name().unwrap())).unwrap();
         }
     }
-    let dists = archive.join("dists/bookworm-cu");
-    fs::create_dir_all(dists.join("main/source")).unwrap();
-    fs::create_dir_all(dists.join("main/binary-amd64")).unwrap();
-    let sources = run(Command::new("dpkg-scansources")
-        .current_dir(&archive)
-        .arg("pool"));
-    fs::write(dists.join("main/source/Sources"), sources).unwrap();
-    fs::write(dists.join("main/binary-amd64/Packages"), "").unwrap();
-    let release = run(Command::new("apt-ftparchive").current_dir(&archive).args([
-        "-o",
-        "APT::FTPArchive::Release::Suite=bookworm-cu",
-        "-o",
-        "APT::FTPArchive::Release::Codename=bookworm-cu",
-        "-o",
-        "APT::FTPArchive::Release::Architectures=amd64",
-        "-o",
-        "APT::FTPArchive::Release::Components=main",
-        "release",
-        "dists/bookworm-cu",
-    ]));
-    fs::write(dists.join("Release"), release).unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let gpg = |args: &[&str]| {
-        run(Command::new("gpg")
-            .args(["--batch", "--quiet", "--homedir"])
-            .arg(home.path())
-            .args(args));
-    };
-    gpg(&[
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        "cu <cu@example.org>",
-        "ed25519",
-        "sign",
-        "never",
-    ]);
-    let keyring = root.join("cu.gpg");
-    gpg(&["--export", "--output", keyring.to_str().unwrap()]);
-    gpg(&[
-        "--clearsign",
-        "--output",
-        dists.join("InRelease").to_str().unwrap(),
-        dists.join("Release").to_str().unwrap(),
-    ]);
-    (home, keyring)
+    cryo_tests::sign_archive(&archive, "bookworm-cu")
 }
 
 fn builds_run(d: &Daemon) -> u64 {

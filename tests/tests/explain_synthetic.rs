@@ -64,17 +64,6 @@ override_dh_gencontrol:
 \tdh_gencontrol -- \"-DDepends=perl (>= $(PERL_VERSION))\"
 ";
 
-fn run(cmd: &mut Command) -> String {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        o.status.success(),
-        "{cmd:?}: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 fn prjconf(dir: &Path, name: &str, extra: &str) -> PathBuf {
     let stock = fs::read_to_string(fixture_mirror().join("debian-12.prjconf")).unwrap();
     let p = dir.join(name);
@@ -126,7 +115,7 @@ fn build_official(d: &Daemon, snap: &str, prjconf: &Path, tree: &Path, out: &Pat
 /// The content of `path` inside a `.deb`.
 fn deb_file(deb: &Path, path: &str) -> String {
     let x = tempfile::tempdir().unwrap();
-    run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(x.path()));
+    cryo_tests::run_ok(Command::new("dpkg-deb").arg("-x").arg(deb).arg(x.path()));
     fs::read_to_string(x.path().join(path)).unwrap()
 }
 
@@ -138,11 +127,13 @@ fn synth_archive(root: &Path, trees: &[&Path], debs: &[&Path]) -> (tempfile::Tem
         let name = tree.file_name().unwrap().to_str().unwrap();
         let work = root.join("dsc").join(name);
         fs::create_dir_all(&work).unwrap();
-        run(Command::new("dpkg-source")
-            .current_dir(&work)
-            .env("SOURCE_DATE_EPOCH", "1672653600")
-            .arg("-b")
-            .arg(tree));
+        cryo_tests::run_ok(
+            Command::new("dpkg-source")
+                .current_dir(&work)
+                .env("SOURCE_DATE_EPOCH", "1672653600")
+                .arg("-b")
+                .arg(tree),
+        );
         let pool = archive.join("pool/main/c").join(name);
         fs::create_dir_all(&pool).unwrap();
         for f in fs::read_dir(&work).unwrap() {
@@ -159,55 +150,7 @@ fn synth_archive(root: &Path, trees: &[&Path], debs: &[&Path]) -> (tempfile::Tem
         fs::create_dir_all(&pool).unwrap();
         fs::copy(deb, pool.join(name)).unwrap();
     }
-    let dists = archive.join("dists").join(SUITE);
-    fs::create_dir_all(dists.join("main/source")).unwrap();
-    fs::create_dir_all(dists.join("main/binary-amd64")).unwrap();
-    let sources = run(Command::new("dpkg-scansources")
-        .current_dir(&archive)
-        .arg("pool"));
-    fs::write(dists.join("main/source/Sources"), sources).unwrap();
-    let packages = run(Command::new("dpkg-scanpackages")
-        .current_dir(&archive)
-        .arg("pool"));
-    fs::write(dists.join("main/binary-amd64/Packages"), packages).unwrap();
-    let release = run(Command::new("apt-ftparchive").current_dir(&archive).args([
-        "-o",
-        &format!("APT::FTPArchive::Release::Suite={SUITE}"),
-        "-o",
-        &format!("APT::FTPArchive::Release::Codename={SUITE}"),
-        "-o",
-        "APT::FTPArchive::Release::Architectures=amd64",
-        "-o",
-        "APT::FTPArchive::Release::Components=main",
-        "release",
-        &format!("dists/{SUITE}"),
-    ]));
-    fs::write(dists.join("Release"), release).unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let gpg = |args: &[&str]| {
-        run(Command::new("gpg")
-            .args(["--batch", "--quiet", "--homedir"])
-            .arg(home.path())
-            .args(args));
-    };
-    gpg(&[
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        "synth <synth@example.org>",
-        "ed25519",
-        "sign",
-        "never",
-    ]);
-    let keyring = root.join("synth.gpg");
-    gpg(&["--export", "--output", keyring.to_str().unwrap()]);
-    gpg(&[
-        "--clearsign",
-        "--output",
-        dists.join("InRelease").to_str().unwrap(),
-        dists.join("Release").to_str().unwrap(),
-    ]);
-    (home, keyring)
+    cryo_tests::sign_archive(&archive, SUITE)
 }
 
 /// `cryo verify` one source (exit 1: it differs); the report id.
@@ -346,10 +289,12 @@ fn explain_reproduces_synthetic_ground_truth() {
         "present\n"
     );
     let perl_deb = build_official(&d, &main_only, &stock, &perldep, &out.join("perl"));
-    let depends = run(Command::new("dpkg-deb")
-        .args(["-f"])
-        .arg(&perl_deb)
-        .arg("Depends"));
+    let depends = cryo_tests::run_ok(
+        Command::new("dpkg-deb")
+            .args(["-f"])
+            .arg(&perl_deb)
+            .arg("Depends"),
+    );
     assert_eq!(depends.trim(), "perl (>= 5.36.0-7+deb12u3)");
 
     // Sources and binaries in a signed archive next to the fixture; two snapshots:
