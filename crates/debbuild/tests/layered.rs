@@ -13,14 +13,17 @@ use common::{shared_root, skip};
 use cryo_debbuild::{layers, DeltaPlan, Layering, RootPhase};
 
 /// Files whose bytes differ between two one-shot preparations of the same closure too, or
-/// that record the order dpkg ran in: what the comparison leaves out (their presence and
-/// owners and modes are still compared).
+/// that record the order dpkg ran in: their contents and sizes are left out of the
+/// comparison (their presence, owners and modes are still compared).
 const TIME_OR_ORDER: &[&str] = &[
     // Logs with a line per action and its time.
     "var/log/dpkg.log",
     "var/log/alternatives.log",
     // ldconfig's cache of the inode, ctime and size of every library it scanned.
     "var/cache/ldconfig/aux-cache",
+    // man-db's gdbm index: the directories' mtimes (the preparation's time) and a layout
+    // that follows the order pages were added in.
+    "var/cache/man/index.db",
     // The state before the last write: the last write of the one-shot preparation is
     // another step than the layered one's.
     "var/lib/dpkg/status-old",
@@ -47,10 +50,11 @@ fn listing(root: &Path) -> BTreeMap<String, String> {
         let md = std::fs::symlink_metadata(&p).expect("lstat");
         let rel = p.strip_prefix(root).expect("prefix").display().to_string();
         let ft = md.file_type();
+        let skipped = TIME_OR_ORDER.contains(&rel.as_str());
         let what = if ft.is_symlink() {
             format!("-> {}", std::fs::read_link(&p).expect("readlink").display())
         } else if ft.is_file() {
-            if TIME_OR_ORDER.contains(&rel.as_str()) {
+            if skipped {
                 "(content not compared)".to_owned()
             } else {
                 format!(
@@ -68,7 +72,7 @@ fn listing(root: &Path) -> BTreeMap<String, String> {
                 md.mode(),
                 md.uid(),
                 md.gid(),
-                if ft.is_dir() { 0 } else { md.len() },
+                if ft.is_dir() || skipped { 0 } else { md.len() },
                 if ft.is_dir() { 0 } else { md.nlink() },
             ),
         );
