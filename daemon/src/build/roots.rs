@@ -151,6 +151,7 @@ fn ensure_root_once(
             discard(&roots_dir, &final_dir, key);
         }
     }
+    let started = std::time::Instant::now();
     let debs = fetch()?;
     let plan = root_plan(drv, &debs)?;
     let named = prjconf_base_names(st, drv)?;
@@ -221,6 +222,14 @@ fn ensure_root_once(
     };
     drop(guard);
     if let Some((_, false)) = &prepared {
+        log.extend_from_slice(
+            format!(
+                "cryo: build root {key} ready in {:.1}s (its packages fetched, the base layer \
+                 chosen, prepared, recorded)\n",
+                started.elapsed().as_secs_f64()
+            )
+            .as_bytes(),
+        );
         evict_now(st);
     }
     Ok(prepared)
