@@ -53,7 +53,69 @@ pub struct RawConfig {
     /// lets other local users connect; they act as the cryo user that lists their uid
     /// (`cryo user add NAME --uid N`) or as anonymous readers (TOML only).
     pub socket_mode: Option<String>,
+    /// Disk space cached build roots and base layers may take, in bytes, or with a unit:
+    /// `"50G"`, `"800M"`, `"1T"` (powers of 1024). Least recently used ones beyond it are
+    /// removed after each root preparation and by `cryo store gc`; one in use never is.
+    /// Default 50 GiB.
+    pub roots_max_bytes: Option<ByteSize>,
 }
+
+/// A size in bytes: an integer, or a string with a unit (`K`, `M`, `G`, `T`, powers of
+/// 1024, optional `iB`/`B`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "SizeText", into = "u64")]
+pub struct ByteSize(pub u64);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SizeText {
+    Bytes(u64),
+    Text(String),
+}
+
+impl From<ByteSize> for u64 {
+    fn from(b: ByteSize) -> u64 {
+        b.0
+    }
+}
+
+impl TryFrom<SizeText> for ByteSize {
+    type Error = String;
+    fn try_from(t: SizeText) -> Result<Self, String> {
+        match t {
+            SizeText::Bytes(n) => Ok(ByteSize(n)),
+            SizeText::Text(s) => s.parse(),
+        }
+    }
+}
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let (num, unit) = t.split_at(digits);
+        let bad = || format!("{s:?} is not a size (bytes, or a number with K, M, G or T)");
+        let n: u64 = num.parse().map_err(|_| bad())?;
+        let unit = unit.trim();
+        let unit = unit
+            .strip_suffix("iB")
+            .or_else(|| unit.strip_suffix('B'))
+            .unwrap_or(unit);
+        let shift = match unit {
+            "" => 0,
+            "K" | "k" => 10,
+            "M" => 20,
+            "G" => 30,
+            "T" => 40,
+            _ => return Err(bad()),
+        };
+        n.checked_mul(1u64 << shift).map(ByteSize).ok_or_else(bad)
+    }
+}
+
+/// Default of `roots_max_bytes`: 50 GiB (about a hundred build roots of a Debian release).
+pub const DEFAULT_ROOTS_MAX_BYTES: u64 = 50 << 30;
 
 /// One substituter: its base URL and the public keys (`NAME:BASE64`) trusted to sign
 /// its realisations.
@@ -77,6 +139,8 @@ pub struct Config {
     pub substituters: Vec<SubstituterConfig>,
     /// Permission bits of the unix socket.
     pub socket_mode: u32,
+    /// Disk space cached build roots may take (bytes).
+    pub roots_max_bytes: u64,
     /// The file the first layer came from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -131,6 +195,14 @@ impl RawConfig {
             listen: var("CRYOD_LISTEN"),
             workers,
             log: var("CRYOD_LOG"),
+            roots_max_bytes: match var("CRYOD_ROOTS_MAX_BYTES") {
+                Some(v) => Some(v.parse().map_err(|message| ConfigError::Invalid {
+                    key: "CRYOD_ROOTS_MAX_BYTES",
+                    value: v.clone(),
+                    message,
+                })?),
+                None => None,
+            },
             ..Default::default()
         })
     }
@@ -147,6 +219,7 @@ impl RawConfig {
             cache_priority: over.cache_priority.or(self.cache_priority),
             substituters: over.substituters.or(self.substituters),
             socket_mode: over.socket_mode.or(self.socket_mode),
+            roots_max_bytes: over.roots_max_bytes.or(self.roots_max_bytes),
         }
     }
 
@@ -220,6 +293,9 @@ impl RawConfig {
             listen,
             workers,
             socket_mode,
+            roots_max_bytes: self
+                .roots_max_bytes
+                .map_or(DEFAULT_ROOTS_MAX_BYTES, |b| b.0),
             log: self.log.unwrap_or_else(|| "info".into()),
             cache_name: self.cache_name.unwrap_or_else(|| "cryo".into()),
             cache_priority: self.cache_priority.unwrap_or(40),
@@ -273,5 +349,26 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("listen"), "{e}");
         assert!(toml::from_str::<RawConfig>("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn roots_max_bytes_takes_bytes_or_units() {
+        let size = |t: &str| {
+            toml::from_str::<RawConfig>(t)
+                .map(|r| r.resolve(None).unwrap().roots_max_bytes)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(size("state = \"/s\""), Ok(DEFAULT_ROOTS_MAX_BYTES));
+        assert_eq!(size("roots_max_bytes = 1000\nstate = \"/s\""), Ok(1000));
+        assert_eq!(
+            size("roots_max_bytes = \"50G\"\nstate = \"/s\""),
+            Ok(50 << 30)
+        );
+        assert_eq!(
+            size("roots_max_bytes = \"800 MiB\"\nstate = \"/s\""),
+            Ok(800 << 20)
+        );
+        let e = size("roots_max_bytes = \"lots\"\nstate = \"/s\"").unwrap_err();
+        assert!(e.contains("not a size"), "{e}");
     }
 }

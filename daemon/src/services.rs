@@ -73,12 +73,14 @@ impl Services {
             clock,
         });
         let deriver = Arc::new(Deriver::new(store.clone()));
-        let builder = Arc::new(Builder::new(
+        let mut builder = Builder::new(
             store.clone(),
             build_dir,
             config.workers,
             substituters(&config),
-        ));
+        );
+        builder.roots_max_bytes = config.roots_max_bytes;
+        let builder = Arc::new(builder);
         let verifier = Arc::new(Verifier {
             store: store.clone(),
             clock,

@@ -22,6 +22,16 @@ pub struct GcReport {
     pub deleted: u64,
     pub freed_bytes: u64,
     pub stray_removed: u64,
+    /// Cached build roots and base layers the daemon evicted in the same run (least
+    /// recently used beyond its `roots_max_bytes`; the store itself has none).
+    #[serde(default)]
+    pub roots_removed: u64,
+    /// Their disk use.
+    #[serde(default)]
+    pub roots_bytes_freed: u64,
+    /// Cached roots over the limit kept because a build is using them.
+    #[serde(default)]
+    pub roots_in_use: u64,
 }
 
 /// One object that failed verification.

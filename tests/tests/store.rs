@@ -248,3 +248,82 @@ fn cryo_autostarts_a_daemon_on_the_default_state_dir() {
     assert!(o.status.success());
     assert!(!state.join("cryod.sock").exists());
 }
+
+/// A synthetic cached root: `<build dir>/roots/<key>/{root/,ready,used}`, `kib` KiB of
+/// data, last used `age` seconds ago. (Eviction reads the record's size and the `used`
+/// time; it never needs a real root.)
+fn synthetic_root(build_dir: &std::path::Path, key: &str, kib: usize, age: u64) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = build_dir.join("roots").join(key);
+    std::fs::create_dir_all(dir.join("root/usr")).unwrap();
+    std::fs::write(dir.join("root/usr/data"), vec![1u8; kib * 1024]).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let record = serde_json::json!({
+        "format": "cryo.root-ready/1",
+        "key": key,
+        "manifest": "0".repeat(64),
+        "packages": 1,
+        "prepared_secs": 0.1,
+        "bytes": kib * 1024,
+    });
+    std::fs::write(dir.join("ready"), record.to_string()).unwrap();
+    let used = std::fs::File::create(dir.join("used")).unwrap();
+    used.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(age))
+        .unwrap();
+}
+
+#[test]
+fn store_gc_evicts_the_least_recently_used_build_roots_beyond_the_limit() {
+    // Its own build directory: the shared one holds the suite's real roots.
+    let bd = tempfile::Builder::new()
+        .prefix("cryo-e2e-evict-")
+        .tempdir()
+        .unwrap();
+    std::fs::create_dir_all(bd.path().join("roots")).unwrap();
+    for (key, age) in [("a1", 3000), ("b2", 2000), ("c3", 1000)] {
+        synthetic_root(bd.path(), key, 64, age);
+    }
+    // Room for two of the three.
+    let limit = (64 * 1024 * 2 + 1000).to_string();
+    let d = Daemon::start_with_env(&[
+        ("CRYOD_BUILD_DIR", bd.path().to_str().unwrap()),
+        ("CRYOD_ROOTS_MAX_BYTES", &limit),
+    ]);
+    let gc = d.json(&["store", "gc"]);
+    assert_eq!(gc["roots_removed"], 1, "{gc}");
+    assert_eq!(gc["roots_bytes_freed"], 64 * 1024, "{gc}");
+    assert_eq!(gc["roots_in_use"], 0, "{gc}");
+    let roots = bd.path().join("roots");
+    assert!(
+        !roots.join("a1").exists(),
+        "the least recently used root goes"
+    );
+    assert!(roots.join("b2").exists() && roots.join("c3").exists());
+    let text = d.ok(&["store", "gc"]);
+    assert!(text.contains("0 build roots evicted"), "{text}");
+    drop(d);
+
+    // A build holds b2 (a shared lock on its `used` file, as a running build does):
+    // with no room at all, everything else goes and b2 stays.
+    let held = std::fs::File::open(roots.join("b2/used")).unwrap();
+    // SAFETY: flock on an open descriptor.
+    assert_eq!(
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&held), libc::LOCK_SH) },
+        0
+    );
+    let d = Daemon::start_with_env(&[
+        ("CRYOD_BUILD_DIR", bd.path().to_str().unwrap()),
+        ("CRYOD_ROOTS_MAX_BYTES", "0"),
+    ]);
+    let gc = d.json(&["store", "gc"]);
+    assert_eq!(
+        (gc["roots_removed"].as_u64(), gc["roots_in_use"].as_u64()),
+        (Some(1), Some(1)),
+        "{gc}"
+    );
+    assert!(roots.join("b2").exists() && !roots.join("c3").exists());
+    drop(held);
+    let gc = d.json(&["store", "gc"]);
+    assert_eq!(gc["roots_removed"], 1, "{gc}");
+    assert!(!roots.join("b2").exists());
+}

@@ -246,6 +246,16 @@ async fn gc(g: &Global, conn: &Conn) -> Result<()> {
             output::bytes(r.freed_bytes),
             r.stray_removed
         );
+        println!(
+            "{} build roots evicted ({} freed){}",
+            r.roots_removed,
+            output::bytes(r.roots_bytes_freed),
+            if r.roots_in_use > 0 {
+                format!(", {} over the limit kept in use", r.roots_in_use)
+            } else {
+                String::new()
+            }
+        );
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ mod cleanup;
 pub mod clock;
 pub mod deb;
 mod job;
+pub mod layers;
 mod manifest;
 mod root;
 mod settings;
@@ -23,7 +24,11 @@ pub use cleanup::{remove_tree, CleanupError};
 pub use clock::{pinned_epoch, ClockError};
 pub use deb::{DebError, DebFile};
 pub use job::PATH;
+pub use layers::Layering;
 pub use manifest::ManifestError;
-pub use root::{prepare_root, PhaseLog, RootError, RootInfo, RootPhase, RootPlan, BUILD_USER_NAME};
+pub use root::{
+    prepare_base, prepare_from_base, prepare_root, DeltaPlan, PhaseLog, RootError, RootInfo,
+    RootPhase, RootPlan, BUILD_USER_NAME,
+};
 pub use settings::{BuildKind, BuildSettings, BuildSpec, SourceFiles, DEFAULT_MAX_LOG_BYTES};
 pub use source::{build_path, check_source, CheckedSource, SourceError};

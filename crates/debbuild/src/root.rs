@@ -11,6 +11,7 @@
 //! file ever belongs to a host user.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -65,6 +66,9 @@ pub enum RootPhase {
     Runscripts,
     /// Sandbox: `dpkg --install --force-depends` of the Preinstall set.
     Preinstall,
+    /// Sandbox: a copy of a base layer ([`prepare_from_base`]), instead of the four phases
+    /// above.
+    Copy,
     /// Sandbox: `dpkg --install --force-depends` of the rest, `dpkg --configure --pending`.
     Install,
     /// Sandbox: `dpkg --audit` must be clean; the build user is added.
@@ -167,18 +171,117 @@ pub fn prepare_root(
     helper: &HelperCommand,
 ) -> Result<RootInfo, RootError> {
     let started = Instant::now();
-    // SAFETY: geteuid has no preconditions.
-    let unprivileged = unsafe { libc::geteuid() } != 0;
-    let BuildUser { uid, gid } = plan.build_user;
+    check_build_user(plan.build_user)?;
+    let (pre, rest) = check_plan(plan)?;
+    let mut phases = Vec::new();
+    bootstrap(plan, &pre, dest, helper, &mut phases)?;
+    let env = install_env(plan.source_date_epoch);
+    install(dest, &env, &rest, helper, &mut phases)?;
+    finish(dest, &env, plan.build_user, helper, &mut phases)?;
+    let packages = check_installed(dest, pre.iter().chain(&rest).copied())?;
+    Ok(RootInfo {
+        packages,
+        phases,
+        duration: started.elapsed(),
+    })
+}
+
+/// Prepares a **base layer** in `dest`: the phases of [`prepare_root`] up to and including
+/// `Install`, without `Finish` (no build user yet; the bootstrap's temporary files stay for
+/// the delta's installation). `plan.build_user` is not used. A root is then made from it
+/// with [`prepare_from_base`].
+pub fn prepare_base(
+    plan: &RootPlan,
+    dest: &Path,
+    helper: &HelperCommand,
+) -> Result<RootInfo, RootError> {
+    let started = Instant::now();
+    let (pre, rest) = check_plan(plan)?;
+    let mut phases = Vec::new();
+    bootstrap(plan, &pre, dest, helper, &mut phases)?;
+    let env = install_env(plan.source_date_epoch);
+    install(dest, &env, &rest, helper, &mut phases)?;
+    let packages = check_installed(dest, pre.iter().chain(&rest).copied())?;
+    Ok(RootInfo {
+        packages,
+        phases,
+        duration: started.elapsed(),
+    })
+}
+
+/// What [`prepare_from_base`] adds to a base layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeltaPlan {
+    /// The packages of the build's closure that the base does not hold.
+    pub install: Vec<DebFile>,
+    /// Every package the finished root must hold (base and delta): name → version.
+    pub expected: BTreeMap<String, String>,
+    pub build_user: BuildUser,
+    pub source_date_epoch: Option<u64>,
+}
+
+/// Makes a configured root in `dest` (missing or empty) from the base layer `base`
+/// ([`prepare_base`], never written): phase `Copy` copies the base (owners, modes, times,
+/// hard links and extended attributes kept, from inside a sandbox, so an unprivileged
+/// daemon can read every file), `Install` installs `delta.install` with dpkg on the copy,
+/// `Finish` is [`prepare_root`]'s. `scratch` (missing; removed by the caller) holds the
+/// copy job's overlay layers.
+pub fn prepare_from_base(
+    base: &Path,
+    delta: &DeltaPlan,
+    dest: &Path,
+    scratch: &Path,
+    helper: &HelperCommand,
+) -> Result<RootInfo, RootError> {
+    let started = Instant::now();
+    check_build_user(delta.build_user)?;
+    if !base.is_absolute() {
+        return Err(RootError::RelativeDest(base.into()));
+    }
+    let plan = RootPlan {
+        preinstall: Vec::new(),
+        install: delta.install.clone(),
+        runscripts: Vec::new(),
+        build_user: delta.build_user,
+        source_date_epoch: delta.source_date_epoch,
+    };
+    let (_, rest) = check_plan(&plan)?;
+    empty_dest(dest)?;
+    let mut phases = Vec::new();
+    copy_base(base, dest, scratch, helper, &mut phases)?;
+    let env = install_env(delta.source_date_epoch);
+    install(dest, &env, &rest, helper, &mut phases)?;
+    finish(dest, &env, delta.build_user, helper, &mut phases)?;
+    let packages = crate::bootstrap::installed_packages(dest)?;
+    for (name, version) in &delta.expected {
+        let found = packages.get(name);
+        if found != Some(version) {
+            return Err(RootError::NotInstalled {
+                name: name.clone(),
+                expected: version.clone(),
+                found: found.cloned(),
+            });
+        }
+    }
+    Ok(RootInfo {
+        packages,
+        phases,
+        duration: started.elapsed(),
+    })
+}
+
+fn check_build_user(BuildUser { uid, gid }: BuildUser) -> Result<(), RootError> {
     if uid == 0 || gid == 0 {
         return Err(RootError::RootBuildUser { uid, gid });
     }
+    Ok(())
+}
+
+/// `dest` must be absolute and missing or empty; it is created.
+fn empty_dest(dest: &Path) -> Result<(), RootError> {
     if !dest.is_absolute() {
         return Err(RootError::RelativeDest(dest.into()));
     }
-    let (pre, rest) = check_plan(plan)?;
-    // Fails early (nothing written yet) if an unprivileged daemon has no subordinate range.
-    let map = IdMapping::default().resolve_for_current_process()?;
     match std::fs::read_dir(dest) {
         Ok(mut rd) => {
             if rd.next().is_some() {
@@ -190,7 +293,22 @@ pub fn prepare_root(
         }
         Err(e) => return Err(io_err(dest)(e)),
     }
-    let mut phases = Vec::new();
+    Ok(())
+}
+
+/// Phases `Unpack`, `Ownership`, `Runscripts`, `Preinstall` into the empty `dest`.
+fn bootstrap(
+    plan: &RootPlan,
+    pre: &[&DebFile],
+    dest: &Path,
+    helper: &HelperCommand,
+    phases: &mut Vec<PhaseLog>,
+) -> Result<(), RootError> {
+    // SAFETY: geteuid has no preconditions.
+    let unprivileged = unsafe { libc::geteuid() } != 0;
+    // Fails early (nothing written yet) if an unprivileged daemon has no subordinate range.
+    let map = IdMapping::default().resolve_for_current_process()?;
+    empty_dest(dest)?;
 
     let t = Instant::now();
     let mut manifest = crate::manifest::Manifest::default();
@@ -199,7 +317,7 @@ pub fn prepare_root(
         Ok(())
     };
     let mut unpack_log =
-        crate::bootstrap::unpack(dest, &pre, &plan.runscripts, SCRIPT_DIR, &mut extract)?;
+        crate::bootstrap::unpack(dest, pre, &plan.runscripts, SCRIPT_DIR, &mut extract)?;
     let disk = crate::manifest::scan(dest)?;
     // The unpack writes none; anything else would be a set-id file of a host user.
     if let Some((p, _)) = disk.iter().find(|(_, d)| d.is_setid_file()) {
@@ -221,61 +339,197 @@ pub fn prepare_root(
     });
 
     let env = install_env(plan.source_date_epoch);
-    let run = |phase, argv: Vec<String>, debs: &[&DebFile], phases: &mut Vec<PhaseLog>| {
-        let binds = deb_binds(debs);
-        let mut spec = job::spec(
-            RootFs::Writable { dir: dest.into() },
-            argv.into_iter().chain(binds.iter().map(|(_, t)| t.clone())),
-            env.clone(),
-            "/",
-            (0, 0),
-            0o022,
-        );
-        spec.binds = binds.into_iter().map(|(b, _)| b).collect();
-        spec.limits.timeout = Some(PHASE_TIMEOUT);
-        let JobLog {
-            exit,
-            log,
-            duration,
-            ..
-        } = job::run(&spec, helper).map_err(|source| RootError::Sandbox { phase, source })?;
-        if exit != cryo_sandbox::ExitStatusKind::Exited(0) {
-            return Err(RootError::PhaseFailed { phase, exit, log });
-        }
-        phases.push(PhaseLog {
-            phase,
-            log,
-            duration,
-        });
-        Ok(())
-    };
     let lists = format!("/{SCRIPT_DIR}/{OWNERSHIP_DIR}");
     let fixup = crate::manifest::fixup_command(&lists);
-    run(RootPhase::Ownership, fixup, &[], &mut phases)?;
+    run_phase(dest, &env, RootPhase::Ownership, fixup, &[], helper, phases)?;
     let scripts = crate::bootstrap::runscripts_command(&plan.runscripts, SCRIPT_DIR);
-    run(RootPhase::Runscripts, scripts, &[], &mut phases)?;
-    let dpkg_install = |extra: &str| {
+    run_phase(
+        dest,
+        &env,
+        RootPhase::Runscripts,
+        scripts,
+        &[],
+        helper,
+        phases,
+    )?;
+    run_phase(
+        dest,
+        &env,
+        RootPhase::Preinstall,
+        dpkg_install(""),
+        pre,
+        helper,
+        phases,
+    )
+}
+
+fn dpkg_install(extra: &str) -> Vec<String> {
+    vec![
+        "/bin/sh".to_owned(),
+        "-c".to_owned(),
+        format!("set -e\ndpkg --install --force-depends --force-unsafe-io \"$@\"\n{extra}"),
+        "sh".to_owned(),
+    ]
+}
+
+/// Phase `Install`: `dpkg --install` of `rest`, then `dpkg --configure --pending`.
+fn install(
+    dest: &Path,
+    env: &BTreeMap<String, String>,
+    rest: &[&DebFile],
+    helper: &HelperCommand,
+    phases: &mut Vec<PhaseLog>,
+) -> Result<(), RootError> {
+    let configure = "dpkg --configure --pending\n";
+    let argv = if rest.is_empty() {
+        // `dpkg --install` with no file is an error; there may still be work pending.
         vec![
             "/bin/sh".to_owned(),
             "-c".to_owned(),
-            format!("set -e\ndpkg --install --force-depends --force-unsafe-io \"$@\"\n{extra}"),
-            "sh".to_owned(),
+            format!("set -e\n{configure}"),
         ]
+    } else {
+        dpkg_install(configure)
     };
-    run(RootPhase::Preinstall, dpkg_install(""), &pre, &mut phases)?;
-    let configure = "dpkg --configure --pending\n";
-    run(
-        RootPhase::Install,
-        dpkg_install(configure),
-        &rest,
-        &mut phases,
-    )?;
-    let temporary = [DEB_DIR, &format!("/{SCRIPT_DIR}"), POLICY_RC_D];
-    let finish = crate::bootstrap::finish_command(BUILD_USER_NAME, uid, gid, &temporary);
-    run(RootPhase::Finish, finish, &[], &mut phases)?;
+    run_phase(dest, env, RootPhase::Install, argv, rest, helper, phases)
+}
 
+/// Phase `Finish`: dpkg must be clean, the build user is added, the bootstrap's temporary
+/// files go.
+fn finish(
+    dest: &Path,
+    env: &BTreeMap<String, String>,
+    BuildUser { uid, gid }: BuildUser,
+    helper: &HelperCommand,
+    phases: &mut Vec<PhaseLog>,
+) -> Result<(), RootError> {
+    let temporary = [DEB_DIR, &format!("/{SCRIPT_DIR}"), POLICY_RC_D];
+    let argv = crate::bootstrap::finish_command(BUILD_USER_NAME, uid, gid, &temporary);
+    run_phase(dest, env, RootPhase::Finish, argv, &[], helper, phases)
+}
+
+/// Phase `Copy`: `cp -a` of `base` into `dest`. The job's root is the empty directory
+/// `scratch/root` (writable; the sandbox's mount points land there), with `base` bound
+/// read-only and `dest` writable; the base's own `cp` runs through the base's dynamic
+/// loader (`ld.so --library-path`), as the root holds no other tools. The base cannot be
+/// the job's root: the sandbox mounts a root's view over the root's own path, so a bind
+/// of the base would then show that view (with `/proc` and the binds) instead of the base.
+fn copy_base(
+    base: &Path,
+    dest: &Path,
+    scratch: &Path,
+    helper: &HelperCommand,
+    phases: &mut Vec<PhaseLog>,
+) -> Result<(), RootError> {
+    let cp = "usr/bin/cp";
+    let interp = crate::layers::elf_interpreter(&base.join(cp))?;
+    let loader = crate::layers::resolve_in(base, &interp)?;
+    let libdir = loader.parent().map(Path::to_path_buf).unwrap_or_default();
+    let job_root = scratch.join("root");
+    std::fs::create_dir_all(&job_root).map_err(io_err(&job_root))?;
+    std::fs::set_permissions(&job_root, std::fs::Permissions::from_mode(0o755))
+        .map_err(io_err(&job_root))?;
+    let (src, dst) = ("/.cryo-layer/base", "/.cryo-layer/root");
+    let argv = vec![
+        format!("{src}/{}", loader.display()),
+        "--library-path".to_owned(),
+        format!("{src}/{}", libdir.display()),
+        format!("{src}/{cp}"),
+        "-a".to_owned(),
+        "--no-target-directory".to_owned(),
+        "--".to_owned(),
+        src.to_owned(),
+        dst.to_owned(),
+    ];
+    let mut spec = job::spec(
+        RootFs::Writable { dir: job_root },
+        argv,
+        install_env(None),
+        "/",
+        (0, 0),
+        0o022,
+    );
+    spec.binds = vec![
+        cryo_sandbox::BindMount {
+            source: base.into(),
+            target: PathBuf::from(src),
+            writable: false,
+            owner: None,
+        },
+        cryo_sandbox::BindMount {
+            source: dest.into(),
+            target: PathBuf::from(dst),
+            writable: true,
+            // Created by the daemon; root inside must own it to fill it (`cp -a` then
+            // gives it the base's owner and mode).
+            owner: Some(cryo_sandbox::Owner { uid: 0, gid: 0 }),
+        },
+    ];
+    spec.limits.timeout = Some(PHASE_TIMEOUT);
+    let phase = RootPhase::Copy;
+    let JobLog {
+        exit,
+        log,
+        duration,
+        ..
+    } = job::run(&spec, helper).map_err(|source| RootError::Sandbox { phase, source })?;
+    if exit != cryo_sandbox::ExitStatusKind::Exited(0) {
+        return Err(RootError::PhaseFailed { phase, exit, log });
+    }
+    phases.push(PhaseLog {
+        phase,
+        log,
+        duration,
+    });
+    Ok(())
+}
+
+/// Runs one installation job as root in the writable root `dest`, with `debs` bound
+/// read-only under [`DEB_DIR`] and appended to `argv`.
+fn run_phase(
+    dest: &Path,
+    env: &BTreeMap<String, String>,
+    phase: RootPhase,
+    argv: Vec<String>,
+    debs: &[&DebFile],
+    helper: &HelperCommand,
+    phases: &mut Vec<PhaseLog>,
+) -> Result<(), RootError> {
+    let binds = deb_binds(debs);
+    let mut spec = job::spec(
+        RootFs::Writable { dir: dest.into() },
+        argv.into_iter().chain(binds.iter().map(|(_, t)| t.clone())),
+        env.clone(),
+        "/",
+        (0, 0),
+        0o022,
+    );
+    spec.binds = binds.into_iter().map(|(b, _)| b).collect();
+    spec.limits.timeout = Some(PHASE_TIMEOUT);
+    let JobLog {
+        exit,
+        log,
+        duration,
+        ..
+    } = job::run(&spec, helper).map_err(|source| RootError::Sandbox { phase, source })?;
+    if exit != cryo_sandbox::ExitStatusKind::Exited(0) {
+        return Err(RootError::PhaseFailed { phase, exit, log });
+    }
+    phases.push(PhaseLog {
+        phase,
+        log,
+        duration,
+    });
+    Ok(())
+}
+
+/// Every package of `planned` must be installed at its version; returns what is.
+fn check_installed<'a>(
+    dest: &Path,
+    planned: impl Iterator<Item = &'a DebFile>,
+) -> Result<BTreeMap<String, String>, RootError> {
     let packages = crate::bootstrap::installed_packages(dest)?;
-    for d in pre.iter().chain(&rest) {
+    for d in planned {
         let found = packages.get(&d.name);
         if found != Some(&d.version) {
             return Err(RootError::NotInstalled {
@@ -285,11 +539,7 @@ pub fn prepare_root(
             });
         }
     }
-    Ok(RootInfo {
-        packages,
-        phases,
-        duration: started.elapsed(),
-    })
+    Ok(packages)
 }
 
 /// Validates the plan against the files; returns (preinstall, rest), each sorted by name.

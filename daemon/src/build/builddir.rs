@@ -193,6 +193,11 @@ pub struct RootRecord {
     pub manifest: String,
     pub packages: usize,
     pub prepared_secs: f64,
+    /// Disk use of the tree (allocated blocks of every inode, hard links once), for
+    /// eviction (`super::evict`). Records written before it existed read as 0 and are
+    /// measured when eviction looks at them.
+    #[serde(default)]
+    pub bytes: u64,
 }
 
 /// Writes `dir/ready` (a new file, mode 0644) for the root `dir/root`.
@@ -203,13 +208,15 @@ pub fn write_record(
     prepared_secs: f64,
 ) -> Result<(), BuildError> {
     let root = dir.join("root");
-    let manifest = tree_digest(&root).map_err(io(&root))?;
+    let listing = tree_listing(&root).map_err(io(&root))?;
+    let manifest = listing.digest;
     let rec = RootRecord {
         format: RECORD_FORMAT.into(),
         key: key.into(),
         manifest: manifest.clone(),
         packages,
         prepared_secs,
+        bytes: listing.bytes,
     };
     let path = dir.join("ready");
     let mut f = fs::OpenOptions::new()
@@ -337,15 +344,32 @@ pub fn check_root_with(
 /// symlink): for every inode in path order, its relative path, type, mode, uid, gid,
 /// size, mtime (ns) and, for symlinks, the target. File contents are not read.
 pub fn tree_digest(root: &Path) -> std::io::Result<String> {
+    tree_listing(root).map(|l| l.digest)
+}
+
+/// What one walk of a root tree finds: [`tree_digest`] and the disk use.
+pub struct Listing {
+    pub digest: String,
+    /// Allocated bytes (`st_blocks` × 512) of every inode reached, hard links counted once.
+    pub bytes: u64,
+}
+
+/// [`tree_digest`] and the tree's disk use, in one walk.
+pub fn tree_listing(root: &Path) -> std::io::Result<Listing> {
     let md = fs::symlink_metadata(root)?;
     if !md.is_dir() {
         return Err(std::io::Error::other("not a directory"));
     }
     let mut h = blake3::Hasher::new();
+    let mut bytes = 0u64;
+    let mut linked = std::collections::HashSet::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
         let path = root.join(&rel);
         let md = fs::symlink_metadata(&path)?;
+        if md.nlink() < 2 || md.is_dir() || linked.insert((md.dev(), md.ino())) {
+            bytes += md.blocks() * 512;
+        }
         let ft = md.file_type();
         let kind = if ft.is_dir() {
             'd'
@@ -395,7 +419,10 @@ pub fn tree_digest(root: &Path) -> std::io::Result<String> {
             stack.extend(names.into_iter().map(|n| rel.join(n)));
         }
     }
-    Ok(h.finalize().to_hex().to_string())
+    Ok(Listing {
+        digest: h.finalize().to_hex().to_string(),
+        bytes,
+    })
 }
 
 #[cfg(test)]

@@ -7,12 +7,15 @@
 //!   hash of the closure (plus build user and runscripts), prepared once and shared
 //!   read-only by every build that needs the same environment (each build gets an overlay
 //!   on top).
+//! - [`evict`]: roots are a cache: their use is recorded (and locked while a build runs)
+//!   and the least recently used ones beyond `roots_max_bytes` are removed.
 //! - [`run`]: derivation → fetch closure and source (download on demand) → root →
 //!   `cryo-debbuild` in the sandbox → outputs into the store → realisation. A realised
 //!   derivation is never built again unless asked to (`--rebuild`), and then the new
 //!   outputs are compared bit for bit with the recorded ones.
 
 pub mod builddir;
+pub mod evict;
 pub mod roots;
 pub mod run;
 pub mod slots;
@@ -42,6 +45,9 @@ pub struct Builder {
     pub substituters: Substituters,
     /// Sandbox builds run since start (substitutions and cache hits do not count).
     pub builds_run: AtomicU64,
+    /// Cached build roots and base layers beyond this many bytes are evicted, least
+    /// recently used first (`roots_max_bytes` in `cryod.toml`).
+    pub roots_max_bytes: u64,
 }
 
 impl Builder {
@@ -59,6 +65,7 @@ impl Builder {
             build_slots: slots::BuildSlots::new(workers),
             substituters,
             builds_run: AtomicU64::new(0),
+            roots_max_bytes: crate::config::DEFAULT_ROOTS_MAX_BYTES,
         }
     }
 }

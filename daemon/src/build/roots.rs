@@ -15,11 +15,14 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use cryo_debbuild::{prepare_root, DebFile, RootPlan};
+use cryo_debbuild::{
+    prepare_base, prepare_from_base, prepare_root, DebFile, DeltaPlan, Layering, RootPlan,
+};
 use cryo_prjconf::BuildUser;
 use cryo_store::derivation::Derivation;
 use cryo_store::B3Digest;
 
+use super::evict::RootUse;
 use super::{builddir, helper_command, io, BuildError};
 
 use super::Builder;
@@ -94,22 +97,48 @@ pub fn build_user(drv: &Derivation) -> Result<BuildUser, BuildError> {
     })
 }
 
-/// The configured root for `drv`, preparing it from `debs` (closure entry name → local
-/// .deb) if no trusted one is cached. Returns the root directory and whether it was cached.
+/// The configured root for `drv`, preparing it from the closure's packages (`fetch`
+/// gives closure entry name → local .deb, called only when a root must be prepared) if no
+/// trusted one is cached. Returns the root, marked in use until the returned
+/// [`RootUse`] is dropped, and whether it was cached. After preparing a root, the least
+/// recently used ones beyond `roots_max_bytes` are evicted (`super::evict`).
 pub fn ensure_root(
     st: &Builder,
     drv: &Derivation,
-    debs: &BTreeMap<String, PathBuf>,
+    fetch: &mut dyn FnMut() -> Result<BTreeMap<String, PathBuf>, BuildError>,
     log: &mut Vec<u8>,
-) -> Result<(PathBuf, bool), BuildError> {
+) -> Result<(RootUse, bool), BuildError> {
     let key = root_key(drv);
-    let base = st.build_dir.join("roots");
-    let final_dir = base.join(&key);
-    let root = final_dir.join("root");
-    let lock = st.root_locks.lock_for(&key);
-    let _guard = lock.lock().expect("root lock");
-    match builddir::check_root(&final_dir, &key) {
-        Ok(Some(_)) => return Ok((root, true)),
+    // A root evicted between its check and its use is prepared again (rarely more than
+    // once: eviction never takes a root in use, and this one is used at once).
+    for _ in 0..3 {
+        if let Some(found) = ensure_root_once(st, drv, &key, fetch, log)? {
+            return Ok(found);
+        }
+    }
+    Err(BuildError::Invalid(format!(
+        "build root {key} was evicted three times while this build waited for it; \
+         raise roots_max_bytes"
+    )))
+}
+
+fn ensure_root_once(
+    st: &Builder,
+    drv: &Derivation,
+    key: &str,
+    fetch: &mut dyn FnMut() -> Result<BTreeMap<String, PathBuf>, BuildError>,
+    log: &mut Vec<u8>,
+) -> Result<Option<(RootUse, bool)>, BuildError> {
+    let roots_dir = st.build_dir.join("roots");
+    let final_dir = roots_dir.join(key);
+    let lock = st.root_locks.lock_for(key);
+    let guard = lock.lock().expect("root lock");
+    match builddir::check_root(&final_dir, key) {
+        Ok(Some(_)) => {
+            return Ok(RootUse::acquire(&final_dir)
+                .map_err(io(&final_dir))?
+                .map(|u| (u, true)))
+        }
         Ok(None) => {}
         Err(reason) => {
             tracing::warn!(%key, %reason, "cached build root not trusted; preparing it again");
@@ -119,52 +148,277 @@ pub fn ensure_root(
                 )
                 .as_bytes(),
             );
-            discard(&base, &final_dir, &key);
+            discard(&roots_dir, &final_dir, key);
         }
     }
-    check_traversable(&base)?;
-    let tmp = base.join(format!("{key}.tmp-{}", std::process::id()));
-    if std::fs::symlink_metadata(&tmp).is_ok() {
-        super::remove_work(&tmp, &tmp.join("root"));
+    let started = std::time::Instant::now();
+    let debs = fetch()?;
+    let plan = root_plan(drv, &debs)?;
+    let named = prjconf_base_names(st, drv)?;
+    let layering = cryo_debbuild::layers::split(&plan, &named).unwrap_or_else(|e| Layering::Full {
+        reason: format!(
+            "the base layer could not be determined: {}",
+            super::chain(&e)
+        ),
+    });
+    let prepared = match layering {
+        Layering::Layered { base, delta } => {
+            let base_key = base_key(drv, &base);
+            let (base_use, base_cached) = ensure_base(st, &base_key, &base, log)?;
+            log.extend_from_slice(
+                format!(
+                    "cryo: build root {key}: base layer {base_key} ({}, {} packages) + {} packages\n",
+                    if base_cached { "cached" } else { "prepared" },
+                    base.preinstall.len() + base.install.len(),
+                    delta.len()
+                )
+                .as_bytes(),
+            );
+            let expected = plan
+                .preinstall
+                .iter()
+                .chain(&plan.install)
+                .map(|d| (d.name.clone(), d.version.clone()))
+                .collect();
+            let delta = DeltaPlan {
+                install: delta,
+                expected,
+                build_user: plan.build_user,
+                source_date_epoch: plan.source_date_epoch,
+            };
+            prepare_cached(st, key, &roots_dir, log, |tmp_root| {
+                let scratch = tmp_root.with_file_name("copy");
+                let res = prepare_from_base(
+                    &base_use.root,
+                    &delta,
+                    tmp_root,
+                    &scratch,
+                    &helper_command()?,
+                );
+                super::remove_work(&scratch, &base_use.root);
+                res.map(|info| (info.packages.len(), info.duration, info.phases))
+                    .map_err(|source| BuildError::Root {
+                        key: key.to_string(),
+                        source: Box::new(source),
+                    })
+            })?
+        }
+        Layering::Full { reason } => {
+            log.extend_from_slice(
+                format!(
+                    "cryo: build root {key}: no base layer ({reason}); preparing the whole root\n"
+                )
+                .as_bytes(),
+            );
+            prepare_cached(st, key, &roots_dir, log, |tmp_root| {
+                prepare_root(&plan, tmp_root, &helper_command()?)
+                    .map(|info| (info.packages.len(), info.duration, info.phases))
+                    .map_err(|source| BuildError::Root {
+                        key: key.to_string(),
+                        source: Box::new(source),
+                    })
+            })?
+        }
+    };
+    drop(guard);
+    if let Some((_, false)) = &prepared {
+        log.extend_from_slice(
+            format!(
+                "cryo: build root {key} ready in {:.1}s (its packages fetched, the base layer \
+                 chosen, prepared, recorded)\n",
+                started.elapsed().as_secs_f64()
+            )
+            .as_bytes(),
+        );
+        evict_now(st);
     }
+    Ok(prepared)
+}
+
+/// The base layer `key` (= `<roots>/<key>`), prepared from `plan` if no trusted one is
+/// cached; marked in use while the caller copies it.
+fn ensure_base(
+    st: &Builder,
+    key: &str,
+    plan: &RootPlan,
+    log: &mut Vec<u8>,
+) -> Result<(RootUse, bool), BuildError> {
+    let base = st.build_dir.join("roots");
+    let dir = base.join(key);
+    for _ in 0..3 {
+        let lock = st.root_locks.lock_for(key);
+        let _guard = lock.lock().expect("root lock");
+        match builddir::check_root(&dir, key) {
+            Ok(Some(_)) => {
+                if let Some(u) = RootUse::acquire(&dir).map_err(io(&dir))? {
+                    return Ok((u, true));
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                tracing::warn!(%key, %reason, "cached base layer not trusted; preparing it again");
+                log.extend_from_slice(
+                    format!("cryo: the cached base layer is not trusted ({reason}); preparing it again\n")
+                        .as_bytes(),
+                );
+                discard(&base, &dir, key);
+            }
+        }
+        let prepared = prepare_cached(st, key, &base, log, |tmp_root| {
+            prepare_base(plan, tmp_root, &helper_command()?)
+                .map(|info| (info.packages.len(), info.duration, info.phases))
+                .map_err(|source| BuildError::Root {
+                    key: key.to_string(),
+                    source: Box::new(source),
+                })
+        })?;
+        if let Some(found) = prepared {
+            return Ok(found);
+        }
+    }
+    Err(BuildError::Invalid(format!(
+        "base layer {key} was evicted three times while this build waited for it; raise \
+         roots_max_bytes"
+    )))
+}
+
+/// The prjconf's `Required:` and `Support:` names (from its normalised form, a store
+/// object the derivation references): with the Preinstall set and the Essential packages,
+/// the roots of the base layer.
+fn prjconf_base_names(st: &Builder, drv: &Derivation) -> Result<Vec<String>, BuildError> {
+    let d: B3Digest = drv
+        .prjconf
+        .parse()
+        .map_err(|e| BuildError::Invalid(format!("prjconf digest {:?}: {e}", drv.prjconf)))?;
+    let norm: serde_json::Value = serde_json::from_slice(&st.store.read(&d)?)
+        .map_err(|e| BuildError::Invalid(format!("normalised prjconf {d}: {e}")))?;
+    Ok(["required", "support"]
+        .iter()
+        .flat_map(|k| norm[k].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect())
+}
+
+#[derive(Serialize)]
+struct BaseKey<'a> {
+    format: &'static str,
+    builder: (&'a str, &'a str),
+    arch: &'a str,
+    /// The base's closure entries, sorted.
+    closure: Vec<&'a cryo_store::derivation::ClosureEntry>,
+    runscripts: &'a [String],
+}
+
+/// The cache key of the base layer `plan` of `drv`'s closure: its packages (closure
+/// entries with their SHA256), runscripts, architecture and builder version. No build
+/// user: it is added on top.
+pub fn base_key(drv: &Derivation, plan: &RootPlan) -> String {
+    let names: std::collections::BTreeSet<&str> = plan
+        .preinstall
+        .iter()
+        .chain(&plan.install)
+        .map(|d| d.name.as_str())
+        .collect();
+    let mut closure: Vec<_> = drv
+        .closure
+        .iter()
+        .filter(|c| names.contains(c.name.as_str()))
+        .collect();
+    closure.sort();
+    let k = BaseKey {
+        format: "cryo.base/1",
+        builder: (&drv.builder.kind, &drv.builder.version),
+        arch: &drv.arch,
+        closure,
+        runscripts: &plan.runscripts,
+    };
+    B3Digest::of(&serde_json::to_vec(&k).expect("serialises")).to_hex()
+}
+
+/// Evicts least recently used roots beyond the configured limit, logging what it did.
+pub fn evict_now(st: &Builder) -> super::evict::EvictReport {
+    let r = super::evict::evict(&st.build_dir, st.roots_max_bytes);
+    if r.removed > 0 || r.kept_in_use > 0 {
+        tracing::info!(
+            removed = r.removed,
+            freed = r.bytes_freed,
+            kept_in_use = r.kept_in_use,
+            kept_bytes = r.bytes_kept,
+            limit = st.roots_max_bytes,
+            "build root eviction"
+        );
+    }
+    r
+}
+
+/// The plan of a one-shot preparation of `drv`'s root.
+fn root_plan(drv: &Derivation, debs: &BTreeMap<String, PathBuf>) -> Result<RootPlan, BuildError> {
     let mut plan = RootPlan {
         preinstall: Vec::new(),
         install: Vec::new(),
-        runscripts: drv
-            .env
-            .get("CRYO_RUNSCRIPTS")
-            .map(|s| s.split_whitespace().map(str::to_string).collect())
-            .unwrap_or_default(),
+        runscripts: runscripts(drv),
         build_user: build_user(drv)?,
         source_date_epoch: None,
     };
     for c in &drv.closure {
-        let path = debs.get(&c.name).ok_or_else(|| {
-            BuildError::Invalid(format!("closure package {} was not fetched", c.name))
-        })?;
-        let f = DebFile {
-            name: c.name.clone(),
-            version: c.version.clone(),
-            path: path.clone(),
-        };
+        let f = deb_file(c, debs)?;
         match c.set.as_str() {
             "preinstall" => plan.preinstall.push(f),
             _ => plan.install.push(f),
         }
     }
-    let helper = helper_command()?;
+    Ok(plan)
+}
+
+fn runscripts(drv: &Derivation) -> Vec<String> {
+    drv.env
+        .get("CRYO_RUNSCRIPTS")
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn deb_file(
+    c: &cryo_store::derivation::ClosureEntry,
+    debs: &BTreeMap<String, PathBuf>,
+) -> Result<DebFile, BuildError> {
+    let path = debs.get(&c.name).ok_or_else(|| {
+        BuildError::Invalid(format!("closure package {} was not fetched", c.name))
+    })?;
+    Ok(DebFile {
+        name: c.name.clone(),
+        version: c.version.clone(),
+        path: path.clone(),
+    })
+}
+
+/// What a preparation reports: packages, duration, phase logs.
+type Prepared = (usize, std::time::Duration, Vec<cryo_debbuild::PhaseLog>);
+
+/// Prepares the cached root `<base>/<key>` with `prepare` (given the empty root directory
+/// inside a private temporary directory), records it, marks it in use and renames it into
+/// place. Call with the key's lock held. `Ok(None)`: another daemon finished the same root
+/// first and it was evicted before we could use it.
+fn prepare_cached(
+    st: &Builder,
+    key: &str,
+    base: &Path,
+    log: &mut Vec<u8>,
+    prepare: impl FnOnce(&Path) -> Result<Prepared, BuildError>,
+) -> Result<Option<(RootUse, bool)>, BuildError> {
+    let final_dir = base.join(key);
+    check_traversable(base)?;
+    let tmp = base.join(format!("{key}.tmp-{}", std::process::id()));
+    if std::fs::symlink_metadata(&tmp).is_ok() {
+        super::remove_work(&tmp, &tmp.join("root"));
+    }
     builddir::create_tmp_parent(&tmp)?;
     let tmp_root = tmp.join("root");
-    let prepared = prepare_root(&plan, &tmp_root, &helper)
-        .map_err(|source| BuildError::Root {
-            key: key.to_string(),
-            source: Box::new(source),
-        })
-        .and_then(|info| {
-            builddir::write_record(&tmp, &key, info.packages.len(), info.duration.as_secs_f64())?;
-            Ok(info)
-        });
-    let info = match prepared {
+    let prepared = prepare(&tmp_root).and_then(|(packages, duration, phases)| {
+        builddir::write_record(&tmp, key, packages, duration.as_secs_f64())?;
+        Ok((packages, duration, phases))
+    });
+    let (packages, duration, phases) = match prepared {
         Ok(i) => i,
         Err(e) => {
             log.extend_from_slice(format!("cryo: {e}\n").as_bytes());
@@ -173,7 +427,7 @@ pub fn ensure_root(
             return Err(e);
         }
     };
-    for p in &info.phases {
+    for p in &phases {
         log.extend_from_slice(
             format!(
                 "cryo: root phase {:?} ({:.1}s)\n",
@@ -183,17 +437,37 @@ pub fn ensure_root(
             .as_bytes(),
         );
     }
+    // In use before it becomes visible: no eviction can take it between the rename and
+    // the build.
+    let using = match RootUse::acquire(&tmp) {
+        Ok(Some(u)) => u,
+        Ok(None) => {
+            remove_failed(&st.build_dir, &tmp);
+            return Err(BuildError::Invalid(format!(
+                "{}: the prepared root vanished",
+                tmp.display()
+            )));
+        }
+        Err(e) => {
+            remove_failed(&st.build_dir, &tmp);
+            return Err(io(&tmp)(e));
+        }
+    };
     if let Err(e) = std::fs::rename(&tmp, &final_dir) {
+        drop(using);
         // Another daemon sharing this build directory finished the same root first.
-        if matches!(builddir::check_root(&final_dir, &key), Ok(Some(_))) {
+        if matches!(builddir::check_root(&final_dir, key), Ok(Some(_))) {
             super::remove_work(&tmp, &tmp.join("root"));
-            return Ok((root, true));
+            return Ok(RootUse::acquire(&final_dir)
+                .map_err(io(&final_dir))?
+                .map(|u| (u, true)));
         }
         remove_failed(&st.build_dir, &tmp);
         return Err(io(&final_dir)(e));
     }
-    tracing::info!(%key, packages = info.packages.len(), secs = info.duration.as_secs_f64(), "build root prepared");
-    Ok((root, false))
+    let using = using.renamed(&final_dir);
+    tracing::info!(%key, packages, secs = duration.as_secs_f64(), "build root prepared");
+    Ok(Some((using, false)))
 }
 
 /// Removes the unfinished root `tmp`: with itself as the tools root, then (an

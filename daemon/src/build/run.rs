@@ -59,7 +59,7 @@ fn source_names(id: &B3Digest, drv: &Derivation) -> Result<Vec<(SafeName, B3Dige
 fn output_infos(st: &Builder, r: &Realisation) -> Result<Vec<OutputInfo>, BuildError> {
     let mut out = Vec::new();
     for (name, o) in &r.outputs {
-        let (sha256, _) = sha256_of(st, &o.digest)?;
+        let sha256 = sha256_of(st, &o.digest)?;
         out.push(OutputInfo {
             name: name.clone(),
             blake3: o.digest,
@@ -70,11 +70,46 @@ fn output_infos(st: &Builder, r: &Realisation) -> Result<Vec<OutputInfo>, BuildE
     Ok(out)
 }
 
-fn sha256_of(st: &Builder, d: &B3Digest) -> Result<(String, u64), BuildError> {
+/// BLAKE3 (hex) → SHA256 (hex) of build outputs, so that a cached outcome does not read
+/// every output again to show its SHA256 (not JSON).
+const OUTPUT_SHA256: redb::TableDefinition<&str, &str> =
+    redb::TableDefinition::new("output_sha256");
+
+fn known_sha256(st: &Builder, d: &B3Digest) -> Result<Option<String>, BuildError> {
+    let db = st.store.index().database();
+    let tx = redb::ReadableDatabase::begin_read(db.as_ref()).map_err(redb_err)?;
+    let t = match tx.open_table(OUTPUT_SHA256) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(redb_err(e)),
+    };
+    Ok(t.get(d.to_hex().as_str())
+        .map_err(redb_err)?
+        .map(|v| v.value().to_owned()))
+}
+
+fn remember_sha256(st: &Builder, d: &B3Digest, sha256: &str) -> Result<(), BuildError> {
+    let db = st.store.index().database();
+    let tx = db.begin_write().map_err(redb_err)?;
+    tx.open_table(OUTPUT_SHA256)
+        .map_err(redb_err)?
+        .insert(d.to_hex().as_str(), sha256)
+        .map_err(redb_err)?;
+    tx.commit().map_err(redb_err)
+}
+
+fn redb_err(e: impl std::fmt::Display) -> BuildError {
+    BuildError::Invalid(format!("build index (table output_sha256): {e}"))
+}
+
+/// SHA256 of a stored output: remembered when it was stored, else read once and remembered.
+fn sha256_of(st: &Builder, d: &B3Digest) -> Result<String, BuildError> {
+    if let Some(s) = known_sha256(st, d)? {
+        return Ok(s);
+    }
     let mut r = st.store.open_blob(d)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
-    let mut n = 0;
     loop {
         let k = r
             .read(&mut buf)
@@ -82,10 +117,25 @@ fn sha256_of(st: &Builder, d: &B3Digest) -> Result<(String, u64), BuildError> {
         if k == 0 {
             break;
         }
-        n += k as u64;
         h.update(&buf[..k]);
     }
-    Ok((hex::encode(h.finalize()), n))
+    let sha = hex::encode(h.finalize());
+    remember_sha256(st, d, &sha)?;
+    Ok(sha)
+}
+
+/// A reader that hashes what passes through it (SHA256 of an output while it is stored).
+struct Sha256Reader<R> {
+    inner: R,
+    sha: Sha256,
+}
+
+impl<R: Read> Read for Sha256Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// Write a store object as the new file `name` in `dir` (shown as `shown` in errors);
@@ -433,10 +483,15 @@ fn build_in_workdir(
             let mut outputs = BTreeMap::new();
             if result.success() {
                 for o in &result.outputs {
-                    let mut f = open_output(o)?;
+                    // Hashed once on the way in: BLAKE3 by the store, SHA256 here.
+                    let mut f = Sha256Reader {
+                        inner: open_output(o)?,
+                        sha: Sha256::new(),
+                    };
                     let s = st
                         .store
                         .put_reader(&mut f, ObjectKind::Blob, &[], Some(session))?;
+                    remember_sha256(st, &s.digest, &hex::encode(f.sha.finalize()))?;
                     outputs.insert(
                         o.name.clone(),
                         OutputRef {
@@ -632,26 +687,23 @@ pub fn build_varied(
     res
 }
 
-type RunResult = (cryo_debbuild::BuildResult, bool, Vec<u8>);
+/// At most this many closure packages are fetched (downloaded on demand, verified while
+/// streaming, and exported to the work directory) at once.
+const FETCH_PARALLEL: usize = 8;
 
-#[allow(clippy::too_many_arguments)]
-fn run_build(
+/// The closure's packages as files in the work directory's `debs/` (closure entry name →
+/// path), fetched from the store or, on demand, from the mirror: [`FETCH_PARALLEL`] at a
+/// time.
+fn fetch_closure(
     st: &Builder,
     id: &B3Digest,
     drv: &Derivation,
     snap: &snapshot::SnapshotInfo,
     work: &WorkDir,
     session: &Session,
-    vary: Option<Variation>,
-    observer: Option<Arc<dyn JobObserver>>,
-) -> Result<RunResult, BuildError> {
-    let mut log = format!("cryo: building derivation {id}\n").into_bytes();
-    // Checked when the derivation was read; checked again where names become files.
-    let sources = source_names(id, drv)?;
-    let (debs_dir, src_dir) = (work.debs_path(), work.src_path());
-    // The closure, fetched on demand and verified.
-    let mut debs: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for c in &drv.closure {
+) -> Result<BTreeMap<String, PathBuf>, BuildError> {
+    let debs_dir = work.debs_path();
+    let one = |c: &cryo_store::derivation::ClosureEntry| -> Result<PathBuf, BuildError> {
         // Packages built by projects are not in the snapshot: they are known by SHA256.
         let local = crate::mirror::sync::known_blake3(&st.store, &c.sha256)?
             .filter(|d| st.store.contains(d).unwrap_or(false));
@@ -682,10 +734,93 @@ fn run_build(
                 c.name, c.version
             ))
         })?;
-        let path = export(st, &d, &work.debs, &debs_dir, &file_name)?;
-        debs.insert(c.name.clone(), path);
+        export(st, &d, &work.debs, &debs_dir, &file_name)
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Vec<(usize, Result<PathBuf, BuildError>)>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..FETCH_PARALLEL.min(drv.closure.len()))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(c) = drv.closure.get(i) else { break };
+                        let r = one(c);
+                        let failed = r.is_err();
+                        out.push((i, r));
+                        if failed {
+                            // Stop handing out work; the others finish what they hold.
+                            next.store(drv.closure.len(), std::sync::atomic::Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("fetch worker"))
+            .collect()
+    });
+    let mut by_index: Vec<(usize, Result<PathBuf, BuildError>)> =
+        results.into_iter().flatten().collect();
+    by_index.sort_by_key(|(i, _)| *i);
+    let mut debs = BTreeMap::new();
+    for (i, r) in by_index {
+        debs.insert(drv.closure[i].name.clone(), r?);
     }
-    let (root, root_cached) = roots::ensure_root(st, drv, &debs, &mut log)?;
+    if debs.len() != drv.closure.len() {
+        return Err(BuildError::Invalid(format!(
+            "derivation {id}: fetched {} of {} closure packages",
+            debs.len(),
+            drv.closure.len()
+        )));
+    }
+    Ok(debs)
+}
+
+type RunResult = (cryo_debbuild::BuildResult, bool, Vec<u8>);
+
+#[allow(clippy::too_many_arguments)]
+fn run_build(
+    st: &Builder,
+    id: &B3Digest,
+    drv: &Derivation,
+    snap: &snapshot::SnapshotInfo,
+    work: &WorkDir,
+    session: &Session,
+    vary: Option<Variation>,
+    observer: Option<Arc<dyn JobObserver>>,
+) -> Result<RunResult, BuildError> {
+    let mut log = format!("cryo: building derivation {id}\n").into_bytes();
+    // Checked when the derivation was read; checked again where names become files.
+    let sources = source_names(id, drv)?;
+    let src_dir = work.src_path();
+    // The closure's packages are fetched only when a root has to be prepared: a cached
+    // root needs none of them.
+    let mut fetched: Option<BTreeMap<String, PathBuf>> = None;
+    let mut fetch_log = Vec::new();
+    let mut fetch = || -> Result<BTreeMap<String, PathBuf>, BuildError> {
+        if let Some(d) = &fetched {
+            return Ok(d.clone());
+        }
+        let t = std::time::Instant::now();
+        let d = fetch_closure(st, id, drv, snap, work, session)?;
+        fetch_log.extend_from_slice(
+            format!(
+                "cryo: fetched the closure's {} packages in {:.1}s\n",
+                d.len(),
+                t.elapsed().as_secs_f64()
+            )
+            .as_bytes(),
+        );
+        fetched = Some(d.clone());
+        Ok(d)
+    };
+    // Held until the build ends: eviction never removes a root a build mounts.
+    let (root_use, root_cached) = roots::ensure_root(st, drv, &mut fetch, &mut log)?;
+    log.append(&mut fetch_log);
     // The source files, from the store.
     let mut files = Vec::new();
     let mut dsc = None;
@@ -706,7 +841,7 @@ fn run_build(
         log.extend_from_slice(format!("cryo: deliberate variation: {}\n", v.name()).as_bytes());
     }
     let spec = BuildSpec {
-        root_dir: root,
+        root_dir: root_use.root.clone(),
         source: SourceFiles { dsc, files },
         settings,
         kind,

@@ -244,11 +244,17 @@ async fn verify(_guard: Admin, State(st): State<AppState>) -> Result<Json<Verify
     ))
 }
 
+/// Store GC, then eviction of cached build roots beyond `roots_max_bytes`.
 async fn gc(_guard: Admin, State(st): State<AppState>) -> Result<Json<GcReport>, ApiErr> {
     let store = st.store.clone();
-    Ok(Json(
-        tokio::task::spawn_blocking(move || store.gc()).await??,
-    ))
+    let mut report = tokio::task::spawn_blocking(move || store.gc()).await??;
+    let builder = st.builder.clone();
+    let evicted =
+        tokio::task::spawn_blocking(move || crate::build::roots::evict_now(&builder)).await?;
+    report.roots_removed = evicted.removed;
+    report.roots_bytes_freed = evicted.bytes_freed;
+    report.roots_in_use = evicted.kept_in_use;
+    Ok(Json(report))
 }
 
 async fn stats(_guard: Local, State(st): State<AppState>) -> Result<Json<StoreStats>, ApiErr> {
