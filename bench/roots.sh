@@ -13,6 +13,8 @@
 #        chroot (a fresh copy per build, as sbuild's unshare mode unpacks its tarball) and
 #        `apt-get install` of the packages of $SECOND's closure that the base lacks, from
 #        the same file:// mirror (bind-mounted into the chroot).
+#  Then three interleaved repetitions (peer; cryo with its root removed and `--rebuild`):
+#  the table shows the medians (the machine is shared: single timings move by 2-3x).
 # Usage: bench/roots.sh [SECOND]   (root; needs mmdebstrap; release binaries; SECOND=mxml)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,22 +69,40 @@ have=$(chroot "$base" dpkg-query -W -f '${Package}\n' | sort)
 delta=$(comm -23 <(tr ' ' '\n' <<<"$closure" | sort) <(echo "$have") | tr '\n' ' ')
 echo "peer delta for $second: $(wc -w <<<"$delta") packages: $delta"
 
-chroot=$work/chroot
-t0=$(now)
-cp -a "$base" "$chroot"
-mkdir -p "$chroot$mirror"
-unshare --mount --propagation private -- sh -c '
-  set -e
-  mount --bind "$2" "$1$2"
-  mount -t proc proc "$1/proc"
-  shift 2
-  exec chroot "$0" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
-' "$chroot" "$chroot" "$mirror" $delta >"$work/peer-apt.log" 2>&1 || { tail -30 "$work/peer-apt.log" >&2; echo "peer apt-get install failed" >&2; exit 1; }
-t1=$(now)
-peer_root=$(secs "$t0" "$t1")
+# Interleaved repetitions: the peer's root from its cached base, then cryo's root again
+# (the cached root removed, `cryo build --rebuild` prepares it from the cached base).
+root_key=$(sed -n 's/^cryo: build root \([0-9a-f]*\) ready in.*/\1/p' "$work/cryo-root")
+cryo_times="$cryo_root"
+peer_times=""
+for i in 1 2 3; do
+  chroot=$work/chroot
+  rm -rf "$chroot"
+  t0=$(now)
+  cp -a "$base" "$chroot"
+  mkdir -p "$chroot$mirror"
+  unshare --mount --propagation private -- sh -c '
+    set -e
+    mount --bind "$2" "$1$2"
+    mount -t proc proc "$1/proc"
+    shift 2
+    exec chroot "$0" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+  ' "$chroot" "$chroot" "$mirror" $delta >"$work/peer-apt.log" 2>&1 || { tail -30 "$work/peer-apt.log" >&2; echo "peer apt-get install failed" >&2; exit 1; }
+  t1=$(now)
+  peer_times="$peer_times $(secs "$t0" "$t1")"
+  [ "$i" = 3 ] && break
+  rm -rf "$CRYO_STATE/roots/$root_key"
+  $bin/cryo --json build --drv "$drv" --rebuild >"$work/again.json" || true
+  t=$($bin/cryo log "$drv" | sed -n 's/^cryo: build root .* ready in \([0-9.]*\)s.*/\1/p')
+  [ -n "$t" ] || { echo "the rebuild did not prepare the root again" >&2; exit 1; }
+  cryo_times="$cryo_times $t"
+done
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+cryo_root=$(median "$cryo_times")
+peer_root=$(median "$peer_times")
+echo "cryo root times (s):$(printf ' %s' $cryo_times); peer:$(printf ' %s' $peer_times)"
 
 printf '| measure | cryo (s) | sbuild-style: cached base chroot + apt-get install (s) | peer/cryo |\n|---|---|---|---|\n'
-printf '| root for src:%s, base cached | %.1f | %.1f | %.2f |\n' "$second" "$cryo_root" "$peer_root" "$(echo "$peer_root / $cryo_root" | bc -l)"
+printf '| root for src:%s, base cached (median of 3) | %.1f | %.1f | %.2f |\n' "$second" "$cryo_root" "$peer_root" "$(echo "$peer_root / $cryo_root" | bc -l)"
 printf '| whole cryo build of src:%s (root + build) | %.1f | — | — |\n' "$second" "$cryo_build"
 echo
 echo "cryo, second root (from \`cryo log\`):"
