@@ -141,8 +141,11 @@ fn diff(
 ) -> Vec<String> {
     let mut out = Vec::new();
     for (p, m) in before {
+        // `roots/<key>/used` is the daemon's record of a root's last use (eviction): every
+        // build touches it.
+        let root_use_record = p.components().count() == 2 && p.ends_with("used");
         let same = |n: &Meta| {
-            if state_new_ok(p) {
+            if state_new_ok(p) || root_use_record {
                 Meta {
                     mtime: m.mtime,
                     ..n.clone()

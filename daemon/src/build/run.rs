@@ -565,6 +565,24 @@ fn build_metadata_differs(name: &str, a: &[u8], b: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+mod failure_tests {
+    #[test]
+    fn an_idle_build_says_how_long_it_was_silent_and_what_it_printed_last() {
+        let s = cryo_debbuild::BuildSettings::default();
+        let why = super::failure_reason(
+            cryo_sandbox::ExitStatusKind::IdleTimedOut,
+            &s,
+            b"configure\nrunning tests\nt/wait.t .. 1/3\n",
+        );
+        assert!(
+            why.starts_with("timed out: no output for 150 min (Cryo-IdleTimeout)"),
+            "{why}"
+        );
+        assert!(why.ends_with("running tests\nt/wait.t .. 1/3"), "{why}");
+    }
+}
+
+#[cfg(test)]
 mod compare_tests {
     #[test]
     fn the_build_date_alone_is_no_difference() {
