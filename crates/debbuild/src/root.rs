@@ -465,23 +465,7 @@ fn copy_base(
             owner: Some(cryo_sandbox::Owner { uid: 0, gid: 0 }),
         },
     ];
-    spec.limits.timeout = Some(PHASE_TIMEOUT);
-    let phase = RootPhase::Copy;
-    let JobLog {
-        exit,
-        log,
-        duration,
-        ..
-    } = job::run(&spec, helper).map_err(|source| RootError::Sandbox { phase, source })?;
-    if exit != cryo_sandbox::ExitStatusKind::Exited(0) {
-        return Err(RootError::PhaseFailed { phase, exit, log });
-    }
-    phases.push(PhaseLog {
-        phase,
-        log,
-        duration,
-    });
-    Ok(())
+    run_job(&mut spec, RootPhase::Copy, helper, phases)
 }
 
 /// Runs one installation job as root in the writable root `dest`, with `debs` bound
@@ -505,13 +489,23 @@ fn run_phase(
         0o022,
     );
     spec.binds = binds.into_iter().map(|(b, _)| b).collect();
+    run_job(&mut spec, phase, helper, phases)
+}
+
+/// Runs one phase's job with the phase timeout; a failure is the phase's, with its log.
+fn run_job(
+    spec: &mut cryo_sandbox::SandboxSpec,
+    phase: RootPhase,
+    helper: &HelperCommand,
+    phases: &mut Vec<PhaseLog>,
+) -> Result<(), RootError> {
     spec.limits.timeout = Some(PHASE_TIMEOUT);
     let JobLog {
         exit,
         log,
         duration,
         ..
-    } = job::run(&spec, helper).map_err(|source| RootError::Sandbox { phase, source })?;
+    } = job::run(spec, helper).map_err(|source| RootError::Sandbox { phase, source })?;
     if exit != cryo_sandbox::ExitStatusKind::Exited(0) {
         return Err(RootError::PhaseFailed { phase, exit, log });
     }

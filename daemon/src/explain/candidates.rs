@@ -17,9 +17,9 @@ use cryo_debian::relation::Relations;
 
 use super::search::State;
 use super::{toolchain, Target};
+use crate::mirror::query;
 use crate::mirror::snapshot::{self, IndexKind, SnapshotInfo};
-use crate::mirror::{dod, query};
-use crate::verify::{self, Verifier};
+use crate::verify::Verifier;
 
 /// One variation: prjconf lines to append, or another snapshot.
 #[derive(Debug, Clone)]
@@ -164,18 +164,7 @@ fn official_times(st: &Verifier, target: &Target, state: &State, packages: &[Str
         .iter()
         .filter(|b| packages.contains(&b.id.package))
     {
-        let Ok(Some(pf)) = verify::official(
-            st,
-            &target.snapshot,
-            &b.id.package,
-            &b.id.version,
-            &b.id.architecture,
-        ) else {
-            continue;
-        };
-        let Ok(bytes) = dod::ensure(&st.store, &target.snapshot, &pf, &session)
-            .and_then(|d| Ok(st.store.read(&d)?))
-        else {
+        let Some(bytes) = super::official_deb(st, &target.snapshot, b, &session) else {
             continue;
         };
         let Ok(members) = cryo_compare::ar::parse(&bytes, limits.max_entries) else {

@@ -182,6 +182,21 @@ fn target_of(
 }
 
 /// A report with its stored explanations attached to its binaries (for `report show`).
+/// The bytes of the snapshot's official `.deb` for binary `b` (fetched on demand), if the
+/// snapshot and its mirror have it.
+fn official_deb(
+    st: &Verifier,
+    snap: &snapshot::SnapshotInfo,
+    b: &cryo_compare::report::BinaryReport,
+    session: &cryo_store::Session,
+) -> Option<Vec<u8>> {
+    let pf = verify::official(st, snap, &b.id.package, &b.id.version, &b.id.architecture)
+        .ok()
+        .flatten()?;
+    let digest = crate::mirror::dod::ensure(&st.store, snap, &pf, session).ok()?;
+    st.store.read(&digest).ok()
+}
+
 pub fn load_explained(st: &Verifier, id: &str) -> Result<Option<Report>, ExplainError> {
     let Some((info, mut report)) = verify::load(st, id)? else {
         return Ok(None);

@@ -10,9 +10,9 @@ use cryo_compare::{Detail, DiffNode, Limits};
 
 use super::search::State;
 use super::Target;
+use crate::mirror::query;
 use crate::mirror::snapshot::{self, IndexKind, SnapshotInfo};
-use crate::mirror::{dod, query};
-use crate::verify::{self, Verifier};
+use crate::verify::Verifier;
 
 /// Whether a closure package is part of the toolchain whose version strings end up in
 /// objects: compilers, their drivers and the linker.
@@ -104,18 +104,7 @@ fn official_comments(
 ) -> Vec<String> {
     let session = st.store.session();
     let limits = Limits::default();
-    let Ok(Some(pf)) = verify::official(
-        st,
-        &target.snapshot,
-        &b.id.package,
-        &b.id.version,
-        &b.id.architecture,
-    ) else {
-        return Vec::new();
-    };
-    let Ok(bytes) = dod::ensure(&st.store, &target.snapshot, &pf, &session)
-        .and_then(|d| Ok(st.store.read(&d)?))
-    else {
+    let Some(bytes) = super::official_deb(st, &target.snapshot, b, &session) else {
         return Vec::new();
     };
     let Ok(members) = cryo_compare::ar::parse(&bytes, limits.max_entries) else {
