@@ -47,6 +47,21 @@ pub fn rows(rows: &[(&str, String)]) {
 }
 
 /// A spinner on stderr while a long request runs (terminal only, never with --json).
+/// Awaits `work` with a [`spinner`] showing `msg` meanwhile (nothing with `--json` or
+/// without a terminal).
+pub async fn with_spinner<T>(
+    g: &crate::cli::Global,
+    msg: &str,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let pb = spinner(g, msg);
+    let r = work.await;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    r
+}
+
 pub fn spinner(g: &crate::cli::Global, msg: &str) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if g.json || !std::io::stderr().is_terminal() {

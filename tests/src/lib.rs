@@ -613,3 +613,17 @@ pub fn sign_archive(archive: &Path, suite: &str) -> (tempfile::TempDir, PathBuf)
     ]);
     (home, keyring)
 }
+
+/// The tools of `tools` that are not on `PATH` (for a `require` that names them).
+pub fn missing_tools<'a>(tools: &[&'a str]) -> Vec<&'a str> {
+    tools
+        .iter()
+        .copied()
+        .filter(|t| {
+            !Command::new("sh")
+                .args(["-c", &format!("command -v {t}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .collect()
+}

@@ -6,6 +6,15 @@ use std::fs;
 use cryo_tests::{fixture_mirror, Daemon};
 
 fn failing_tree(dir: &std::path::Path) {
+    rules_tree(
+        dir,
+        "#!/usr/bin/make -f\n%:\n\t@echo \"cryo-installed: $$(dpkg-query -W -f '$${Package} ')\"\n\
+         \t@echo cryo-test: this build fails on purpose\n\texit 1\n",
+    );
+}
+
+/// A native tree named `broken` whose `debian/rules` is `rules`.
+fn rules_tree(dir: &std::path::Path, rules: &str) {
     fs::create_dir_all(dir.join("debian/source")).unwrap();
     fs::write(dir.join("debian/source/format"), "3.0 (native)\n").unwrap();
     fs::write(
@@ -19,12 +28,7 @@ fn failing_tree(dir: &std::path::Path) {
         "Source: broken\nMaintainer: T <t@example.org>\nBuild-Depends: debhelper-compat (= 13)\n\nPackage: broken\nArchitecture: all\nDescription: fails\n always fails to build\n",
     )
     .unwrap();
-    fs::write(
-        dir.join("debian/rules"),
-        "#!/usr/bin/make -f\n%:\n\t@echo \"cryo-installed: $$(dpkg-query -W -f '$${Package} ')\"\n\
-         \t@echo cryo-test: this build fails on purpose\n\texit 1\n",
-    )
-    .unwrap();
+    fs::write(dir.join("debian/rules"), rules).unwrap();
     let mut perm = fs::metadata(dir.join("debian/rules"))
         .unwrap()
         .permissions();
@@ -194,6 +198,41 @@ fn build_base_files_identical_cached_rebuild_and_failure() {
     closure.dedup();
     assert_eq!(installed, closure);
     assert!(!installed.contains(&"libfaketime"));
+
+    // Cryo-IdleTimeout: a build silent for a minute is killed and says so, with the last
+    // lines it printed (same closure: the cached root).
+    let quiet = src.path().join("quiet");
+    rules_tree(
+        &quiet,
+        "#!/usr/bin/make -f\n%:\n\t@echo cryo-test: going quiet now\n\tsleep 600\n",
+    );
+    let idle_pc = src.path().join("idle.prjconf");
+    fs::write(
+        &idle_pc,
+        format!(
+            "{}\nCryo-IdleTimeout: 1\n",
+            fs::read_to_string(&prjconf).unwrap()
+        ),
+    )
+    .unwrap();
+    let o = d.cryo(&[
+        "--json",
+        "build",
+        "--snapshot",
+        &snap,
+        "--prjconf",
+        idle_pc.to_str().unwrap(),
+        quiet.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "failed", "{v}");
+    let tail = v["log_tail"].as_str().unwrap();
+    assert!(
+        tail.contains("timed out: no output for 1 min (Cryo-IdleTimeout)")
+            && tail.contains("cryo-test: going quiet now"),
+        "{tail}"
+    );
     d.ok(&["daemon", "status"]);
     assert!(d.cryo(&["store", "verify"]).status.success());
 }

@@ -104,16 +104,7 @@ fn rows_of<'a>(rows: &'a [Value], source: &str) -> Vec<&'a Value> {
 #[test]
 fn campaign_over_the_visible_fixture_resumes_and_updates_with_one_rebuild() {
     let tools = ["gpg", "dpkg-source", "dpkg-scansources", "apt-ftparchive"];
-    let missing: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|t| {
-            !Command::new("sh")
-                .args(["-c", &format!("command -v {t}")])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .collect();
+    let missing = cryo_tests::missing_tools(&tools);
     if !cryo_tests::require(
         missing.is_empty(),
         &format!("the update archive needs {missing:?} (gnupg, dpkg-dev, apt-utils)"),

@@ -201,16 +201,7 @@ fn explain_reproduces_synthetic_ground_truth() {
         "apt-ftparchive",
         "dpkg-deb",
     ];
-    let missing: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|t| {
-            !Command::new("sh")
-                .args(["-c", &format!("command -v {t}")])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .collect();
+    let missing = cryo_tests::missing_tools(&tools);
     if !cryo_tests::require(
         missing.is_empty(),
         &format!("the synthetic archive needs {missing:?} (gnupg, dpkg-dev, apt-utils)"),

@@ -42,11 +42,8 @@ pub async fn run_explain(g: &Global, a: ExplainArgs) -> Result<ExitCode> {
         bail!("explaining {} needs --snapshot and --prjconf", a.target);
     }
     let conn = connect(g).await?;
-    let pb = output::spinner(
-        g,
-        &format!("explaining {} (rebuilds run in cryod)", a.target),
-    );
-    if pb.is_none() && !g.json {
+    let msg = format!("explaining {} (rebuilds run in cryod)", a.target);
+    if !g.json && !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         eprintln!(
             "explaining {}: rebuilding variations, this takes a while",
             a.target
@@ -59,13 +56,12 @@ pub async fn run_explain(g: &Global, a: ExplainArgs) -> Result<ExitCode> {
         arch: a.arch,
         max_rebuilds: a.max_rebuilds,
     };
-    let r: Result<ExplainOutcome> = conn
-        .json(Method::POST, "/api/v1/explain", Some(&body))
-        .await;
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
-    let r = r?;
+    let r: ExplainOutcome = output::with_spinner(
+        g,
+        &msg,
+        conn.json(Method::POST, "/api/v1/explain", Some(&body)),
+    )
+    .await?;
     if g.json {
         output::json_answer(&r);
         return Ok(ExitCode::SUCCESS);
@@ -134,14 +130,12 @@ pub async fn run_buildinfo(
         snapshot,
     };
     let conn = connect(g).await?;
-    let pb = output::spinner(g, &format!("rebuilding {}", file.display()));
-    let r: Result<BuildinfoOutcome> = conn
-        .json(Method::POST, "/api/v1/verify/buildinfo", Some(&body))
-        .await;
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
-    let r = r?;
+    let r: BuildinfoOutcome = output::with_spinner(
+        g,
+        &format!("rebuilding {}", file.display()),
+        conn.json(Method::POST, "/api/v1/verify/buildinfo", Some(&body)),
+    )
+    .await?;
     if g.json {
         output::json_answer(&r);
     } else {

@@ -135,7 +135,10 @@ pub fn build_observed(
     // Writable for everyone on a buildd (1777 in the root): `/var/tmp`, `/run/lock`.
     let buildd_writable: Vec<&str> = ["/var/tmp", "/run/lock"]
         .into_iter()
-        .filter(|d| spec.root_dir.join(&d[1..]).is_dir())
+        .filter(|d| {
+            // Not followed: a symlink would be resolved against the host here.
+            std::fs::symlink_metadata(spec.root_dir.join(&d[1..])).is_ok_and(|m| m.is_dir())
+        })
         .collect();
     let mut base_env: BTreeMap<String, String> = [
         ("PATH", job::PATH),
