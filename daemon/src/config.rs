@@ -58,6 +58,10 @@ pub struct RawConfig {
     /// removed after each root preparation and by `cryo store gc`; one in use never is.
     /// Default 50 GiB.
     pub roots_max_bytes: Option<ByteSize>,
+    /// Packages whose closure makes the **tool layer** between a build root's base layer
+    /// and its own packages (`docs/builder.md`, "Layered roots"). Default `["debhelper"]`;
+    /// `[]` turns the tool layer off. A preparation detail: roots are the same either way.
+    pub tool_layer: Option<Vec<String>>,
 }
 
 /// A size in bytes: an integer, or a string with a unit (`K`, `M`, `G`, `T`, powers of
@@ -141,6 +145,8 @@ pub struct Config {
     pub socket_mode: u32,
     /// Disk space cached build roots may take (bytes).
     pub roots_max_bytes: u64,
+    /// The tool layer's seed packages (empty: no tool layer).
+    pub tool_layer: Vec<String>,
     /// The file the first layer came from, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -203,6 +209,9 @@ impl RawConfig {
                 })?),
                 None => None,
             },
+            // Space-separated names; empty turns the tool layer off.
+            tool_layer: var("CRYOD_TOOL_LAYER")
+                .map(|v| v.split_whitespace().map(str::to_owned).collect()),
             ..Default::default()
         })
     }
@@ -220,6 +229,7 @@ impl RawConfig {
             substituters: over.substituters.or(self.substituters),
             socket_mode: over.socket_mode.or(self.socket_mode),
             roots_max_bytes: over.roots_max_bytes.or(self.roots_max_bytes),
+            tool_layer: over.tool_layer.or(self.tool_layer),
         }
     }
 
@@ -296,6 +306,12 @@ impl RawConfig {
             roots_max_bytes: self
                 .roots_max_bytes
                 .map_or(DEFAULT_ROOTS_MAX_BYTES, |b| b.0),
+            tool_layer: self.tool_layer.unwrap_or_else(|| {
+                cryo_debbuild::layers::DEFAULT_TOOL_SEEDS
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            }),
             log: self.log.unwrap_or_else(|| "info".into()),
             cache_name: self.cache_name.unwrap_or_else(|| "cryo".into()),
             cache_priority: self.cache_priority.unwrap_or(40),

@@ -177,6 +177,11 @@ impl App {
     pub fn config(&self) -> &Config {
         &self.state.config
     }
+
+    /// The daemon's store (for embedding and in-process tests).
+    pub fn store(&self) -> &Arc<cryo_store::Store> {
+        &self.state.store
+    }
 }
 
 /// The sockets a daemon serves: the API socket and, optionally, TCP.

@@ -80,6 +80,7 @@ impl Services {
             substituters(&config),
         );
         builder.roots_max_bytes = config.roots_max_bytes;
+        builder.tool_layer = config.tool_layer.clone();
         let builder = Arc::new(builder);
         let verifier = Arc::new(Verifier {
             store: store.clone(),

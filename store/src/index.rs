@@ -89,6 +89,16 @@ db_err!(
 #[derive(Clone, Debug)]
 pub struct Index {
     db: Arc<Database>,
+    epochs: Arc<RealisationEpochs>,
+}
+
+/// Counters of realisations recorded and removed through this handle (and its clones), so
+/// that a cache in front of the index knows when a "not realised" or a served
+/// realisation may have changed without asking the database.
+#[derive(Debug, Default)]
+struct RealisationEpochs {
+    added: std::sync::atomic::AtomicU64,
+    removed: std::sync::atomic::AtomicU64,
 }
 
 fn decode_digest(b: &[u8]) -> Result<B3Digest, IndexError> {
@@ -125,7 +135,10 @@ impl Index {
             }
         }
         tx.commit()?;
-        Ok(Self { db: Arc::new(db) })
+        Ok(Self {
+            db: Arc::new(db),
+            epochs: Arc::default(),
+        })
     }
 
     /// The underlying database, for subsystems that keep their own tables.
@@ -287,7 +300,21 @@ impl Index {
             }
         }
         tx.commit()?;
+        self.epochs
+            .added
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(())
+    }
+
+    /// `(added, removed)`: how many times a realisation was recorded or removed through
+    /// this index since it was opened. A lookup answered when `added` was N stays true
+    /// for a miss while `added` is still N, and for a hit while `removed` is unchanged.
+    pub fn realisation_epochs(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (
+            self.epochs.added.load(SeqCst),
+            self.epochs.removed.load(SeqCst),
+        )
     }
 
     /// Whether `digest` is an output of some recorded realisation: one B-tree lookup,
@@ -374,6 +401,9 @@ impl Index {
             }
         }
         tx.commit()?;
+        self.epochs
+            .removed
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 

@@ -93,17 +93,27 @@ fn corpus() -> (PathBuf, Vec<PathBuf>) {
 
 fn ours(files: &[PathBuf], key: &SigningKey) -> (Duration, usize) {
     let start = Instant::now();
-    let inputs: Vec<PackageInput> = files
-        .iter()
-        .map(|p| {
-            let f = fs::File::open(p).expect("open");
-            let size = f.metadata().expect("stat").len();
-            PackageInput {
-                deb: scan_deb(BufReader::new(f), size).expect("scan"),
-                component: "main".parse().expect("component"),
-            }
-        })
-        .collect();
+    let scan = |p: &PathBuf| {
+        let f = fs::File::open(p).expect("open");
+        let size = f.metadata().expect("stat").len();
+        PackageInput {
+            deb: scan_deb(BufReader::new(f), size).expect("scan"),
+            component: "main".parse().expect("component"),
+        }
+    };
+    // One scanner per core, as the daemon's publisher does.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = files.len().div_ceil(threads).max(1);
+    let inputs: Vec<PackageInput> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(scan).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("scanner"))
+            .collect()
+    });
     let spec = RepoSpec::new(
         "cryo",
         "bench",

@@ -316,8 +316,13 @@ fn add_index<'p>(
     stanzas: impl IntoIterator<Item = &'p OwnedParagraph>,
 ) -> Result<(), PublishError> {
     let plain = write_paragraphs(stanzas).into_bytes();
-    let gz = compress::gzip(&plain)?;
-    let xz = compress::xz(&plain)?;
+    // xz is most of an index's time: gzip runs beside it on another thread.
+    let (gz, xz) = std::thread::scope(|s| {
+        let gz = s.spawn(|| compress::gzip(&plain));
+        let xz = compress::xz(&plain);
+        (gz.join().expect("gzip thread"), xz)
+    });
+    let (gz, xz) = (gz?, xz?);
     for (file, bytes) in [
         (name.to_owned(), plain),
         (format!("{name}.gz"), gz),

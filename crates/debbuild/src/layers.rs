@@ -19,13 +19,26 @@ use cryo_debian::version::Version;
 use crate::deb::{self, DebFile};
 use crate::root::{RootError, RootPlan};
 
+/// The packages whose closure makes the **tool layer** when the prjconf names none
+/// (`Cryo-ToolLayer:`): debhelper and what it pulls in (autotools, gettext, man-db, perl
+/// modules …) are in nearly every Debian build's closure beyond the base, so a layer
+/// holding them turns most roots into a copy plus a handful of packages.
+pub const DEFAULT_TOOL_SEEDS: &[&str] = &["debhelper"];
+
 /// How a root is to be prepared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Layering {
     /// From a base layer: `base` is a plan for [`crate::prepare_base`] (its `install` holds
-    /// the base's packages beyond the Preinstall set), `delta` the rest of the closure,
-    /// sorted by name.
-    Layered { base: RootPlan, delta: Vec<DebFile> },
+    /// the base's packages beyond the Preinstall set); `tools` the tool layer installed on
+    /// a copy of the base ([`crate::prepare_layer`]; empty when the closure holds none of
+    /// the tool seeds, or when a tool package interferes with the rest, see `tools_note`);
+    /// `delta` the rest of the closure. Each list sorted by name.
+    Layered {
+        base: RootPlan,
+        tools: Vec<DebFile>,
+        delta: Vec<DebFile>,
+        tools_note: Option<String>,
+    },
     /// In one go ([`crate::prepare_root`]), for this reason.
     Full { reason: String },
 }
@@ -101,9 +114,90 @@ fn targets<'a>(
     }
 }
 
-/// Splits the root plan `plan` into a base layer and a delta. `named` are the prjconf's
-/// `Required:` and `Support:` names.
-pub fn split(plan: &RootPlan, named: &[String]) -> Result<Layering, RootError> {
+fn plain(name: &str) -> Relation {
+    Relation {
+        name: name.to_owned(),
+        arch_qualifier: Default::default(),
+        constraint: None,
+        arch_restriction: None,
+        profile_restriction: Vec::new(),
+    }
+}
+
+/// `seeds` and everything they depend on within the closure (the first alternative of
+/// each group that the closure holds, as the resolver prefers), not descending into
+/// `stop`.
+fn close(
+    seeds: Vec<String>,
+    pkgs: &BTreeMap<String, Pkg>,
+    providers: &BTreeMap<String, BTreeSet<String>>,
+    stop: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut todo = seeds;
+    let mut out = BTreeSet::new();
+    while let Some(n) = todo.pop() {
+        if stop.contains(&n) || !out.insert(n.clone()) {
+            continue;
+        }
+        for alt in &pkgs[&n].depends.0 {
+            // A group the closure cannot satisfy was ignored by the resolver (`Ignore:`).
+            if let Some(t) = alt
+                .0
+                .iter()
+                .find_map(|r| targets(r, pkgs, providers).first().copied())
+            {
+                todo.push(t.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The first package of `sides` (one per side) that relates to a package of the other
+/// side by Conflicts/Breaks or Replaces: dpkg's result could then depend on the order the
+/// two are installed in.
+fn interference(
+    pkgs: &BTreeMap<String, Pkg>,
+    providers: &BTreeMap<String, BTreeSet<String>>,
+    first: &BTreeSet<String>,
+    first_name: &str,
+    second: &BTreeSet<String>,
+    second_name: &str,
+) -> Option<String> {
+    let hits = |rels: &Relations, others: &BTreeSet<String>| -> Option<String> {
+        rels.0
+            .iter()
+            .flat_map(|alt| &alt.0)
+            .flat_map(|r| targets(r, pkgs, providers))
+            .find(|t| others.contains(*t))
+            .map(str::to_owned)
+    };
+    for (name, p) in pkgs {
+        let (others, side) = if first.contains(name) {
+            (second, second_name)
+        } else if second.contains(name) {
+            (first, first_name)
+        } else {
+            continue;
+        };
+        if let Some(t) = hits(&p.against, others) {
+            return Some(format!("{name} conflicts with or breaks {side} {t}"));
+        }
+        if let Some(t) = hits(&p.replaces, others) {
+            return Some(format!("{name} replaces files of {side} {t}"));
+        }
+    }
+    None
+}
+
+/// Splits the root plan `plan` into a base layer, a tool layer (the closure of
+/// `tool_seeds` beyond the base) and the rest. `named` are the prjconf's `Required:` and
+/// `Support:` names.
+pub fn split(
+    plan: &RootPlan,
+    named: &[String],
+    tool_seeds: &[String],
+) -> Result<Layering, RootError> {
     let mut pkgs: BTreeMap<String, Pkg> = BTreeMap::new();
     for (pre, d) in plan
         .preinstall
@@ -130,65 +224,45 @@ pub fn split(plan: &RootPlan, named: &[String]) -> Result<Layering, RootError> {
         .filter(|(_, p)| p.preinstall || p.essential)
         .map(|(n, _)| n.clone())
         .collect();
-    for n in named {
-        let r = Relation {
-            name: n.clone(),
-            arch_qualifier: Default::default(),
-            constraint: None,
-            arch_restriction: None,
-            profile_restriction: Vec::new(),
-        };
-        todo.extend(
-            targets(&r, &pkgs, &providers)
-                .into_iter()
-                .take(1)
-                .map(str::to_owned),
-        );
-    }
-    let mut base: BTreeSet<String> = BTreeSet::new();
-    while let Some(n) = todo.pop() {
-        if !base.insert(n.clone()) {
-            continue;
-        }
-        for alt in &pkgs[&n].depends.0 {
-            // The first alternative the closure holds (what the resolver prefers too);
-            // a group it cannot satisfy was ignored by the resolver (prjconf `Ignore:`).
-            if let Some(t) = alt
-                .0
-                .iter()
-                .find_map(|r| targets(r, &pkgs, &providers).first().copied())
-            {
-                todo.push(t.to_owned());
-            }
-        }
-    }
-    // Relations between the two layers that make dpkg's result depend on the order.
-    let hits = |rels: &Relations, others: &dyn Fn(&str) -> bool| -> Option<String> {
-        rels.0
-            .iter()
-            .flat_map(|alt| &alt.0)
-            .flat_map(|r| targets(r, &pkgs, &providers))
-            .find(|t| others(t))
-            .map(str::to_owned)
+    let first_target = |n: &String| {
+        targets(&plain(n), &pkgs, &providers)
+            .first()
+            .map(|t| (*t).to_owned())
     };
-    let in_base = |n: &str| base.contains(n);
-    let in_delta = |n: &str| !base.contains(n);
-    for (name, p) in &pkgs {
-        let (others, side): (&dyn Fn(&str) -> bool, &str) = if base.contains(name) {
-            (&in_delta, "the build's own package")
-        } else {
-            (&in_base, "the base package")
-        };
-        if let Some(t) = hits(&p.against, others) {
-            return Ok(Layering::Full {
-                reason: format!("{name} conflicts with or breaks {side} {t}"),
-            });
-        }
-        if let Some(t) = hits(&p.replaces, others) {
-            return Ok(Layering::Full {
-                reason: format!("{name} replaces files of {side} {t}"),
-            });
-        }
+    todo.extend(named.iter().filter_map(first_target));
+    let base = close(todo, &pkgs, &providers, &BTreeSet::new());
+    let delta: BTreeSet<String> = pkgs
+        .keys()
+        .filter(|n| !base.contains(*n))
+        .cloned()
+        .collect();
+    if let Some(reason) = interference(
+        &pkgs,
+        &providers,
+        &base,
+        "the base package",
+        &delta,
+        "the build's own package",
+    ) {
+        return Ok(Layering::Full { reason });
+    }
+    let mut tools = close(
+        tool_seeds.iter().filter_map(first_target).collect(),
+        &pkgs,
+        &providers,
+        &base,
+    );
+    let rest: BTreeSet<String> = delta.difference(&tools).cloned().collect();
+    let tools_note = interference(
+        &pkgs,
+        &providers,
+        &tools,
+        "the tool layer's package",
+        &rest,
+        "the build's own package",
+    );
+    if tools_note.is_some() {
+        tools.clear();
     }
     let mut base_plan = RootPlan {
         preinstall: Vec::new(),
@@ -197,19 +271,23 @@ pub fn split(plan: &RootPlan, named: &[String]) -> Result<Layering, RootError> {
         build_user: plan.build_user,
         source_date_epoch: plan.source_date_epoch,
     };
-    let mut delta = Vec::new();
+    let (mut tool_debs, mut delta) = (Vec::new(), Vec::new());
     for (name, p) in pkgs {
         if p.preinstall {
             base_plan.preinstall.push(p.deb);
         } else if base.contains(&name) {
             base_plan.install.push(p.deb);
+        } else if tools.contains(&name) {
+            tool_debs.push(p.deb);
         } else {
             delta.push(p.deb);
         }
     }
     Ok(Layering::Layered {
         base: base_plan,
+        tools: tool_debs,
         delta,
+        tools_note,
     })
 }
 

@@ -27,8 +27,8 @@ pub use job::PATH;
 pub use layers::Layering;
 pub use manifest::ManifestError;
 pub use root::{
-    prepare_base, prepare_from_base, prepare_root, DeltaPlan, PhaseLog, RootError, RootInfo,
-    RootPhase, RootPlan, BUILD_USER_NAME,
+    prepare_base, prepare_from_base, prepare_layer, prepare_root, DeltaPlan, PhaseLog, RootError,
+    RootInfo, RootPhase, RootPlan, BUILD_USER_NAME,
 };
 pub use settings::{BuildKind, BuildSettings, BuildSpec, SourceFiles, DEFAULT_MAX_LOG_BYTES};
 pub use source::{build_path, check_source, CheckedSource, SourceError};

@@ -253,7 +253,62 @@ pub fn prepare_from_base(
     install(dest, &env, &rest, helper, &mut phases)?;
     finish(dest, &env, delta.build_user, helper, &mut phases)?;
     let packages = crate::bootstrap::installed_packages(dest)?;
-    for (name, version) in &delta.expected {
+    check_expected(&packages, &delta.expected)?;
+    Ok(RootInfo {
+        packages,
+        phases,
+        duration: started.elapsed(),
+    })
+}
+
+/// Makes a **layer** in `dest` (missing or empty) from the layer `base` (never written):
+/// phases `Copy` and `Install` of [`prepare_from_base`], without `Finish` (no build user,
+/// the bootstrap's files kept), so that roots and further layers can be made from it in
+/// turn. `expected` is every package the layer must hold afterwards: name → version.
+pub fn prepare_layer(
+    base: &Path,
+    packages: &[DebFile],
+    expected: &BTreeMap<String, String>,
+    source_date_epoch: Option<u64>,
+    dest: &Path,
+    scratch: &Path,
+    helper: &HelperCommand,
+) -> Result<RootInfo, RootError> {
+    let started = Instant::now();
+    if !base.is_absolute() {
+        return Err(RootError::RelativeDest(base.into()));
+    }
+    let plan = RootPlan {
+        preinstall: Vec::new(),
+        install: packages.to_vec(),
+        runscripts: Vec::new(),
+        // Not used: no build user is added to a layer.
+        build_user: BuildUser {
+            uid: 1000,
+            gid: 1000,
+        },
+        source_date_epoch,
+    };
+    let (_, rest) = check_plan(&plan)?;
+    empty_dest(dest)?;
+    let mut phases = Vec::new();
+    copy_base(base, dest, scratch, helper, &mut phases)?;
+    let env = install_env(source_date_epoch);
+    install(dest, &env, &rest, helper, &mut phases)?;
+    let packages = crate::bootstrap::installed_packages(dest)?;
+    check_expected(&packages, expected)?;
+    Ok(RootInfo {
+        packages,
+        phases,
+        duration: started.elapsed(),
+    })
+}
+
+fn check_expected(
+    packages: &BTreeMap<String, String>,
+    expected: &BTreeMap<String, String>,
+) -> Result<(), RootError> {
+    for (name, version) in expected {
         let found = packages.get(name);
         if found != Some(version) {
             return Err(RootError::NotInstalled {
@@ -263,11 +318,7 @@ pub fn prepare_from_base(
             });
         }
     }
-    Ok(RootInfo {
-        packages,
-        phases,
-        duration: started.elapsed(),
-    })
+    Ok(())
 }
 
 fn check_build_user(BuildUser { uid, gid }: BuildUser) -> Result<(), RootError> {

@@ -48,6 +48,8 @@ pub struct Builder {
     /// Cached build roots and base layers beyond this many bytes are evicted, least
     /// recently used first (`roots_max_bytes` in `cryod.toml`).
     pub roots_max_bytes: u64,
+    /// Seeds of the tool layer between base layers and roots (`tool_layer`).
+    pub tool_layer: Vec<String>,
 }
 
 impl Builder {
@@ -66,6 +68,10 @@ impl Builder {
             substituters,
             builds_run: AtomicU64::new(0),
             roots_max_bytes: crate::config::DEFAULT_ROOTS_MAX_BYTES,
+            tool_layer: cryo_debbuild::layers::DEFAULT_TOOL_SEEDS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
         }
     }
 }

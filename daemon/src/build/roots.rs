@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use cryo_debbuild::{
-    prepare_base, prepare_from_base, prepare_root, DebFile, DeltaPlan, Layering, RootPlan,
+    prepare_base, prepare_from_base, prepare_layer, prepare_root, DebFile, DeltaPlan, Layering,
+    RootPlan,
 };
 use cryo_prjconf::BuildUser;
 use cryo_store::derivation::Derivation;
@@ -155,31 +156,79 @@ fn ensure_root_once(
     let debs = fetch()?;
     let plan = root_plan(drv, &debs)?;
     let named = prjconf_base_names(st, drv)?;
-    let layering = cryo_debbuild::layers::split(&plan, &named).unwrap_or_else(|e| Layering::Full {
-        reason: format!(
-            "the base layer could not be determined: {}",
-            super::chain(&e)
-        ),
-    });
+    let layering =
+        cryo_debbuild::layers::split(&plan, &named, &st.tool_layer).unwrap_or_else(|e| {
+            Layering::Full {
+                reason: format!(
+                    "the base layer could not be determined: {}",
+                    super::chain(&e)
+                ),
+            }
+        });
     let prepared = match layering {
-        Layering::Layered { base, delta } => {
+        Layering::Layered {
+            base,
+            tools,
+            delta,
+            tools_note,
+        } => {
             let base_key = base_key(drv, &base);
-            let (base_use, base_cached) = ensure_base(st, &base_key, &base, log)?;
+            let (base_use, base_cached) = ensure_layer(st, &base_key, "base layer", log, |tmp| {
+                prepare_base(&base, tmp, &helper_command()?)
+                    .map(|info| (info.packages.len(), info.duration, info.phases))
+                    .map_err(root_error(&base_key))
+            })?;
+            let cached = |c: bool| if c { "cached" } else { "prepared" };
+            let mut layers = format!(
+                "base layer {base_key} ({}, {} packages)",
+                cached(base_cached),
+                base.preinstall.len() + base.install.len()
+            );
+            let versions = |debs: &mut dyn Iterator<Item = &DebFile>| -> BTreeMap<String, String> {
+                debs.map(|d| (d.name.clone(), d.version.clone())).collect()
+            };
+            // The layer the root is copied from: the tool layer when there is one.
+            let from = if tools.is_empty() {
+                base_use
+            } else {
+                let tools_key = tools_key(drv, &base_key, &tools);
+                let expected =
+                    versions(&mut base.preinstall.iter().chain(&base.install).chain(&tools));
+                let (tools_use, tools_cached) =
+                    ensure_layer(st, &tools_key, "tool layer", log, |tmp| {
+                        let scratch = tmp.with_file_name("copy");
+                        let res = prepare_layer(
+                            &base_use.root,
+                            &tools,
+                            &expected,
+                            plan.source_date_epoch,
+                            tmp,
+                            &scratch,
+                            &helper_command()?,
+                        );
+                        super::remove_work(&scratch, &base_use.root);
+                        res.map(|info| (info.packages.len(), info.duration, info.phases))
+                            .map_err(root_error(&tools_key))
+                    })?;
+                drop(base_use);
+                layers.push_str(&format!(
+                    " + tool layer {tools_key} ({}, {} packages)",
+                    cached(tools_cached),
+                    tools.len()
+                ));
+                tools_use
+            };
             log.extend_from_slice(
                 format!(
-                    "cryo: build root {key}: base layer {base_key} ({}, {} packages) + {} packages\n",
-                    if base_cached { "cached" } else { "prepared" },
-                    base.preinstall.len() + base.install.len(),
+                    "cryo: build root {key}: {layers} + {} packages\n",
                     delta.len()
                 )
                 .as_bytes(),
             );
-            let expected = plan
-                .preinstall
-                .iter()
-                .chain(&plan.install)
-                .map(|d| (d.name.clone(), d.version.clone()))
-                .collect();
+            if let Some(note) = tools_note {
+                log.extend_from_slice(format!("cryo: no tool layer: {note}\n").as_bytes());
+            }
+            let expected = versions(&mut plan.preinstall.iter().chain(&plan.install));
             let delta = DeltaPlan {
                 install: delta,
                 expected,
@@ -188,14 +237,9 @@ fn ensure_root_once(
             };
             prepare_cached(st, key, &roots_dir, log, |tmp_root| {
                 let scratch = tmp_root.with_file_name("copy");
-                let res = prepare_from_base(
-                    &base_use.root,
-                    &delta,
-                    tmp_root,
-                    &scratch,
-                    &helper_command()?,
-                );
-                super::remove_work(&scratch, &base_use.root);
+                let res =
+                    prepare_from_base(&from.root, &delta, tmp_root, &scratch, &helper_command()?);
+                super::remove_work(&scratch, &from.root);
                 res.map(|info| (info.packages.len(), info.duration, info.phases))
                     .map_err(|source| BuildError::Root {
                         key: key.to_string(),
@@ -235,13 +279,15 @@ fn ensure_root_once(
     Ok(prepared)
 }
 
-/// The base layer `key` (= `<roots>/<key>`), prepared from `plan` if no trusted one is
-/// cached; marked in use while the caller copies it.
-fn ensure_base(
+/// The layer `key` (= `<roots>/<key>`; `what`: "base layer", "tool layer"), prepared by
+/// `prepare` into the directory it is given if no trusted one is cached; marked in use
+/// while the caller copies it.
+fn ensure_layer(
     st: &Builder,
     key: &str,
-    plan: &RootPlan,
+    what: &str,
     log: &mut Vec<u8>,
+    prepare: impl Fn(&Path) -> Result<Prepared, BuildError>,
 ) -> Result<(RootUse, bool), BuildError> {
     let base = st.build_dir.join("roots");
     let dir = base.join(key);
@@ -257,28 +303,23 @@ fn ensure_base(
             }
             Ok(None) => {}
             Err(reason) => {
-                tracing::warn!(%key, %reason, "cached base layer not trusted; preparing it again");
+                tracing::warn!(%key, %reason, what, "cached layer not trusted; preparing it again");
                 log.extend_from_slice(
-                    format!("cryo: the cached base layer is not trusted ({reason}); preparing it again\n")
-                        .as_bytes(),
+                    format!(
+                        "cryo: the cached {what} is not trusted ({reason}); preparing it again\n"
+                    )
+                    .as_bytes(),
                 );
                 discard(&base, &dir, key);
             }
         }
-        let prepared = prepare_cached(st, key, &base, log, |tmp_root| {
-            prepare_base(plan, tmp_root, &helper_command()?)
-                .map(|info| (info.packages.len(), info.duration, info.phases))
-                .map_err(|source| BuildError::Root {
-                    key: key.to_string(),
-                    source: Box::new(source),
-                })
-        })?;
+        let prepared = prepare_cached(st, key, &base, log, &prepare)?;
         if let Some(found) = prepared {
             return Ok(found);
         }
     }
     Err(BuildError::Invalid(format!(
-        "base layer {key} was evicted three times while this build waited for it; raise \
+        "{what} {key} was evicted three times while this build waited for it; raise \
          roots_max_bytes"
     )))
 }
@@ -332,6 +373,32 @@ pub fn base_key(drv: &Derivation, plan: &RootPlan) -> String {
         arch: &drv.arch,
         closure,
         runscripts: &plan.runscripts,
+    };
+    B3Digest::of(&serde_json::to_vec(&k).expect("serialises")).to_hex()
+}
+
+#[derive(Serialize)]
+struct ToolsKey<'a> {
+    format: &'static str,
+    base: &'a str,
+    /// The tool layer's closure entries, sorted.
+    closure: Vec<&'a cryo_store::derivation::ClosureEntry>,
+}
+
+/// The cache key of the tool layer `tools` on the base layer `base_key`: the base's key
+/// and the tool packages' closure entries (with their SHA256).
+pub fn tools_key(drv: &Derivation, base_key: &str, tools: &[DebFile]) -> String {
+    let names: std::collections::BTreeSet<&str> = tools.iter().map(|d| d.name.as_str()).collect();
+    let mut closure: Vec<_> = drv
+        .closure
+        .iter()
+        .filter(|c| names.contains(c.name.as_str()))
+        .collect();
+    closure.sort();
+    let k = ToolsKey {
+        format: "cryo.tools/1",
+        base: base_key,
+        closure,
     };
     B3Digest::of(&serde_json::to_vec(&k).expect("serialises")).to_hex()
 }
@@ -394,6 +461,13 @@ fn deb_file(
 
 /// What a preparation reports: packages, duration, phase logs.
 type Prepared = (usize, std::time::Duration, Vec<cryo_debbuild::PhaseLog>);
+
+fn root_error(key: &str) -> impl Fn(cryo_debbuild::RootError) -> BuildError + '_ {
+    move |source| BuildError::Root {
+        key: key.to_string(),
+        source: Box::new(source),
+    }
+}
 
 /// Prepares the cached root `<base>/<key>` with `prepare` (given the empty root directory
 /// inside a private temporary directory), records it, marks it in use and renames it into

@@ -118,27 +118,73 @@ pub fn generate(state: &Path, name: &str) -> Result<NamedKey, CacheError> {
     std::io::Write::write_all(&mut f, format!("{name}:{}\n", B64.encode(seed)).as_bytes())
         .map_err(io(&path))?;
     f.sync_all().map_err(io(&path))?;
+    forget();
     Ok(key)
 }
 
-/// Every signing key of this daemon, by name.
+/// The signing keys as loaded, with `id`: their public forms joined, which names the key
+/// set a signed realisation was made with.
+pub struct KeySet {
+    pub keys: Vec<NamedKey>,
+    pub id: String,
+}
+
+impl std::ops::Deref for KeySet {
+    type Target = [NamedKey];
+    fn deref(&self) -> &[NamedKey] {
+        &self.keys
+    }
+}
+
+/// How long a key set checked against the key directory is used without looking again
+/// (a key added by `cryo cache keygen` through this daemon is seen at once, see
+/// [`generate`]; one copied into the directory by hand within this time).
+pub const RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+struct Loaded {
+    mtime: Option<std::time::SystemTime>,
+    checked: std::time::Instant,
+    keys: std::sync::Arc<KeySet>,
+}
+
+static LOADED: std::sync::Mutex<Option<Loaded>> = std::sync::Mutex::new(None);
+
 /// The signing keys, loaded once and again only when the key directory changes (`cryo
 /// cache keygen` adds a file, which changes the directory's mtime).
-pub fn load_cached(state: &Path) -> Result<std::sync::Arc<Vec<NamedKey>>, CacheError> {
-    type Cached = Option<(Option<std::time::SystemTime>, std::sync::Arc<Vec<NamedKey>>)>;
-    static CACHE: std::sync::Mutex<Cached> = std::sync::Mutex::new(None);
+pub fn load_cached(state: &Path) -> Result<std::sync::Arc<KeySet>, CacheError> {
     let mtime = std::fs::metadata(dir(state))
         .and_then(|m| m.modified())
         .ok();
-    let mut c = CACHE.lock().expect("key cache");
-    if let Some((t, keys)) = &*c {
-        if *t == mtime && mtime.is_some() {
-            return Ok(keys.clone());
+    let mut c = LOADED.lock().expect("key cache");
+    if let Some(l) = &mut *c {
+        if l.mtime == mtime && mtime.is_some() {
+            l.checked = std::time::Instant::now();
+            return Ok(l.keys.clone());
         }
     }
-    let keys = std::sync::Arc::new(load_all(state)?);
-    *c = Some((mtime, keys.clone()));
+    let keys = load_all(state)?;
+    let id = keys.iter().map(|k| k.public() + " ").collect();
+    let keys = std::sync::Arc::new(KeySet { keys, id });
+    *c = Some(Loaded {
+        mtime,
+        checked: std::time::Instant::now(),
+        keys: keys.clone(),
+    });
     Ok(keys)
+}
+
+/// The key set [`load_cached`] checked less than [`RECHECK`] ago, without any I/O (the
+/// binary cache's hot path answers from memory on the async runtime with it).
+pub fn recently_checked() -> Option<std::sync::Arc<KeySet>> {
+    let c = LOADED.lock().expect("key cache");
+    c.as_ref()
+        .filter(|l| l.checked.elapsed() < RECHECK)
+        .map(|l| l.keys.clone())
+}
+
+/// Forget the loaded key set (a key was added or removed through this daemon).
+fn forget() {
+    *LOADED.lock().expect("key cache") = None;
 }
 
 pub fn load_all(state: &Path) -> Result<Vec<NamedKey>, CacheError> {

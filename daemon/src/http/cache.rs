@@ -49,20 +49,70 @@ async fn info(State(st): State<AppState>) -> Result<Json<CacheInfo>, ApiErr> {
     }))
 }
 
-/// Signed realisations already served, as JSON bytes, with the key set they were signed
-/// with (realisations never change; a new key set re-signs).
-type SignedCache = std::collections::HashMap<B3Digest, (String, Bytes)>;
+/// What `GET /cache/drv/<id>` answered before, kept in memory: a signed realisation with
+/// the key set it was signed with and the index's removal epoch (a realisation never
+/// changes, but GC may remove it), or "not realised" with the index's addition epoch.
+enum Answer {
+    Signed {
+        key_set: String,
+        removed: u64,
+        body: Bytes,
+    },
+    Missing {
+        added: u64,
+    },
+}
 
-fn signed_cache() -> &'static std::sync::Mutex<SignedCache> {
-    static C: std::sync::OnceLock<std::sync::Mutex<SignedCache>> = std::sync::OnceLock::new();
+type Answers = std::collections::HashMap<B3Digest, Answer>;
+
+fn answers() -> &'static std::sync::Mutex<Answers> {
+    static C: std::sync::OnceLock<std::sync::Mutex<Answers>> = std::sync::OnceLock::new();
     C.get_or_init(Default::default)
 }
 
-/// Entries kept in the signed-realisation cache (cleared when full).
-const SIGNED_CACHE_MAX: usize = 100_000;
+/// Entries kept in memory (all forgotten when full).
+const ANSWERS_MAX: usize = 100_000;
+
+fn remember(id: B3Digest, a: Answer) {
+    let mut c = answers().lock().expect("drv answers");
+    if c.len() >= ANSWERS_MAX {
+        c.clear();
+    }
+    c.insert(id, a);
+}
+
+fn not_realised(id: &B3Digest) -> ApiErr {
+    ApiErr::not_found(format!("derivation {id} is not realised here"))
+}
+
+/// The answer given before, if it still holds: no I/O, no hop to the blocking pool (the
+/// hot path of substituters asking for many derivations). `None`: ask the store.
+fn from_memory(st: &AppState, id: &B3Digest) -> Option<Result<Bytes, ApiErr>> {
+    let keys = keys::recently_checked()?;
+    let (added, removed) = st.store.index().realisation_epochs();
+    let c = answers().lock().expect("drv answers");
+    match c.get(id)? {
+        Answer::Signed {
+            key_set,
+            removed: r,
+            body,
+        } if *key_set == keys.id && *r == removed => Some(Ok(body.clone())),
+        Answer::Missing { added: a } if *a == added && !keys.is_empty() => {
+            Some(Err(not_realised(id)))
+        }
+        _ => None,
+    }
+}
+
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
 
 async fn drv(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiErr> {
     let id = digest(&id)?;
+    if let Some(answer) = from_memory(&st, &id) {
+        return answer.map(json_body);
+    }
     let body = tokio::task::spawn_blocking(move || -> Result<Bytes, ApiErr> {
         let keys =
             keys::load_cached(&st.config.state).map_err(|e| ApiErr::internal(e.to_string()))?;
@@ -73,28 +123,27 @@ async fn drv(State(st): State<AppState>, Path(id): Path<String>) -> Result<Respo
                 message: "this cryod has no cache signing key (cryo cache keygen NAME)".into(),
             });
         }
-        let key_set: String = keys.iter().map(|k| k.public() + " ").collect();
-        if let Some((k, b)) = signed_cache().lock().expect("signed cache").get(&id) {
-            if *k == key_set {
-                return Ok(b.clone());
-            }
-        }
-        let r = st
-            .store
-            .realisation(&id)?
-            .ok_or_else(|| ApiErr::not_found(format!("derivation {id} is not realised here")))?;
+        // Read before the lookup: a change racing with it makes the entry stale, not wrong.
+        let (added, removed) = st.store.index().realisation_epochs();
+        let Some(r) = st.store.realisation(&id)? else {
+            remember(id, Answer::Missing { added });
+            return Err(not_realised(&id));
+        };
         let json = serde_json::to_vec(&signed::sign(&r, &keys))
             .map_err(|e| ApiErr::internal(e.to_string()))?;
         let body = Bytes::from(json);
-        let mut c = signed_cache().lock().expect("signed cache");
-        if c.len() >= SIGNED_CACHE_MAX {
-            c.clear();
-        }
-        c.insert(id, (key_set, body.clone()));
+        remember(
+            id,
+            Answer::Signed {
+                key_set: keys.id.clone(),
+                removed,
+                body: body.clone(),
+            },
+        );
         Ok(body)
     })
     .await??;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(json_body(body))
 }
 
 /// Parse a single `bytes=a-b` / `bytes=a-` / `bytes=-n` range against `len`.

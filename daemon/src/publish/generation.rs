@@ -39,8 +39,42 @@ struct Inputs {
     content: B3Digest,
 }
 
+/// Reads and scans the .debs `wanted` (file name, blob), one worker per core (most of a
+/// publication's time for a large repository), in the order given.
+fn scan_all(
+    st: &Publisher,
+    wanted: &[(String, B3Digest)],
+) -> Result<Vec<(B3Digest, PackageInput)>, PublishError> {
+    let scan = |(name, d): &(String, B3Digest)| -> Result<(B3Digest, PackageInput), PublishError> {
+        let bytes = read_all(st, d)?;
+        let deb: ScannedDeb = scan_deb_bytes(&bytes).map_err(|source| RepoError::Deb {
+            file: name.clone(),
+            source,
+        })?;
+        Ok((
+            *d,
+            PackageInput {
+                deb,
+                component: "main".parse().expect("valid component"),
+            },
+        ))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = wanted.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = wanted
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(scan).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("scanner thread"))
+            .collect()
+    })
+}
+
 fn inputs(st: &Publisher, p: &Project, repo: &Repository) -> Result<Inputs, PublishError> {
-    let mut debs = Vec::new();
+    let mut wanted = Vec::new();
     let mut seen: BTreeMap<String, B3Digest> = BTreeMap::new();
     let mut built_pkgs = std::collections::BTreeSet::new();
     for r in tables::results(&st.projects, &p.name)? {
@@ -62,20 +96,10 @@ fn inputs(st: &Publisher, p: &Project, repo: &Repository) -> Result<Inputs, Publ
                 continue;
             }
             seen.insert(o.name.clone(), o.blake3);
-            let bytes = read_all(st, &o.blake3)?;
-            let deb: ScannedDeb = scan_deb_bytes(&bytes).map_err(|source| RepoError::Deb {
-                file: o.name.clone(),
-                source,
-            })?;
-            debs.push((
-                o.blake3,
-                PackageInput {
-                    deb,
-                    component: "main".parse().expect("valid component"),
-                },
-            ));
+            wanted.push((o.name.clone(), o.blake3));
         }
     }
+    let debs = scan_all(st, &wanted)?;
     let mut sources = Vec::new();
     for pkg in tables::packages(&st.projects, &p.name)? {
         let Some(rev) = pkg.latest() else { continue };

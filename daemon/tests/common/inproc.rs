@@ -84,7 +84,9 @@ pub struct Daemon {
     /// Id (hex) of the seeded empty snapshot.
     pub snapshot: String,
     pub shutdown: CancellationToken,
-    _app: App,
+    /// The daemon itself (its store, configuration).
+    #[allow(dead_code)] // not every test reaches past the routers
+    pub app: App,
     /// Dropped last: the state directory.
     pub state: tempfile::TempDir,
 }
@@ -142,7 +144,7 @@ impl Daemon {
             tcp: app.public_router(),
             snapshot,
             shutdown,
-            _app: app,
+            app,
             state,
         }
     }
