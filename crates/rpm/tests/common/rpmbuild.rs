@@ -29,6 +29,13 @@ pub fn have_tools(tools: &[&str]) -> bool {
     false
 }
 
+/// The absolute path of `tool` on PATH (rpm's macros exec absolute paths).
+pub fn tool_path(tool: &str) -> String {
+    run(Command::new("sh").args(["-c", &format!("command -v {tool}")]))
+        .trim()
+        .to_owned()
+}
+
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(
@@ -239,6 +246,8 @@ impl Gpg {
             .arg(format!("_gpg_name {}", self.uid))
             .arg("--define")
             .arg(format!("_gpg_path {}", self.home.path().display()))
+            .arg("--define")
+            .arg(format!("__gpg {}", tool_path("gpg")))
             .arg("--define")
             .arg("_gpg_sign_cmd_extra_args --batch --pinentry-mode loopback --passphrase ''")
             .arg("--addsign")
