@@ -15,15 +15,17 @@ use super::tables::{CampaignRecord, SourceRow};
 fn rank(c: RowClass) -> u8 {
     match c {
         RowClass::Identical => 0,
-        RowClass::MetadataOnly => 1,
-        RowClass::ControlOnly => 2,
-        RowClass::BuildIdOnly => 3,
-        RowClass::Content => 4,
-        RowClass::MissingUpstream => 5,
-        RowClass::Inconclusive => 6,
-        RowClass::NotInMirror => 7,
-        RowClass::BuildFailed => 8,
-        RowClass::Pending => 9,
+        RowClass::SignatureOnly => 1,
+        RowClass::BuildMetadataOnly => 2,
+        RowClass::MetadataOnly => 3,
+        RowClass::ControlOnly => 4,
+        RowClass::BuildIdOnly => 5,
+        RowClass::Content => 6,
+        RowClass::MissingUpstream => 7,
+        RowClass::Inconclusive => 8,
+        RowClass::NotInMirror => 9,
+        RowClass::BuildFailed => 10,
+        RowClass::Pending => 11,
     }
 }
 
