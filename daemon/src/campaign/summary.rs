@@ -365,4 +365,49 @@ mod tests {
             Some("2026-11-25T00:00:00Z")
         );
     }
+
+    #[test]
+    fn rpm_classes_rank_and_export() {
+        // signature-only is next to identical and GOOD; build-metadata-only is a difference.
+        let r = done(
+            "r",
+            &[
+                ("r1", RowClass::SignatureOnly),
+                ("r2", RowClass::BuildMetadataOnly),
+            ],
+        );
+        assert_eq!(r.class, RowClass::BuildMetadataOnly);
+        let s = done(
+            "s",
+            &[("s1", RowClass::SignatureOnly), ("s2", RowClass::Identical)],
+        );
+        assert_eq!(s.class, RowClass::SignatureOnly);
+        let m = done(
+            "m",
+            &[
+                ("m1", RowClass::MetadataOnly),
+                ("m2", RowClass::BuildMetadataOnly),
+            ],
+        );
+        assert_eq!(m.class, RowClass::MetadataOnly);
+        let e = rebuilderd(&rec(), &[r, s, m]);
+        let status = |n: &str| {
+            e.packages
+                .iter()
+                .find(|p| p.name == n)
+                .map(|p| p.status.clone())
+                .unwrap()
+        };
+        assert_eq!(status("r1"), "GOOD");
+        assert_eq!(status("r2"), "BAD");
+        assert_eq!(status("s1"), "GOOD");
+        assert_eq!(
+            RowClass::from(cryo_store::api::ClassKind::SignatureOnly).as_str(),
+            "signature-only"
+        );
+        assert_eq!(
+            crate::verify::api_kind(cryo_compare::ClassKind::BuildMetadataOnly),
+            cryo_store::api::ClassKind::BuildMetadataOnly
+        );
+    }
 }

@@ -222,11 +222,11 @@ pub fn list(header: &Header, limits: &Limits) -> Result<Vec<FileEntry>, RpmError
     };
     let modes = ints(tags::FILEMODES)?;
     let mtimes = ints(tags::FILEMTIMES)?;
-    let flags = optional(header, tags::FILEFLAGS, n, |t| ints(t))?;
+    let flags = optional(header, tags::FILEFLAGS, &ints)?;
     let users = strs(tags::FILEUSERNAME)?;
     let groups = strs(tags::FILEGROUPNAME)?;
-    let digests = optional(header, tags::FILEDIGESTS, n, |t| strs(t))?;
-    let links = optional(header, tags::FILELINKTOS, n, |t| strs(t))?;
+    let digests = optional(header, tags::FILEDIGESTS, &strs)?;
+    let links = optional(header, tags::FILELINKTOS, &strs)?;
     let algo_num = header.integer(tags::FILEDIGESTALGO).unwrap_or(1);
     let digest_algo = DigestAlgo::from_pgp(algo_num)
         .ok_or_else(|| bad(format!("unknown FILEDIGESTALGO {algo_num}")))?;
@@ -249,10 +249,10 @@ pub fn list(header: &Header, limits: &Limits) -> Result<Vec<FileEntry>, RpmError
         .collect())
 }
 
+/// `get(tag)` when the header has `tag` (optional per-file arrays).
 fn optional<T>(
     header: &Header,
     tag: Tag,
-    _n: usize,
     get: impl Fn(Tag) -> Result<Vec<T>, RpmError>,
 ) -> Result<Option<Vec<T>>, RpmError> {
     match header.entry(tag) {

@@ -471,3 +471,114 @@ fn region(kind: HeaderKind, entries: &[Entry], il: usize) -> Result<Option<u32>,
     }
     Ok(Some(ril))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds a header blob from (tag, type, data, count) with the data laid out as given
+    /// (callers pad for alignment), preceded by a region tag covering every entry.
+    fn blob(entries: &[(u32, TagType, Vec<u8>, u32)]) -> Vec<u8> {
+        let mut store = Vec::new();
+        let mut index = Vec::new();
+        let mut push = |tag: u32, ty: u32, offset: u32, count: u32| {
+            for v in [tag, ty, offset, count] {
+                index.extend_from_slice(&v.to_be_bytes());
+            }
+        };
+        let il = entries.len() as u32 + 1;
+        let mut offsets = Vec::new();
+        for (_, ty, data, _) in entries {
+            let align = ty.item_size().unwrap_or(1).max(1);
+            while store.len() % align != 0 {
+                store.push(0);
+            }
+            offsets.push(store.len() as u32);
+            store.extend_from_slice(data);
+        }
+        let trailer = store.len() as u32;
+        for v in [63u32, 7, (-(il as i32 * 16)) as u32, 16] {
+            store.extend_from_slice(&v.to_be_bytes());
+        }
+        push(63, 7, trailer, 16);
+        for ((tag, ty, _, count), off) in entries.iter().zip(offsets) {
+            push(*tag, ty.raw(), off, *count);
+        }
+        let mut out = HEADER_MAGIC.to_vec();
+        out.extend_from_slice(&il.to_be_bytes());
+        out.extend_from_slice(&(store.len() as u32).to_be_bytes());
+        out.extend(index);
+        out.extend(store);
+        out
+    }
+
+    #[test]
+    fn every_type_decodes() {
+        let data = blob(&[
+            (1000, TagType::String, b"name\0".to_vec(), 1),
+            (1001, TagType::Char, b"ab".to_vec(), 2),
+            (1002, TagType::Int8, vec![1, 2, 3], 3),
+            (1003, TagType::Int16, vec![0, 1, 0xff, 0xff], 2),
+            (1004, TagType::Int32, 7u32.to_be_bytes().to_vec(), 1),
+            (1005, TagType::Int64, (1u64 << 40).to_be_bytes().to_vec(), 1),
+            (1006, TagType::Bin, vec![0xde, 0xad], 2),
+            (1007, TagType::StringArray, b"a\0bc\0".to_vec(), 2),
+            (1008, TagType::I18nString, b"hi\0".to_vec(), 1),
+            (1009, TagType::Null, vec![], 1),
+        ]);
+        let (h, len) = Header::parse(&data, HeaderKind::Main, &Limits::default()).unwrap();
+        assert_eq!(len, data.len());
+        assert_eq!(h.region_entries, Some(11));
+        let v = |t| h.value(Tag(t)).unwrap();
+        assert_eq!(v(1000), Value::String(b"name".to_vec()));
+        assert_eq!(v(1001), Value::Char(b"ab".to_vec()));
+        assert_eq!(v(1002), Value::Int8(vec![1, 2, 3]));
+        assert_eq!(v(1003), Value::Int16(vec![1, 0xffff]));
+        assert_eq!(v(1004), Value::Int32(vec![7]));
+        assert_eq!(v(1005), Value::Int64(vec![1 << 40]));
+        assert_eq!(v(1006), Value::Bin(vec![0xde, 0xad]));
+        assert_eq!(
+            v(1007),
+            Value::StringArray(vec![b"a".to_vec(), b"bc".to_vec()])
+        );
+        assert_eq!(v(1008).display(), "hi");
+        assert_eq!(v(1009), Value::Null);
+        assert_eq!(v(1007).display(), "[\"a\", \"bc\"]");
+        assert_eq!(HeaderKind::Main.tag_name(Tag(1000)), "NAME");
+        assert_eq!(HeaderKind::Signature.tag_name(Tag(1000)), "SIZE");
+        assert_eq!(HeaderKind::Signature.tag_name(Tag(273)), "SHA256");
+        assert_eq!(HeaderKind::Main.tag_name(Tag(4242)), "TAG_4242");
+    }
+
+    #[test]
+    fn malformed_entries_are_refused() {
+        let limits = Limits::default();
+        let parse = |d: &[u8]| Header::parse(d, HeaderKind::Main, &limits).map(|_| ());
+        // A string without its NUL.
+        let mut d = blob(&[(1000, TagType::String, b"abc\0".to_vec(), 1)]);
+        let n = d.len();
+        // Overwrite the NUL and everything after it (the region trailer) with letters.
+        for b in &mut d[n - 17..] {
+            *b = b'x';
+        }
+        assert!(parse(&d).is_err());
+        // Misaligned INT32.
+        let mut d = blob(&[(1004, TagType::Int32, 7u32.to_be_bytes().to_vec(), 1)]);
+        let off = 16 + 16 + 8; // second index entry's offset field
+        d[off..off + 4].copy_from_slice(&1u32.to_be_bytes());
+        assert!(parse(&d).unwrap_err().to_string().contains("aligned"));
+        // Items overrunning the store.
+        let mut d = blob(&[(1004, TagType::Int32, 7u32.to_be_bytes().to_vec(), 1)]);
+        d[off + 4..off + 8].copy_from_slice(&1000u32.to_be_bytes());
+        assert!(parse(&d).unwrap_err().to_string().contains("overrun"));
+        // Unknown type.
+        let mut d = blob(&[(1004, TagType::Int32, 7u32.to_be_bytes().to_vec(), 1)]);
+        d[off - 4..off].copy_from_slice(&42u32.to_be_bytes());
+        assert!(parse(&d).unwrap_err().to_string().contains("unknown type"));
+        // A region trailer claiming more entries than the index holds.
+        let mut d = blob(&[(1004, TagType::Int32, 7u32.to_be_bytes().to_vec(), 1)]);
+        let n = d.len();
+        d[n - 8..n - 4].copy_from_slice(&((-(16 * 9)) as i32 as u32).to_be_bytes());
+        assert!(parse(&d).unwrap_err().to_string().contains("region"));
+    }
+}
