@@ -222,11 +222,11 @@ pub fn list(header: &Header, limits: &Limits) -> Result<Vec<FileEntry>, RpmError
     };
     let modes = ints(tags::FILEMODES)?;
     let mtimes = ints(tags::FILEMTIMES)?;
-    let flags = optional(header, tags::FILEFLAGS, &ints)?;
+    let flags = optional(header, tags::FILEFLAGS, ints)?;
     let users = strs(tags::FILEUSERNAME)?;
     let groups = strs(tags::FILEGROUPNAME)?;
-    let digests = optional(header, tags::FILEDIGESTS, &strs)?;
-    let links = optional(header, tags::FILELINKTOS, &strs)?;
+    let digests = optional(header, tags::FILEDIGESTS, strs)?;
+    let links = optional(header, tags::FILELINKTOS, strs)?;
     let algo_num = header.integer(tags::FILEDIGESTALGO).unwrap_or(1);
     let digest_algo = DigestAlgo::from_pgp(algo_num)
         .ok_or_else(|| bad(format!("unknown FILEDIGESTALGO {algo_num}")))?;
