@@ -216,3 +216,147 @@ fn hex32(b: &[u8], field: &'static str) -> Result<u32, CpioError> {
             value: String::from_utf8_lossy(b).into_owned(),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::payload::{Compressor, PayloadReader};
+    use crate::package::{FileEntry, FileFlags, Limits, RpmError};
+
+    /// One newc record: header, name + NUL padded to 4, content padded to 4.
+    fn record(out: &mut Vec<u8>, name: &str, mode: u32, content: &[u8]) {
+        let fields = [
+            1,
+            mode,
+            0,
+            0,
+            1,
+            1_700_000_000,
+            content.len() as u32,
+            0,
+            0,
+            0,
+            0,
+        ];
+        out.extend_from_slice(b"070701");
+        for f in fields {
+            out.extend_from_slice(format!("{f:08x}").as_bytes());
+        }
+        out.extend_from_slice(format!("{:08x}", name.len() + 1).as_bytes());
+        out.extend_from_slice(b"00000000");
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out.extend_from_slice(content);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    }
+
+    fn trailer(out: &mut Vec<u8>) {
+        record(out, "TRAILER!!!", 0, b"");
+    }
+
+    fn file(path: &str, size: u64) -> FileEntry {
+        FileEntry {
+            path: path.as_bytes().to_vec(),
+            mode: 0o100644,
+            size,
+            user: "root".into(),
+            group: "root".into(),
+            mtime: 1,
+            digest: String::new(),
+            digest_algo: crate::package::DigestAlgo::Sha256,
+            link_target: Vec::new(),
+            flags: FileFlags::default(),
+        }
+    }
+
+    #[test]
+    fn newc_and_stripped_entries_stream_with_content() {
+        let mut a = Vec::new();
+        record(&mut a, "./usr/bin/x", 0o100755, b"hello");
+        // A stripped entry (rpm's large-file format) for file index 1: content only.
+        a.extend_from_slice(b"07070X00000001");
+        while a.len() % 4 != 0 {
+            a.push(0);
+        }
+        a.extend_from_slice(b"abc");
+        while a.len() % 4 != 0 {
+            a.push(0);
+        }
+        trailer(&mut a);
+        let files = vec![file("/usr/bin/x", 5), file("/usr/share/big", 3)];
+        let got: Vec<_> = PayloadReader::new(&a, Compressor::None, files, &Limits::default())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].entry.path, b"/usr/bin/x");
+        assert_eq!(got[0].content, b"hello");
+        assert_eq!(got[0].entry.mode, 0o100755);
+        assert!(got[0].entry.file.is_some());
+        assert_eq!(got[1].entry.path, b"/usr/share/big");
+        assert_eq!(got[1].content, b"abc");
+    }
+
+    #[test]
+    fn hostile_archives_are_refused() {
+        let read = |a: &[u8], limits: &Limits| -> Result<Vec<_>, RpmError> {
+            PayloadReader::new(a, Compressor::None, Vec::new(), limits)
+                .unwrap()
+                .collect()
+        };
+        let limits = Limits::default();
+        // Path traversal.
+        let mut a = Vec::new();
+        record(&mut a, "./usr/../../etc/passwd", 0o100644, b"x");
+        trailer(&mut a);
+        let err = read(&a, &limits).unwrap_err().to_string();
+        assert!(err.contains("escapes the root"), "{err}");
+        // Truncated content.
+        let mut a = Vec::new();
+        record(&mut a, "./a", 0o100644, b"0123456789");
+        a.truncate(a.len() - 6);
+        let err = read(&a, &limits).unwrap_err().to_string();
+        assert!(err.contains("ends early"), "{err}");
+        // Missing trailer: the stream ends at a header.
+        let mut a = Vec::new();
+        record(&mut a, "./a", 0o100644, b"01");
+        let err = read(&a, &limits).unwrap_err().to_string();
+        assert!(err.contains("ends early"), "{err}");
+        // A name longer than the cap.
+        let mut a = Vec::new();
+        record(&mut a, &"n".repeat(5000), 0o100644, b"");
+        let err = read(&a, &limits).unwrap_err().to_string();
+        assert!(err.contains("name of"), "{err}");
+        // An entry over the per-file cap, before its content is read.
+        let mut a = Vec::new();
+        record(&mut a, "./big", 0o100644, &[0u8; 64]);
+        trailer(&mut a);
+        let small = Limits {
+            max_file_size: 63,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            read(&a, &small),
+            Err(RpmError::PayloadLimit { .. })
+        ));
+        // Not cpio at all.
+        let err = read(b"PK\x03\x04 not cpio", &limits)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("magic"), "{err}");
+        // The total decompressed cap.
+        let mut a = Vec::new();
+        record(&mut a, "./a", 0o100644, &[1u8; 4096]);
+        trailer(&mut a);
+        let tiny = Limits {
+            max_payload_size: 1024,
+            ..Limits::default()
+        };
+        assert!(read(&a, &tiny).is_err());
+    }
+}
