@@ -219,7 +219,6 @@ fn hex32(b: &[u8], field: &'static str) -> Result<u32, CpioError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::package::payload::{Compressor, PayloadReader};
     use crate::package::{FileEntry, FileFlags, Limits, RpmError};
 
@@ -246,11 +245,11 @@ mod tests {
         out.extend_from_slice(b"00000000");
         out.extend_from_slice(name.as_bytes());
         out.push(0);
-        while out.len() % 4 != 0 {
+        while out.len() & 3 != 0 {
             out.push(0);
         }
         out.extend_from_slice(content);
-        while out.len() % 4 != 0 {
+        while out.len() & 3 != 0 {
             out.push(0);
         }
     }
@@ -280,11 +279,11 @@ mod tests {
         record(&mut a, "./usr/bin/x", 0o100755, b"hello");
         // A stripped entry (rpm's large-file format) for file index 1: content only.
         a.extend_from_slice(b"07070X00000001");
-        while a.len() % 4 != 0 {
+        while a.len() & 3 != 0 {
             a.push(0);
         }
         a.extend_from_slice(b"abc");
-        while a.len() % 4 != 0 {
+        while a.len() & 3 != 0 {
             a.push(0);
         }
         trailer(&mut a);
