@@ -99,6 +99,8 @@ fn api_counts(c: &cryo_compare::report::Counts) -> api::ReportCounts {
 pub fn api_kind(k: ClassKind) -> api::ClassKind {
     match k {
         ClassKind::Identical => api::ClassKind::Identical,
+        ClassKind::SignatureOnly => api::ClassKind::SignatureOnly,
+        ClassKind::BuildMetadataOnly => api::ClassKind::BuildMetadataOnly,
         ClassKind::MetadataOnly => api::ClassKind::MetadataOnly,
         ClassKind::ControlOnly => api::ClassKind::ControlOnly,
         ClassKind::BuildIdOnly => api::ClassKind::BuildIdOnly,
@@ -115,8 +117,9 @@ pub fn exit_code(r: &Report) -> u8 {
     let mut code = 0;
     for b in r.sources.iter().flat_map(|s| &s.binaries) {
         match b.classification.kind {
-            ClassKind::Identical => {}
-            ClassKind::MetadataOnly
+            ClassKind::Identical | ClassKind::SignatureOnly => {}
+            ClassKind::BuildMetadataOnly
+            | ClassKind::MetadataOnly
             | ClassKind::ControlOnly
             | ClassKind::BuildIdOnly
             | ClassKind::Content => code = code.max(1),

@@ -14,6 +14,12 @@ use crate::diff::{Category, Detail, DiffNode};
 pub enum ClassKind {
     /// Bit-for-bit identical.
     Identical,
+    /// RPM: everything but the signature header is identical (ours is unsigned or signed
+    /// with another key).
+    SignatureOnly,
+    /// RPM: only the build clock and host differ (`BUILDTIME`, `BUILDHOST`, file mtimes and
+    /// what rpm derives from them), besides the signature header.
+    BuildMetadataOnly,
     /// Only archive metadata (timestamps, member compression, order) differs.
     MetadataOnly,
     /// The data is identical; only `control` fields that record dependency versions
@@ -32,22 +38,29 @@ pub enum ClassKind {
 }
 
 impl ClassKind {
-    /// Whether this verdict counts as "identical" in summaries.
+    /// Whether this verdict counts as "identical" in summaries: bit-for-bit, or an RPM
+    /// whose only difference is the signature header (the vendor signs, we do not).
     pub fn is_identical(self) -> bool {
-        self == Self::Identical
+        matches!(self, Self::Identical | Self::SignatureOnly)
     }
 
     /// Whether this verdict counts as "differs" in summaries.
     pub fn is_difference(self) -> bool {
         matches!(
             self,
-            Self::MetadataOnly | Self::ControlOnly | Self::BuildIdOnly | Self::Content
+            Self::BuildMetadataOnly
+                | Self::MetadataOnly
+                | Self::ControlOnly
+                | Self::BuildIdOnly
+                | Self::Content
         )
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Self::Identical => "identical",
+            Self::SignatureOnly => "signature-only",
+            Self::BuildMetadataOnly => "build-metadata-only",
             Self::MetadataOnly => "metadata-only",
             Self::ControlOnly => "control-only",
             Self::BuildIdOnly => "build-id-only",
@@ -78,6 +91,17 @@ pub fn classify(nodes: &[DiffNode]) -> Classification {
     };
     let files = files_with(nodes, worst);
     let (kind, explanation) = match worst {
+        Category::Signature => (
+            ClassKind::SignatureOnly,
+            format!("identical apart from the signature header: {}", join(&files)),
+        ),
+        Category::BuildMetadata => (
+            ClassKind::BuildMetadataOnly,
+            format!(
+                "only the build clock and host differ: {}",
+                join(&files)
+            ),
+        ),
         Category::Metadata => (
             ClassKind::MetadataOnly,
             format!("only archive metadata differs: {}", join(&files)),

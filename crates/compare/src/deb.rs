@@ -53,6 +53,12 @@ pub enum CompareError {
         #[source]
         source: CompressionError,
     },
+    #[error("{side} .rpm is not a readable RPM package")]
+    Rpm {
+        side: Side,
+        #[source]
+        source: cryo_rpm::package::RpmError,
+    },
     #[error("{side} .deb member {member} is not a readable tar stream")]
     Tar {
         side: Side,

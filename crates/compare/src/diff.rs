@@ -13,6 +13,11 @@ use crate::limits::LimitHit;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
+    /// RPM only: the signature header (ours unsigned or signed by another key).
+    Signature,
+    /// RPM only: the build clock and host (`BUILDTIME`, `BUILDHOST`, file mtimes and the
+    /// header tags derived from them, see `docs/report-format.md`).
+    BuildMetadata,
     /// Archive headers only (ar/tar headers, mtimes, owners, compression of members).
     Metadata,
     /// A `control` field that records relations to other packages (`Depends`, `Pre-Depends`,
@@ -33,6 +38,12 @@ pub enum FieldScope {
     ArHeader,
     TarHeader,
     GzipHeader,
+    /// A tag of an RPM's signature header.
+    RpmSignature,
+    /// A tag of an RPM's main header (`TAG` or `TAG[/path]` for per-file arrays).
+    RpmHeader,
+    /// A field of a cpio entry header in an RPM payload.
+    CpioHeader,
 }
 
 /// One ELF section as seen on one side.

@@ -21,6 +21,7 @@ pub mod limits;
 pub mod listing;
 pub mod md5sums;
 pub mod report;
+pub mod rpm;
 pub mod tar;
 pub mod text;
 
@@ -28,3 +29,4 @@ pub use classify::{ClassKind, Classification};
 pub use deb::{compare_debs, CompareError, DebComparison, DebInfo, PackageId, Side};
 pub use diff::{Category, Detail, DiffNode};
 pub use limits::{LimitHit, LimitKind, Limits};
+pub use rpm::{compare_packages, compare_rpms, looks_like_rpm, PackageComparison};

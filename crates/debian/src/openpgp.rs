@@ -131,6 +131,11 @@ impl Keyring {
 
     /// Check each signature over `data`; collect valid signers and the rest.
     fn check(&self, sigs: &[Signature], data: &[u8]) -> Result<Signers, OpenPgpError> {
+        self.check_parts(sigs, &[data])
+    }
+
+    /// [`Keyring::check`] over the concatenation of `parts` (e.g. an RPM header and payload).
+    fn check_parts(&self, sigs: &[Signature], parts: &[&[u8]]) -> Result<Signers, OpenPgpError> {
         if sigs.is_empty() {
             return Err(OpenPgpError::NotSigned("no signature packets"));
         }
@@ -145,10 +150,14 @@ impl Keyring {
             }
             let ok = cands.iter().find_map(|c| {
                 let (i, res) = match c {
-                    Candidate::Primary(i) => (*i, sig.verify(&self.keys[*i].primary_key, data)),
-                    Candidate::Sub(i, j) => {
-                        (*i, sig.verify(&self.keys[*i].public_subkeys[*j].key, data))
-                    }
+                    Candidate::Primary(i) => (
+                        *i,
+                        sig.verify(&self.keys[*i].primary_key, Parts::new(parts)),
+                    ),
+                    Candidate::Sub(i, j) => (
+                        *i,
+                        sig.verify(&self.keys[*i].public_subkeys[*j].key, Parts::new(parts)),
+                    ),
                 };
                 res.is_ok().then_some(i)
             });
@@ -171,6 +180,37 @@ impl Keyring {
             valid: signers,
             unverified: unknown,
         })
+    }
+}
+
+/// A reader over several byte slices in a row.
+struct Parts<'a> {
+    current: &'a [u8],
+    rest: &'a [&'a [u8]],
+}
+
+impl<'a> Parts<'a> {
+    fn new(parts: &'a [&'a [u8]]) -> Self {
+        Self {
+            current: &[],
+            rest: parts,
+        }
+    }
+}
+
+impl std::io::Read for Parts<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            let Some((first, rest)) = self.rest.split_first() else {
+                return Ok(0);
+            };
+            self.current = first;
+            self.rest = rest;
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current = &self.current[n..];
+        Ok(n)
     }
 }
 
@@ -251,4 +291,20 @@ pub fn strip_clearsign(text: &str) -> Result<String, OpenPgpError> {
     }
     let (msg, _) = CleartextSignedMessage::from_string(text).map_err(OpenPgpError::Malformed)?;
     Ok(msg.signed_text().replace("\r\n", "\n"))
+}
+
+/// Verify binary OpenPGP signature packets (as RPM headers store them in `RSAHEADER` /
+/// `SIGTAG_PGP`) over the concatenation of `parts` (the main header, or header + payload).
+pub fn verify_packets(
+    signature: &[u8],
+    parts: &[&[u8]],
+    keyring: &Keyring,
+) -> Result<Signers, OpenPgpError> {
+    let (iter, _) =
+        DetachedSignature::from_reader_many(signature).map_err(OpenPgpError::Malformed)?;
+    let sigs = iter
+        .map(|s| s.map(|d| d.signature))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(OpenPgpError::Malformed)?;
+    keyring.check_parts(&sigs, parts)
 }

@@ -406,6 +406,8 @@ fn fill(row: &mut SourceRow, s: &SourceReport) {
             !matches!(
                 b.classification.kind,
                 cryo_compare::ClassKind::Identical
+                    | cryo_compare::ClassKind::SignatureOnly
+                    | cryo_compare::ClassKind::BuildMetadataOnly
                     | cryo_compare::ClassKind::MetadataOnly
                     | cryo_compare::ClassKind::ControlOnly
                     | cryo_compare::ClassKind::BuildIdOnly

@@ -15,15 +15,17 @@ use super::tables::{CampaignRecord, SourceRow};
 fn rank(c: RowClass) -> u8 {
     match c {
         RowClass::Identical => 0,
-        RowClass::MetadataOnly => 1,
-        RowClass::ControlOnly => 2,
-        RowClass::BuildIdOnly => 3,
-        RowClass::Content => 4,
-        RowClass::MissingUpstream => 5,
-        RowClass::Inconclusive => 6,
-        RowClass::NotInMirror => 7,
-        RowClass::BuildFailed => 8,
-        RowClass::Pending => 9,
+        RowClass::SignatureOnly => 1,
+        RowClass::BuildMetadataOnly => 2,
+        RowClass::MetadataOnly => 3,
+        RowClass::ControlOnly => 4,
+        RowClass::BuildIdOnly => 5,
+        RowClass::Content => 6,
+        RowClass::MissingUpstream => 7,
+        RowClass::Inconclusive => 8,
+        RowClass::NotInMirror => 9,
+        RowClass::BuildFailed => 10,
+        RowClass::Pending => 11,
     }
 }
 
@@ -361,6 +363,51 @@ mod tests {
         assert_eq!(
             e.packages[0].built_at.as_deref(),
             Some("2026-11-25T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn rpm_classes_rank_and_export() {
+        // signature-only is next to identical and GOOD; build-metadata-only is a difference.
+        let r = done(
+            "r",
+            &[
+                ("r1", RowClass::SignatureOnly),
+                ("r2", RowClass::BuildMetadataOnly),
+            ],
+        );
+        assert_eq!(r.class, RowClass::BuildMetadataOnly);
+        let s = done(
+            "s",
+            &[("s1", RowClass::SignatureOnly), ("s2", RowClass::Identical)],
+        );
+        assert_eq!(s.class, RowClass::SignatureOnly);
+        let m = done(
+            "m",
+            &[
+                ("m1", RowClass::MetadataOnly),
+                ("m2", RowClass::BuildMetadataOnly),
+            ],
+        );
+        assert_eq!(m.class, RowClass::MetadataOnly);
+        let e = rebuilderd(&rec(), &[r, s, m]);
+        let status = |n: &str| {
+            e.packages
+                .iter()
+                .find(|p| p.name == n)
+                .map(|p| p.status.clone())
+                .unwrap()
+        };
+        assert_eq!(status("r1"), "GOOD");
+        assert_eq!(status("r2"), "BAD");
+        assert_eq!(status("s1"), "GOOD");
+        assert_eq!(
+            RowClass::from(cryo_store::api::ClassKind::SignatureOnly).as_str(),
+            "signature-only"
+        );
+        assert_eq!(
+            crate::verify::api_kind(cryo_compare::ClassKind::BuildMetadataOnly),
+            cryo_store::api::ClassKind::BuildMetadataOnly
         );
     }
 }

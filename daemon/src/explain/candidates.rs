@@ -82,7 +82,7 @@ pub(super) fn for_class(
 ) -> Vec<Variation> {
     let mut out = Vec::new();
     match worst {
-        ClassKind::Content | ClassKind::MetadataOnly => {
+        ClassKind::Content | ClassKind::MetadataOnly | ClassKind::BuildMetadataOnly => {
             out.push(Variation::line(
                 Cause::Clock,
                 "Cryo-Clock: changelog".into(),

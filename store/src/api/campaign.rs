@@ -81,6 +81,8 @@ pub enum RowClass {
     /// The snapshot names the source but the mirror's pool does not hold its files.
     NotInMirror,
     Identical,
+    SignatureOnly,
+    BuildMetadataOnly,
     MetadataOnly,
     ControlOnly,
     BuildIdOnly,
@@ -94,6 +96,8 @@ impl From<ClassKind> for RowClass {
     fn from(k: ClassKind) -> Self {
         match k {
             ClassKind::Identical => RowClass::Identical,
+            ClassKind::SignatureOnly => RowClass::SignatureOnly,
+            ClassKind::BuildMetadataOnly => RowClass::BuildMetadataOnly,
             ClassKind::MetadataOnly => RowClass::MetadataOnly,
             ClassKind::ControlOnly => RowClass::ControlOnly,
             ClassKind::BuildIdOnly => RowClass::BuildIdOnly,
@@ -112,6 +116,8 @@ impl RowClass {
             RowClass::Pending => "pending",
             RowClass::NotInMirror => "not-in-mirror",
             RowClass::Identical => "identical",
+            RowClass::SignatureOnly => "signature-only",
+            RowClass::BuildMetadataOnly => "build-metadata-only",
             RowClass::MetadataOnly => "metadata-only",
             RowClass::ControlOnly => "control-only",
             RowClass::BuildIdOnly => "build-id-only",
@@ -122,13 +128,15 @@ impl RowClass {
         }
     }
 
-    /// rebuilderd's status for this class (`docs/campaigns.md`): identical → `GOOD`,
-    /// differs (metadata-only, control-only, build-id-only, content) → `BAD`, build-failed → `FAIL`,
-    /// everything without a verdict → `UNKWN`.
+    /// rebuilderd's status for this class (`docs/campaigns.md`): identical and
+    /// signature-only (an RPM identical but for the vendor's signature) → `GOOD`, differs
+    /// (build-metadata-only, metadata-only, control-only, build-id-only, content) → `BAD`,
+    /// build-failed → `FAIL`, everything without a verdict → `UNKWN`.
     pub fn rebuilderd_status(&self) -> &'static str {
         match self {
-            RowClass::Identical => "GOOD",
-            RowClass::MetadataOnly
+            RowClass::Identical | RowClass::SignatureOnly => "GOOD",
+            RowClass::BuildMetadataOnly
+            | RowClass::MetadataOnly
             | RowClass::ControlOnly
             | RowClass::BuildIdOnly
             | RowClass::Content => "BAD",

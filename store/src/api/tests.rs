@@ -425,6 +425,30 @@ fn report_counts_keep_the_class_order() {
 }
 
 #[test]
+fn rpm_classes_keep_compare_names_and_order() {
+    let names = [
+        (ClassKind::Identical, "identical"),
+        (ClassKind::SignatureOnly, "signature-only"),
+        (ClassKind::BuildMetadataOnly, "build-metadata-only"),
+        (ClassKind::MetadataOnly, "metadata-only"),
+    ];
+    for (k, n) in names {
+        assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{n}\""));
+    }
+    assert!(ClassKind::Identical < ClassKind::SignatureOnly);
+    assert!(ClassKind::SignatureOnly < ClassKind::BuildMetadataOnly);
+    assert!(ClassKind::BuildMetadataOnly < ClassKind::MetadataOnly);
+    assert_eq!(
+        RowClass::from(ClassKind::SignatureOnly).rebuilderd_status(),
+        "GOOD"
+    );
+    assert_eq!(
+        RowClass::from(ClassKind::BuildMetadataOnly).rebuilderd_status(),
+        "BAD"
+    );
+}
+
+#[test]
 fn fetched_files_flatten_the_pool_file() {
     let text = format!(
         r#"[{{"package":"hello","version":"1.0-1","archive":"debian","path":"pool/main/h/hello/hello_1.0-1_amd64.deb","sha256":"ab","size":3,"name":"hello_1.0-1_amd64.deb","digest":"{}"}}]"#,

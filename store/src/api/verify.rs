@@ -34,6 +34,10 @@ pub struct CheckRequest {
 pub enum ClassKind {
     /// Bit-for-bit identical.
     Identical,
+    /// RPM: only the signature header differs (counted as identical in summaries).
+    SignatureOnly,
+    /// RPM: only the build clock and host differ (`BUILDTIME`, `BUILDHOST`, file mtimes).
+    BuildMetadataOnly,
     /// Only archive metadata (timestamps, member compression, order) differs.
     MetadataOnly,
     /// The data is identical; only `control` fields that record dependency versions differ.
@@ -55,7 +59,7 @@ pub enum ClassKind {
 pub struct ReportCounts {
     pub analysed: u64,
     pub identical: u64,
-    /// metadata-only + control-only + build-id-only + content.
+    /// build-metadata-only + metadata-only + control-only + build-id-only + content.
     pub differ: u64,
     /// build-failed + missing-upstream + inconclusive.
     pub failed_or_inconclusive: u64,

@@ -9,10 +9,10 @@ use crate::diff::{Category, DiffNode};
 const CSS: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\
 .kind{display:inline-block;padding:0 .4em;border-radius:3px;font-weight:bold;color:#fff}\
-.k-identical{background:#2a7}.k-metadata-only,.k-control-only,.k-build-id-only{background:#c80}\
+.k-identical,.k-signature-only{background:#2a7}.k-build-metadata-only,.k-metadata-only,.k-control-only,.k-build-id-only{background:#c80}\
 .k-content,.k-build-failed{background:#c33}.k-inconclusive,.k-missing-upstream{background:#85a}\
 .cat{font-size:.8em;padding:0 .3em;border:1px solid;border-radius:3px;margin-right:.4em}\
-.c-metadata{color:#077}.c-control{color:#077}.c-build_id{color:#a60}.c-inconclusive{color:#85a}.c-content{color:#c33}\
+.c-signature{color:#077}.c-build_metadata{color:#077}.c-metadata{color:#077}.c-control{color:#077}.c-build_id{color:#a60}.c-inconclusive{color:#85a}.c-content{color:#c33}\
 ul.tree{list-style:none;padding-left:1.2em}pre{background:#f6f6f6;padding:.5em;overflow-x:auto}\
 .explanation{border-left:3px solid #077;padding-left:.8em}.ins{color:#070}.del{color:#a00}.hunk{color:#077}code{font-size:.95em}";
 
@@ -116,6 +116,8 @@ fn render_binary(out: &mut String, b: &BinaryReport) {
 
 fn category_badge(cat: Category) -> String {
     let (class, label) = match cat {
+        Category::Signature => ("signature", "signature"),
+        Category::BuildMetadata => ("build_metadata", "build-metadata"),
         Category::Metadata => ("metadata", "metadata"),
         Category::Control => ("control", "control"),
         Category::BuildId => ("build_id", "build-id"),

@@ -248,6 +248,9 @@ pub fn describe(node: &DiffNode) -> String {
                 FieldScope::ArHeader => "ar header",
                 FieldScope::TarHeader => "tar header",
                 FieldScope::GzipHeader => "gzip header",
+                FieldScope::RpmSignature => "rpm signature header",
+                FieldScope::RpmHeader => "rpm header",
+                FieldScope::CpioHeader => "cpio header",
             };
             format!("{scope} {field}: official {official:?}, ours {ours:?}")
         }

@@ -21,7 +21,8 @@ impl Style {
 
     fn kind(&self, kind: ClassKind) -> String {
         let code = match kind {
-            ClassKind::Identical => "32",
+            ClassKind::Identical | ClassKind::SignatureOnly => "32",
+            ClassKind::BuildMetadataOnly => "33",
             ClassKind::MetadataOnly | ClassKind::ControlOnly | ClassKind::BuildIdOnly => "33",
             ClassKind::Content | ClassKind::BuildFailed => "31",
             ClassKind::Inconclusive | ClassKind::MissingUpstream => "35",
@@ -31,6 +32,8 @@ impl Style {
 
     fn category(&self, cat: Category) -> String {
         let (code, label) = match cat {
+            Category::Signature => ("36", "signature"),
+            Category::BuildMetadata => ("36", "build-metadata"),
             Category::Metadata => ("36", "metadata"),
             Category::Control => ("36", "control"),
             Category::BuildId => ("33", "build-id"),

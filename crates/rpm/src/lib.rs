@@ -1,0 +1,3 @@
+//! cryo-rpm: RPM distribution formats.
+
+pub mod package;
