@@ -1,0 +1,16 @@
+//! cryo-rpm: the RPM formats of cryo. Modules: [`evr`] (epoch:version-release and rpm's
+//! `rpmvercmp`), [`deps`] (dependencies and rpm's range overlap), [`checksum`],
+//! [`compression`] (capped decoders of rpm-md files), [`repomd`], [`primary`],
+//! [`filelists`] (rpm-md metadata, streaming), [`universe`] and [`resolve`] (the
+//! build-environment resolver). Reference: `docs/rpm.md`, "Metadata and resolution".
+
+pub mod checksum;
+pub mod compression;
+pub mod deps;
+pub mod evr;
+pub mod filelists;
+pub mod name;
+pub mod primary;
+pub mod repomd;
+
+pub mod xml;
