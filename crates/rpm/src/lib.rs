@@ -12,5 +12,6 @@ pub mod filelists;
 pub mod name;
 pub mod primary;
 pub mod repomd;
-
+pub mod resolve;
+pub mod universe;
 pub mod xml;
