@@ -13,6 +13,8 @@
 //!   obsoleting a selected package, not another version of a selected name;
 //! * per name the best candidate: best architecture (host before its compatible arches;
 //!   noarch neutral), then highest EVR, then the first repository;
+//! * a candidate obsoleted by another candidate is dropped (dnf installs the renamed
+//!   package);
 //! * among names: the name equal to the requirement, then the first `Prefer:` (with a
 //!   matching `origin:` or none), then the best architecture; still several → deferred
 //!   until everything else is expanded (a later choice may settle it), then
@@ -551,6 +553,19 @@ impl State<'_> {
                 chain: item.chain.clone(),
                 misses,
             });
+        }
+        // A candidate another candidate obsoletes is dropped (libsolv/dnf install the
+        // obsoleting package: a rename).
+        let obsoleted: Vec<usize> = ok
+            .iter()
+            .copied()
+            .filter(|&i| {
+                ok.iter()
+                    .any(|&j| obsoleting(self.uni.get(j), self.uni.get(i)).is_some())
+            })
+            .collect();
+        if obsoleted.len() < ok.len() {
+            ok.retain(|i| !obsoleted.contains(i));
         }
         // Per name: best arch, highest EVR, first repository.
         let mut best: BTreeMap<&str, usize> = BTreeMap::new();
