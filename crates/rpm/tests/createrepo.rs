@@ -342,3 +342,30 @@ fn closure_equals_dnf() {
     let c = resolve(&u, &p, &request(&["foo-devel"])).unwrap();
     assert_same_as_dnf(&repos, &p, &["foo-devel"], &c);
 }
+
+#[test]
+fn dnf_transaction_table_with_wrapped_rows() {
+    let out = "Dependencies resolved.\n\
+================\n \
+Package   Arch   Version   Repository   Size\n\
+================\n\
+Installing:\n \
+mailer    noarch   1-1    os   6.2 k\n\
+Installing dependencies:\n \
+a-very-long-package-name-that-wraps\n          \
+x86_64   1:2.0-3.el7   updates   100\n \
+compat    noarch   0:1-1   os   1 k\n\
+\n\
+Transaction Summary\n \
+Install  3 Packages\n";
+    let got = support::parse_transaction(out, &["os", "updates"]);
+    let want: std::collections::BTreeSet<String> = [
+        "mailer-1-1.noarch",
+        "a-very-long-package-name-that-wraps-1:2.0-3.el7.x86_64",
+        "compat-1-1.noarch",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(got, want);
+}
