@@ -44,7 +44,7 @@ impl ChecksumType {
         }
     }
     /// Digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             ChecksumType::Sha1 => 20,
             ChecksumType::Sha224 => 28,
@@ -101,11 +101,11 @@ impl Checksum {
     pub fn new(kind: &str, value: &str) -> Result<Checksum, ChecksumError> {
         let kind = ChecksumType::parse(kind).ok_or_else(|| ChecksumError::Type(kind.to_owned()))?;
         let v = value.trim();
-        if v.len() != kind.len() * 2 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if v.len() != kind.digest_len() * 2 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ChecksumError::Digest {
                 kind,
                 value: value.to_owned(),
-                len: kind.len() * 2,
+                len: kind.digest_len() * 2,
             });
         }
         Ok(Checksum {

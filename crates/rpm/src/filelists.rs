@@ -61,10 +61,11 @@ impl<R: BufRead> FilelistsReader<R> {
                 }
                 Ev::Start(_) => self.x.skip()?,
                 Ev::End(_) | Ev::Eof => {
+                    let offset = self.x.pos();
                     self.x.finish()?;
                     if let Some(declared) = self.declared.filter(|d| *d != self.read) {
                         return Err(self.x.err_at(
-                            0,
+                            offset,
                             MetaErrorKind::Count {
                                 declared,
                                 found: self.read,

@@ -162,7 +162,7 @@ impl<R: BufRead> PrimaryReader<R> {
                 }
                 Ev::Start(_) => self.x.skip()?,
                 Ev::End(_) | Ev::Eof => {
-                    let offset = 0;
+                    let offset = self.x.pos();
                     self.x.finish()?;
                     if let Some(declared) = self.declared {
                         if declared != self.read {
@@ -370,7 +370,7 @@ fn format<R: BufRead>(x: &mut XmlReader<R>, p: &mut FormatPart) -> Result<(), Me
         let t = match x.next()? {
             Ev::Start(t) => t,
             Ev::End(_) => return Ok(()),
-            Ev::Eof => return Err(x.err_at(0, MetaErrorKind::Eof("format".into()))),
+            Ev::Eof => return Err(x.err_at(x.pos(), MetaErrorKind::Eof("format".into()))),
         };
         match t.name.as_str() {
             "license" => p.license = Some(x.text()?),
@@ -410,7 +410,7 @@ fn entries<R: BufRead>(x: &mut XmlReader<R>) -> Result<Vec<Dep>, MetaError> {
         let t = match x.next()? {
             Ev::Start(t) => t,
             Ev::End(_) => return Ok(out),
-            Ev::Eof => return Err(x.err_at(0, MetaErrorKind::Eof("entries".into()))),
+            Ev::Eof => return Err(x.err_at(x.pos(), MetaErrorKind::Eof("entries".into()))),
         };
         if t.name != "entry" {
             x.skip()?;

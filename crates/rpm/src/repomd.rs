@@ -137,7 +137,7 @@ impl Repomd {
                 }
                 Ev::Start(_) => x.skip()?,
                 Ev::End(_) => break,
-                Ev::Eof => unreachable_eof(&x)?,
+                Ev::Eof => return Err(x.err_at(x.pos(), MetaErrorKind::Eof("repomd".to_owned()))),
             }
         }
         x.finish()?;
@@ -163,12 +163,6 @@ impl Repomd {
     pub fn filelists(&self) -> Option<&RepomdData> {
         self.get("filelists")
     }
-}
-
-fn unreachable_eof<R: BufRead>(x: &XmlReader<R>) -> Result<(), MetaError> {
-    // `next` reports Eof inside an open element as an error; reaching here means the
-    // document element closed, which the caller handles as `End`.
-    Err(x.err_at(0, MetaErrorKind::Eof("repomd".to_owned())))
 }
 
 fn checksum<R: BufRead>(x: &mut XmlReader<R>, tag: &Tag) -> Result<Checksum, MetaError> {

@@ -169,6 +169,11 @@ impl<R: BufRead> XmlReader<R> {
         }
     }
 
+    /// The current byte offset (after the last event read).
+    pub(crate) fn pos(&self) -> u64 {
+        self.reader.buffer_position()
+    }
+
     fn xml_err(&self, e: quick_xml::Error) -> MetaError {
         let msg = match &e {
             quick_xml::Error::Io(io) => match io

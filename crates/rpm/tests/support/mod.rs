@@ -232,7 +232,7 @@ pub fn parse_transaction(out: &str, repos: &[&str]) -> BTreeSet<String> {
         if !in_install {
             continue;
         }
-        let mut words: Vec<String> = carry.drain(..).collect();
+        let mut words: Vec<String> = std::mem::take(&mut carry);
         words.extend(line.split_whitespace().map(str::to_owned));
         if words.len() >= 4 && repos.contains(&words[3].as_str()) {
             let (name, arch, evr) = (&words[0], &words[1], &words[2]);
