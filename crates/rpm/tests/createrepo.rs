@@ -123,26 +123,50 @@ struct Fixture {
     updates: std::path::PathBuf,
 }
 
+/// The RPMs, built once for all tests of this file: (os, updates) directories.
+fn built_rpms() -> &'static (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    static BUILT: std::sync::OnceLock<(tempfile::TempDir, std::path::PathBuf, std::path::PathBuf)> =
+        std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let os = tmp.path().join("os");
+        let updates = tmp.path().join("updates");
+        build_rpms(&tmp.path().join("work"), &os, &os_packages());
+        build_rpms(
+            &tmp.path().join("work"),
+            &updates,
+            &[tiny(
+                "libfoo",
+                "1.0",
+                "2",
+                "x86_64",
+                &["Provides: libfoo.so.1()(64bit)"],
+                &["/usr/lib64/libfoo.so.1"],
+            )],
+        );
+        (tmp, os, updates)
+    })
+}
+
+fn copy_rpms(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// Fresh os + updates repositories with metadata compressed as `compress`.
 fn fixture(compress: &str) -> Option<Fixture> {
     if !require_tools(&["rpmbuild", "createrepo_c"]) {
         return None;
     }
+    let (_, built_os, built_updates) = built_rpms();
     let tmp = tempfile::tempdir().unwrap();
     let os = tmp.path().join("os");
     let updates = tmp.path().join("updates");
-    build_rpms(&tmp.path().join("work"), &os, &os_packages());
-    build_rpms(
-        &tmp.path().join("work"),
-        &updates,
-        &[tiny(
-            "libfoo",
-            "1.0",
-            "2",
-            "x86_64",
-            &["Provides: libfoo.so.1()(64bit)"],
-            &["/usr/lib64/libfoo.so.1"],
-        )],
-    );
+    copy_rpms(built_os, &os);
+    copy_rpms(built_updates, &updates);
     createrepo(&os, compress);
     createrepo(&updates, compress);
     Some(Fixture {
