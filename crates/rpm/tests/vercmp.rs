@@ -199,18 +199,18 @@ fn mutate(r: &mut Rng, a: &str) -> String {
     s.into_iter().collect()
 }
 
-/// Ask the host's rpm for `rpm.vercmp(a, b)` of every pair, in one Lua chunk per batch.
-fn rpm_vercmp(pairs: &[(String, String)]) -> Option<Vec<i32>> {
+/// Run one Lua expression per item through the host's rpm (`rpm --eval '%{lua:…}'`, one
+/// chunk per 2,000 items) and return one output line per item; `None` without rpm.
+fn rpm_lua(items: &[String]) -> Option<Vec<String>> {
     let dir = tempfile::tempdir().unwrap();
     let mut out = Vec::new();
-    for chunk in pairs.chunks(2000) {
+    for chunk in items.chunks(2000) {
         let mut lua = String::from("local r = {}\n");
-        for (a, b) in chunk {
-            assert!(!a.contains(['"', '\\']) && !b.contains(['"', '\\']));
-            lua.push_str(&format!("r[#r+1] = rpm.vercmp(\"{a}\", \"{b}\")\n"));
+        for expr in chunk {
+            lua.push_str(&format!("r[#r+1] = {expr}\n"));
         }
-        lua.push_str("print(table.concat(r, \" \"))\n");
-        let path = dir.path().join("pairs.lua");
+        lua.push_str("print(table.concat(r, \"\\n\"))\n");
+        let path = dir.path().join("chunk.lua");
         std::fs::write(&path, lua).unwrap();
         let o = match Command::new("rpm")
             .arg("--eval")
@@ -227,20 +227,85 @@ fn rpm_vercmp(pairs: &[(String, String)]) -> Option<Vec<i32>> {
             String::from_utf8_lossy(&o.stderr)
         );
         let text = String::from_utf8(o.stdout).unwrap();
-        let got: Vec<i32> = text
-            .split_whitespace()
-            .map(|w| w.parse().unwrap())
+        let got: Vec<String> = text
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty())
             .collect();
         assert_eq!(
             got.len(),
             chunk.len(),
-            "rpm answered {} of {} pairs",
+            "rpm answered {} of {} items",
             got.len(),
             chunk.len()
         );
         out.extend(got);
     }
     Some(out)
+}
+
+fn lua_str(s: &str) -> String {
+    assert!(!s.contains(['"', '\\']));
+    format!("\"{s}\"")
+}
+
+/// Ask the host's rpm for `rpm.vercmp(a, b)` of every pair.
+fn rpm_vercmp(pairs: &[(String, String)]) -> Option<Vec<i32>> {
+    let exprs: Vec<String> = pairs
+        .iter()
+        .map(|(a, b)| format!("rpm.vercmp({}, {})", lua_str(a), lua_str(b)))
+        .collect();
+    Some(
+        rpm_lua(&exprs)?
+            .iter()
+            .map(|l| l.trim().parse().unwrap())
+            .collect(),
+    )
+}
+
+fn rpm_missing() {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("rpm is not installed (CI=true): cannot cross-check against rpm");
+    }
+    eprintln!("skipping: rpm is not installed");
+}
+
+#[test]
+fn evr_splitting_agrees_with_rpm_ver() {
+    let mut r = Rng(0x1234_5678_9abc_def1);
+    let evrs: Vec<String> = (0..2000).map(|_| evr(&mut r)).collect();
+    let exprs: Vec<String> = evrs
+        .iter()
+        .map(|e| {
+            format!(
+                "(function() local v = rpm.ver({}); return tostring(v.e) .. \"|\" .. v.v .. \"|\" .. tostring(v.r) end)()",
+                lua_str(e)
+            )
+        })
+        .collect();
+    let Some(answers) = rpm_lua(&exprs) else {
+        return rpm_missing();
+    };
+    for (text, answer) in evrs.iter().zip(answers) {
+        let e = Evr::parse(text).unwrap_or_else(|err| panic!("{text:?}: {err}"));
+        let ours = format!(
+            "{}|{}|{}",
+            e.epoch().map_or("nil".to_owned(), |n| n.to_string()),
+            e.version(),
+            e.release().unwrap_or("nil")
+        );
+        // rpm keeps the epoch as written ("0" for ":1"); ours is the number.
+        let theirs: Vec<&str> = answer.split('|').collect();
+        let theirs = format!(
+            "{}|{}|{}",
+            theirs[0]
+                .parse::<u32>()
+                .map_or(theirs[0].to_owned(), |n| n.to_string()),
+            theirs[1],
+            theirs[2]
+        );
+        assert_eq!(ours, theirs, "{text:?}");
+    }
 }
 
 #[test]
@@ -277,11 +342,7 @@ fn thousands_of_generated_pairs_agree_with_rpm() {
         .collect();
     let all: Vec<(String, String)> = versions.iter().chain(&evrs).cloned().collect();
     let Some(expected) = rpm_vercmp(&all) else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("rpm is not installed (CI=true): cannot cross-check rpmvercmp");
-        }
-        eprintln!("skipping: rpm is not installed");
-        return;
+        return rpm_missing();
     };
     let mut mismatches = Vec::new();
     for (i, ((a, b), want)) in all.iter().zip(&expected).enumerate() {
@@ -331,6 +392,35 @@ proptest! {
             prop_assert_eq!(x.cmp(&y), y.cmp(&x).reverse());
             prop_assert_eq!(x == y, x.cmp(&y) == Ordering::Equal);
             prop_assert_eq!(Evr::parse(&x.to_string()).unwrap().cmp(&x), Ordering::Equal);
+        }
+    }
+
+    #[test]
+    fn overlap_is_symmetric_and_matches_the_order(
+        a in "([0-2]:)?[0-9a-c.~^]{1,5}(-[0-9a-c.]{1,3})?",
+        b in "([0-2]:)?[0-9a-c.~^]{1,5}(-[0-9a-c.]{1,3})?",
+        opa in 0usize..5,
+        opb in 0usize..5,
+    ) {
+        use cryo_rpm::deps::{Constraint, Op};
+        let ops = [Op::Lt, Op::Le, Op::Eq, Op::Ge, Op::Gt];
+        if let (Ok(x), Ok(y)) = (Evr::parse(&a), Evr::parse(&b)) {
+            let ca = Constraint { op: ops[opa], evr: x.clone() };
+            let cb = Constraint { op: ops[opb], evr: y.clone() };
+            prop_assert_eq!(ca.overlaps(&cb), cb.overlaps(&ca));
+            // With epochs and releases on both sides, matching is the plain order.
+            let full = |e: &Evr| e.epoch().is_some() && e.release().is_some();
+            if full(&x) && full(&y) {
+                let o = y.cmp(&x);
+                let want = match ops[opa] {
+                    Op::Lt => o == Ordering::Less,
+                    Op::Le => o != Ordering::Greater,
+                    Op::Eq => o == Ordering::Equal,
+                    Op::Ge => o != Ordering::Less,
+                    Op::Gt => o == Ordering::Greater,
+                };
+                prop_assert_eq!(ca.matches(&y), want, "{} {} vs {}", ops[opa].symbol(), x, y);
+            }
         }
     }
 
