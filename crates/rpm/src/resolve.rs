@@ -19,7 +19,8 @@
 //!   matching `origin:` or none), then the best architecture; still several → deferred
 //!   until everything else is expanded (a later choice may settle it), then
 //!   [`Unresolvable::Choice`] ("have choice for X: a b", as OBS);
-//! * `Requires` and `Requires(pre)` are followed; weak dependencies never.
+//! * `Requires` and `Requires(pre)` are followed; weak dependencies never;
+//! * prjconf `Conflict: a:b` refuses a candidate like a package `Conflicts:`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
@@ -246,6 +247,11 @@ pub struct Policy {
     pub ignore_from: BTreeSet<(String, String)>,
     /// `Substitute: name replacement…` (applied to the base set and build requirements).
     pub substitute: BTreeMap<String, Vec<String>>,
+    /// `Conflict: a:b` (both directions): never install the two together.
+    pub conflict: BTreeSet<(String, String)>,
+    /// `ExpandFlags: preinstallexpand`: the preinstall phase holds the whole closure of
+    /// the `Preinstall:` names, not only the names.
+    pub preinstall_expand: bool,
 }
 
 impl Policy {
@@ -270,8 +276,14 @@ impl Policy {
                     )
                 })
                 .collect(),
+            preinstall_expand: conf.has_expand_flag("preinstallexpand"),
             ..Policy::default()
         };
+        for c in conf.conflict() {
+            let (a, b) = (c.a.as_str().to_owned(), c.b.as_str().to_owned());
+            p.conflict.insert((b.clone(), a.clone()));
+            p.conflict.insert((a, b));
+        }
         for e in conf.ignore() {
             match &e.origin {
                 Some(o) => p
@@ -362,7 +374,8 @@ impl Selected {
 /// The result. Both lists sorted by (name, arch), disjoint.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Closure {
-    /// The packages `Preinstall:` names (unpacked first, without scripts).
+    /// The packages `Preinstall:` names (unpacked first, without scripts); with
+    /// `ExpandFlags: preinstallexpand`, their whole closure.
     pub preinstall: Vec<Selected>,
     /// Everything else.
     pub install: Vec<Selected>,
@@ -481,6 +494,11 @@ pub fn resolve(
                 });
             }
         }
+        // With preinstallexpand, the preinstall closure is complete before anything
+        // else is chosen (so nothing it needs is attributed to the install phase).
+        if kind == DepKind::Preinstall && policy.preinstall_expand {
+            st.run()?;
+        }
     }
     for dep in build {
         let deps = match policy.substitute.get(&dep.name) {
@@ -501,20 +519,26 @@ pub fn resolve(
             });
         }
     }
-    loop {
-        while let Some(item) = st.queue.pop_front() {
-            st.process(item, false)?;
-        }
-        if st.deferred.is_empty() {
-            break;
-        }
-        let item = st.deferred.remove(0);
-        st.process(item, true)?;
-    }
+    st.run()?;
     Ok(st.output())
 }
 
 impl State<'_> {
+    /// Expand the queue; then settle deferred choices one at a time (each may satisfy
+    /// later ones), expanding after each.
+    fn run(&mut self) -> Result<(), Unresolvable> {
+        loop {
+            while let Some(item) = self.queue.pop_front() {
+                self.process(item, false)?;
+            }
+            if self.deferred.is_empty() {
+                return Ok(());
+            }
+            let item = self.deferred.remove(0);
+            self.process(item, true)?;
+        }
+    }
+
     fn name_of(&self, i: usize) -> &str {
         self.uni.get(i).package.name.as_str()
     }
@@ -692,6 +716,18 @@ impl State<'_> {
         }
         for &s in self.selected.keys() {
             let o = self.uni.get(s);
+            let other = o.package.name.as_str();
+            if self
+                .policy
+                .conflict
+                .contains(&(name.to_owned(), other.to_owned()))
+            {
+                return Some(Miss::Conflicts {
+                    candidate: e.nevra(),
+                    with: o.nevra(),
+                    relation: format!("prjconf Conflict: {name}:{other}"),
+                });
+            }
             if let Some(c) = e.package.conflicts.iter().find(|c| o.provides(c)) {
                 return Some(Miss::Conflicts {
                     candidate: e.nevra(),
@@ -748,7 +784,7 @@ impl State<'_> {
                 dep: r.clone(),
                 origin: e.package.name.as_str().to_owned(),
                 chain,
-                preinstall: false,
+                preinstall: item.preinstall && self.policy.preinstall_expand,
             });
         }
     }

@@ -320,3 +320,37 @@ fn arch_rules() {
     let e = resolve(&u, &Policy::default(), &req(&["arm"])).unwrap_err();
     assert!(e.to_string().contains("nothing provides arm"), "{e}");
 }
+
+#[test]
+fn prjconf_conflict_and_preinstallexpand() {
+    let u = uni(&[("os", BASE)]);
+    let e = resolve(&u, &policy("Conflict: cpp:gcc\n"), &req(&["gcc"])).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "cpp-4.8-1.x86_64 conflicts with gcc-4.8-1.x86_64 (prjconf Conflict: cpp:gcc)"
+        ),
+        "{e}"
+    );
+    let c = resolve(&u, &policy("Preinstall: bash\n"), &req(&[])).unwrap();
+    assert_eq!(c.preinstall.len(), 1);
+    assert_eq!(c.install.len(), 1);
+    let c = resolve(
+        &u,
+        &policy("Preinstall: bash\nExpandFlags: preinstallexpand\n"),
+        &req(&[]),
+    )
+    .unwrap();
+    let pre: Vec<&str> = c.preinstall.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(pre, ["bash", "glibc"]);
+    assert!(c.install.is_empty());
+    // Even when a Support: package needs the same library.
+    let c = resolve(
+        &u,
+        &policy("Preinstall: bash\nSupport: cpp\nExpandFlags: preinstallexpand\n"),
+        &req(&[]),
+    )
+    .unwrap();
+    let pre: Vec<&str> = c.preinstall.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(pre, ["bash", "glibc"]);
+    assert_eq!(c.install.len(), 1);
+}
