@@ -728,14 +728,14 @@ impl State<'_> {
                     relation: format!("prjconf Conflict: {name}:{other}"),
                 });
             }
-            if let Some(c) = e.package.conflicts.iter().find(|c| o.provides(c)) {
+            if let Some(c) = e.package.conflicts.iter().find(|c| self.uni.provides(s, c)) {
                 return Some(Miss::Conflicts {
                     candidate: e.nevra(),
                     with: o.nevra(),
                     relation: format!("{} conflicts with {c}", e.nevra()),
                 });
             }
-            if let Some(c) = o.package.conflicts.iter().find(|c| e.provides(c)) {
+            if let Some(c) = o.package.conflicts.iter().find(|c| self.uni.provides(i, c)) {
                 return Some(Miss::Conflicts {
                     candidate: e.nevra(),
                     with: o.nevra(),

@@ -31,8 +31,6 @@ pub struct Entry {
     pub repo: String,
     /// Position of the repository in the list (0 = first).
     pub repo_rank: usize,
-    /// Every path it owns (primary ∪ filelists), sorted, deduplicated.
-    pub files: Vec<String>,
 }
 
 impl Entry {
@@ -40,11 +38,9 @@ impl Entry {
     pub fn nevra(&self) -> String {
         self.package.nevra()
     }
-    /// Does the package provide `dep` (a provide, its own name, or a file it owns)?
+    /// Does the package provide `dep` through a `Provides:` or its own name? (Files it
+    /// owns: [`Universe::provides`].)
     pub fn provides(&self, dep: &Dep) -> bool {
-        if dep.is_file() && self.files.binary_search(&dep.name).is_ok() {
-            return true;
-        }
         self.self_provide().satisfied_by(dep)
             || self.package.provides.iter().any(|p| dep.satisfied_by(p))
     }
@@ -114,20 +110,24 @@ impl Universe {
                 if p.arch.is_source() || !u.arches.contains(&p.arch) {
                     continue;
                 }
-                let files = p.files.iter().map(|f| f.path.clone()).collect();
-                by_pkgid.insert(p.pkgid.hex().to_owned(), u.entries.len());
+                let i = u.entries.len();
+                by_pkgid.insert(p.pkgid.hex().to_owned(), i);
+                for f in &p.files {
+                    u.add_file(&f.path, i);
+                }
                 u.entries.push(Entry {
                     package: p,
                     repo: repo.name.clone(),
                     repo_rank: rank,
-                    files,
                 });
             }
             for fl in repo.filelists {
                 match by_pkgid.get(&fl.pkgid) {
-                    Some(&i) => u.entries[i]
-                        .files
-                        .extend(fl.files.into_iter().map(|f| f.path)),
+                    Some(&i) => {
+                        for f in &fl.files {
+                            u.add_file(&f.path, i);
+                        }
+                    }
                     None if fl.arch.is_source() || !u.arches.contains(&fl.arch) => {}
                     None => {
                         return Err(UniverseError::UnknownPkgid {
@@ -139,9 +139,7 @@ impl Universe {
                 }
             }
             for i in first..u.entries.len() {
-                let e = &mut u.entries[i];
-                e.files.sort();
-                e.files.dedup();
+                let e = &u.entries[i];
                 u.by_name
                     .entry(e.package.name.as_str().to_owned())
                     .or_default()
@@ -152,12 +150,35 @@ impl Universe {
                 for n in names {
                     u.by_provide.entry(n.to_owned()).or_default().push(i);
                 }
-                for f in &e.files {
-                    u.by_file.entry(f.clone()).or_default().push(i);
-                }
             }
         }
         Ok(u)
+    }
+
+    /// Index a path of package `i` (primary and filelists repeat primary's files).
+    fn add_file(&mut self, path: &str, i: usize) {
+        match self.by_file.get_mut(path) {
+            Some(v) => {
+                if v.last() != Some(&i) {
+                    v.push(i);
+                }
+            }
+            None => {
+                self.by_file.insert(path.to_owned(), vec![i]);
+            }
+        }
+    }
+
+    /// Does package `i` provide `dep`: a `Provides:`, its own name, or a file it owns
+    /// (primary ∪ filelists)?
+    pub fn provides(&self, i: usize, dep: &Dep) -> bool {
+        self.entries[i].provides(dep)
+            || (dep.is_file() && self.by_file.get(&dep.name).is_some_and(|v| v.contains(&i)))
+    }
+
+    /// The packages owning `path`.
+    pub fn owners(&self, path: &str) -> &[usize] {
+        self.by_file.get(path).map_or(&[], Vec::as_slice)
     }
 
     /// The host architecture.

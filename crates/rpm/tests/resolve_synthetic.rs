@@ -354,3 +354,21 @@ fn prjconf_conflict_and_preinstallexpand() {
     assert_eq!(pre, ["bash", "glibc"]);
     assert_eq!(c.install.len(), 1);
 }
+
+#[test]
+fn file_conflicts_use_the_file_index() {
+    let u = uni(&[(
+        "os",
+        &[
+            "as-1-1.x86_64;F:/usr/bin/as",
+            "gas-1-1.x86_64;C:/usr/bin/as",
+        ],
+    )]);
+    let e = resolve(&u, &Policy::default(), &req(&["as", "gas"])).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("gas-1-1.x86_64 conflicts with as-1-1.x86_64 (gas-1-1.x86_64 conflicts with /usr/bin/as)"),
+        "{e}"
+    );
+    assert_eq!(u.owners("/usr/bin/as").len(), 1);
+}
