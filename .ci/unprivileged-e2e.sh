@@ -73,7 +73,7 @@ start=$(date +%s)
 status=0
 runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$work/home" \
     TMPDIR="$work/tmp" CRYO_BIN_DIR="$work/bin" CRYO_FIXTURE_MIRROR="$mirror" \
-    CRYO_E2E_BUILD_DIR="$work/build" CI="${CI:-}" \
+    CRYO_E2E_BUILD_DIR="$work/build" CRYO_E2E_NEW_ROOT=1 CI="${CI:-}" \
     timeout 1200 "$work/bin/e2e-build" --exact "$test_name" --test-threads=1 || status=$?
 echo "unprivileged e2e: finished in $(( $(date +%s) - start ))s with status $status"
 if [ "$status" != 0 ]; then

@@ -57,6 +57,20 @@ fn build_base_files_identical_cached_rebuild_and_failure() {
     ]);
     assert_eq!(built["status"], "built", "{built}");
     let drv = built["derivation"].as_str().unwrap().to_string();
+    // A root this build prepared came from the base and the tool layer (debhelper is in
+    // base-files' closure). The unprivileged CI run (`.ci/unprivileged-e2e.sh`) starts from
+    // an empty build directory and says so with CRYO_E2E_NEW_ROOT=1: there the layers are
+    // prepared and copied inside the user namespace.
+    if std::env::var("CRYO_E2E_NEW_ROOT").as_deref() == Ok("1") {
+        assert_eq!(built["root_cached"], false, "{built}");
+    }
+    if built["root_cached"] == false {
+        let log = d.ok(&["log", &drv]);
+        assert!(
+            log.contains(" base layer ") && log.contains(" tool layer "),
+            "{log}"
+        );
+    }
     let names: Vec<&str> = built["outputs"]
         .as_array()
         .unwrap()
