@@ -303,7 +303,7 @@ fn ensure_layer(
             }
             Ok(None) => {}
             Err(reason) => {
-                tracing::warn!(%key, %reason, what, "cached layer not trusted; preparing it again");
+                tracing::warn!(%key, %reason, "cached {what} not trusted; preparing it again");
                 log.extend_from_slice(
                     format!(
                         "cryo: the cached {what} is not trusted ({reason}); preparing it again\n"
