@@ -82,7 +82,11 @@ fn manifest_lists_every_generated_file_with_its_hash() {
     assert_eq!(counts[2], 4, "srpms/: hello, libuev, mxml, xfpt");
     for repo in ["os", "updates", "srpms", "official"] {
         let files = rpms(&root, repo);
-        assert_eq!(files.len(), rows(&m, repo).len(), "{repo}: manifest vs files");
+        assert_eq!(
+            files.len(),
+            rows(&m, repo).len(),
+            "{repo}: manifest vs files"
+        );
         for r in rows(&m, repo) {
             let p = root.join(r["path"].as_str().unwrap());
             assert_eq!(sha256(&p), r["sha256"].as_str().unwrap(), "{}", p.display());
@@ -90,7 +94,12 @@ fn manifest_lists_every_generated_file_with_its_hash() {
     }
     // Every repacked package names the Debian package it came from, with its index hash.
     for r in rows(&m, "os").iter().chain(rows(&m, "updates")) {
-        assert!(r["debian"]["sha256"].as_str().is_some_and(|s| s.len() == 64), "{r}");
+        assert!(
+            r["debian"]["sha256"]
+                .as_str()
+                .is_some_and(|s| s.len() == 64),
+            "{r}"
+        );
     }
     // Epochs both ways, and a Debian revision as Release.
     let find = |n: &str| rows(&m, "os").iter().find(|r| r["name"] == n).unwrap();
@@ -98,7 +107,11 @@ fn manifest_lists_every_generated_file_with_its_hash() {
     assert_eq!(find("gawk")["version"], "5.2.1");
     assert_eq!(find("gawk")["release"], "2");
     assert_eq!(find("bash")["epoch"], 0);
-    assert_eq!(find("base-files")["release"], "0", "a native package's Release");
+    assert_eq!(
+        find("base-files")["release"],
+        "0",
+        "a native package's Release"
+    );
 }
 
 #[test]
@@ -116,7 +129,10 @@ fn every_rpm_is_signed_by_the_vendor_key() {
         .collect();
     // Without the key the signatures cannot be checked.
     let o = rpmkeys().arg("--checksig").arg(&all[0]).output().unwrap();
-    assert!(!o.status.success(), "checksig without the vendor key must fail");
+    assert!(
+        !o.status.success(),
+        "checksig without the vendor key must fail"
+    );
     run_ok(
         rpmkeys()
             .arg("--import")
@@ -148,7 +164,11 @@ fn repodata_matches_its_checksums_and_signatures() {
         let repomd = std::fs::read_to_string(dir.join("repodata/repomd.xml")).unwrap();
         let entries = repomd_entries(&repomd);
         let kinds: Vec<&str> = entries.iter().map(|(t, _, _)| t.as_str()).collect();
-        assert_eq!(kinds, ["primary", "filelists", "other"], "{repo}: no sqlite");
+        assert_eq!(
+            kinds,
+            ["primary", "filelists", "other"],
+            "{repo}: no sqlite"
+        );
         for (_, sum, href) in &entries {
             assert_eq!(&sha256(&dir.join(href)), sum, "{repo}/{href}");
         }
@@ -175,16 +195,25 @@ fn metadata_has_the_details_real_el_repositories_have() {
     // file provides, and the materialised alternatives.
     assert!(primary.contains(r#"<rpm:entry name="libgmp10" flags="GE" epoch="2""#));
     assert!(primary.contains(r#"<rpm:entry name="libc6" flags="GE" epoch="0" ver="2.34""#));
-    assert!(primary.contains(r#" pre="1""#), "Requires(pre) from Pre-Depends");
+    assert!(
+        primary.contains(r#" pre="1""#),
+        "Requires(pre) from Pre-Depends"
+    );
     assert!(primary.contains(r#"<rpm:entry name="libc.so.6(GLIBC_2.34)(64bit)"/>"#));
     assert!(primary.contains(r#"<rpm:entry name="/bin/sh"/>"#));
     assert!(primary.contains(r#"<rpm:entry name="rtld(GNU_HASH)"/>"#));
-    for alt in ["/usr/bin/awk", "/usr/bin/cc", "/usr/bin/c++", "/lib/cpp", "/usr/bin/pager"] {
+    for alt in [
+        "/usr/bin/awk",
+        "/usr/bin/cc",
+        "/usr/bin/c++",
+        "/lib/cpp",
+        "/usr/bin/pager",
+    ] {
         assert!(filelists.contains(&format!(">{alt}</file>")), "{alt}");
     }
     // primary holds only the "primary" files (bin dirs, /etc); filelists holds them all.
     assert!(primary.contains("<file>/usr/bin/gawk</file>"));
-    assert!(!primary.contains("/usr/share/doc/gawk/copyright"));
+    assert!(!primary.contains(">/usr/share/doc/gawk/copyright</file>"));
     assert!(filelists.contains(">/usr/share/doc/gawk/copyright</file>"));
     let xmlbase = metadata(&root.join("os-xmlbase"), "primary");
     assert!(xmlbase.contains(r#"xml:base="http://vault.cryo-vendor.example/7/os/x86_64/""#));
@@ -202,12 +231,15 @@ fn dnf_resolves_the_base_set_from_the_signed_repositories() {
         return;
     }
     let installroot = tempfile::tempdir().unwrap();
-    let key = format!("file://{}", root.join("keys/RPM-GPG-KEY-cryo-vendor").display());
+    let key = format!(
+        "file://{}",
+        root.join("keys/RPM-GPG-KEY-cryo-vendor").display()
+    );
     let dnf = |args: &[&str]| {
         let mut c = Command::new("dnf");
         c.arg("--installroot")
             .arg(installroot.path())
-            .args(["--setopt=reposdir=/dev/null", "--setopt=cachedir=/var/cache/dnf"])
+            .arg("--setopt=reposdir=/dev/null")
             .args(["--setopt=gpgcheck=1", "--releasever=7", "--disableplugin=*"]);
         for repo in ["os", "updates"] {
             c.arg(format!(
@@ -234,12 +266,24 @@ fn dnf_resolves_the_base_set_from_the_signed_repositories() {
     let text = cryo_tests::output_text(&o);
     assert!(text.contains("Operation aborted"), "{text}");
     assert!(!text.contains("Problem"), "{text}");
+    // A real installation: dnf downloads, checks the vendor signature (gpgcheck=1,
+    // the key imported by -y) and installs.
+    let o = dnf(&["-y", "install", "base-files"]);
+    let text_install = cryo_tests::output_text(&o);
+    assert!(
+        o.status.success() && text_install.contains("Complete!"),
+        "{text_install}"
+    );
+    assert!(installroot.path().join("etc/debian_version").is_file());
     // The updates win: the newer EVR of xz-utils comes from updates/.
     let line = text
         .lines()
         .find(|l| l.trim_start().starts_with("xz-utils "))
         .unwrap_or_else(|| panic!("{text}"));
-    assert!(line.contains("5.4.1-1+deb12u2") && line.contains("updates"), "{line}");
+    assert!(
+        line.contains("5.4.1-1+deb12u2") && line.contains("updates"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -247,7 +291,10 @@ fn official_builds_carry_the_vendor_clock_and_host() {
     let Some(root) = el_fixture() else { return };
     let m = manifest(&root);
     let official = rows(&m, "official");
-    let names: Vec<&str> = official.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = official
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
     for n in [
         "hello",
         "libuev",
@@ -268,7 +315,10 @@ fn official_builds_carry_the_vendor_clock_and_host() {
                 .arg(&p),
         );
         let vendor = &r["vendor_build"];
-        assert_eq!(got, format!("{} {}", vendor["host"].as_str().unwrap(), vendor["clock"]));
+        assert_eq!(
+            got,
+            format!("{} {}", vendor["host"].as_str().unwrap(), vendor["clock"])
+        );
         // Payload mtimes are clamped to the newest %changelog date, before the clock.
         let mtimes = run_ok(
             Command::new("rpm")
@@ -285,7 +335,13 @@ fn official_builds_carry_the_vendor_clock_and_host() {
     let scripts = run_ok(
         Command::new("rpm")
             .args(["-qp", "--nosignature", "--scripts"])
-            .arg(root.join(official.iter().find(|r| r["name"] == "mxml").unwrap()["path"].as_str().unwrap())),
+            .arg(
+                root.join(
+                    official.iter().find(|r| r["name"] == "mxml").unwrap()["path"]
+                        .as_str()
+                        .unwrap(),
+                ),
+            ),
     );
     assert!(scripts.contains("postinstall scriptlet"), "{scripts}");
 }
@@ -309,7 +365,10 @@ fn a_second_run_is_byte_identical() {
     let mut compared = 0;
     for repo in ["os", "updates", "srpms", "official"] {
         for p in rpms(&again, repo) {
-            let theirs = root.join(repo).join("Packages").join(p.file_name().unwrap());
+            let theirs = root
+                .join(repo)
+                .join("Packages")
+                .join(p.file_name().unwrap());
             assert_eq!(sha256(&p), sha256(&theirs), "{}", p.display());
             compared += 1;
         }
@@ -321,7 +380,12 @@ fn a_second_run_is_byte_identical() {
         for f in std::fs::read_dir(dir(&again)).unwrap() {
             let f = f.unwrap().path();
             let name = f.file_name().unwrap();
-            assert_eq!(sha256(&f), sha256(&dir(&root).join(name)), "{}", f.display());
+            assert_eq!(
+                sha256(&f),
+                sha256(&dir(&root).join(name)),
+                "{}",
+                f.display()
+            );
         }
     }
 }
