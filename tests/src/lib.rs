@@ -627,3 +627,76 @@ pub fn missing_tools<'a>(tools: &[&'a str]) -> Vec<&'a str> {
         })
         .collect()
 }
+
+/// The host tools the EL fixture's generator drives (`tests/fixtures/el/generate.py`).
+pub const EL_FIXTURE_TOOLS: &[&str] = &[
+    "python3",
+    "dpkg-deb",
+    "rpm",
+    "rpmbuild",
+    "rpmsign",
+    "rpm2cpio",
+    "cpio",
+    "createrepo_c",
+    "gpg",
+    "gpgconf",
+    "unshare",
+    "chroot",
+];
+
+/// The EL fixture's generator script.
+pub fn el_fixture_generator() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/el/generate.py")
+}
+
+/// The EL fixture (docs/rpm.md, "The EL fixture"): an RPM distribution generated from the
+/// fixture mirror, with `os/`, `updates/`, `srpms/`, `official/` (rpm-md repositories),
+/// `os-xmlbase/`, `keys/` and `manifest.json`. Generated once per set of inputs into
+/// `target/el-fixture/<key>/` (`$CRYO_EL_FIXTURE_CACHE` overrides) and reused; the
+/// generator locks the cache, so concurrent tests wait for one generation.
+///
+/// `None` (after saying why) when this host cannot generate it — not root (the vendor's
+/// build chroot), a tool of [`EL_FIXTURE_TOOLS`] or libfaketime missing — which fails
+/// under `CI=true` like every [`require`].
+pub fn el_fixture() -> Option<PathBuf> {
+    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let root = std::fs::metadata("/proc/self").is_ok_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.uid() == 0
+        });
+        if !require(root, "the EL fixture's vendor build chroot needs root") {
+            return None;
+        }
+        let missing = missing_tools(EL_FIXTURE_TOOLS);
+        let faketime = [
+            "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+            "/usr/lib/faketime/libfaketime.so.1",
+        ]
+        .iter()
+        .any(|p| Path::new(p).is_file());
+        if !require(
+            missing.is_empty() && faketime,
+            &format!(
+                "the EL fixture needs {missing:?}{} (.ci/packages)",
+                if faketime { "" } else { " and libfaketime" }
+            ),
+        ) {
+            return None;
+        }
+        let out = run_ok(
+            Command::new("python3")
+                .arg(el_fixture_generator())
+                .arg("cached")
+                .arg("--mirror")
+                .arg(fixture_mirror()),
+        );
+        let root = PathBuf::from(out.trim());
+        assert!(
+            root.join("manifest.json").is_file(),
+            "the EL fixture generator printed {out:?}, which holds no manifest.json"
+        );
+        Some(root)
+    })
+    .clone()
+}
