@@ -253,9 +253,12 @@ pub async fn run(
         let public = app.public_router();
         let sd = shutdown.clone();
         tokio::spawn(async move {
-            axum::serve(l, public.into_make_service_with_connect_info::<Peer>())
-                .with_graceful_shutdown(sd.cancelled_owned())
-                .await
+            axum::serve(
+                http::TcpListener(l),
+                public.into_make_service_with_connect_info::<Peer>(),
+            )
+            .with_graceful_shutdown(sd.cancelled_owned())
+            .await
         })
     });
     let res = axum::serve(

@@ -65,6 +65,53 @@ impl
     }
 }
 
+/// The TCP listener as served: every accepted connection gets `TCP_NODELAY` (nginx's
+/// `tcp_nodelay on`), so that a body written in several pieces (a blob streamed from its
+/// compressed file) does not wait for the client's delayed ACK between them.
+pub struct TcpListener(pub tokio::net::TcpListener);
+
+impl axum::serve::Listener for TcpListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, addr)) => {
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!(%addr, "TCP_NODELAY: {e}");
+                    }
+                    return (stream, addr);
+                }
+                // As axum's own listener: a connection that failed before it was accepted
+                // is the client's problem; anything else (e.g. out of file descriptors)
+                // is retried after a pause instead of spinning.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionRefused
+                            | std::io::ErrorKind::ConnectionAborted
+                            | std::io::ErrorKind::ConnectionReset
+                    ) => {}
+                Err(e) => {
+                    tracing::error!("accepting a TCP connection: {e}");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TcpListener>> for Peer {
+    fn connect_info(_: axum::serve::IncomingStream<'_, TcpListener>) -> Self {
+        Peer::default()
+    }
+}
+
 /// The full API router.
 pub fn router(state: AppState) -> Router {
     Router::new()
