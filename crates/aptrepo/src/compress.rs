@@ -58,8 +58,7 @@ fn xz_with_threads(data: &[u8], threads: u32) -> Result<Vec<u8>, CompressError> 
         .check(liblzma::stream::Check::Crc64)
         .encoder()
         .map_err(|e| err(e.into()))?;
-    let mut enc =
-        liblzma::write::XzEncoder::new_stream(Vec::with_capacity(data.len() / 4), stream);
+    let mut enc = liblzma::write::XzEncoder::new_stream(Vec::with_capacity(data.len() / 4), stream);
     enc.write_all(data).map_err(err)?;
     enc.finish().map_err(err)
 }
