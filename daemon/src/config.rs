@@ -306,12 +306,7 @@ impl RawConfig {
             roots_max_bytes: self
                 .roots_max_bytes
                 .map_or(DEFAULT_ROOTS_MAX_BYTES, |b| b.0),
-            tool_layer: self.tool_layer.unwrap_or_else(|| {
-                cryo_debbuild::layers::DEFAULT_TOOL_SEEDS
-                    .iter()
-                    .map(|s| (*s).to_owned())
-                    .collect()
-            }),
+            tool_layer: tool_layer(self.tool_layer)?,
             log: self.log.unwrap_or_else(|| "info".into()),
             cache_name: self.cache_name.unwrap_or_else(|| "cryo".into()),
             cache_priority: self.cache_priority.unwrap_or(40),
@@ -319,6 +314,33 @@ impl RawConfig {
             config_file,
         })
     }
+}
+
+/// The tool layer's seeds: the default, or the names given, each a Debian package name
+/// (policy 5.6.1: `[a-z0-9][a-z0-9+.-]+`), so that a typo is an error instead of a
+/// silently missing layer.
+fn tool_layer(given: Option<Vec<String>>) -> Result<Vec<String>, ConfigError> {
+    let Some(names) = given else {
+        return Ok(cryo_debbuild::layers::DEFAULT_TOOL_SEEDS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect());
+    };
+    for n in &names {
+        let b = n.as_bytes();
+        let ok = b.len() >= 2
+            && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"+.-".contains(c));
+        if !ok {
+            return Err(ConfigError::Invalid {
+                key: "tool_layer",
+                value: n.clone(),
+                message: "not a Debian package name ([a-z0-9][a-z0-9+.-]+)".into(),
+            });
+        }
+    }
+    Ok(names)
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -365,6 +387,27 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("listen"), "{e}");
         assert!(toml::from_str::<RawConfig>("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn tool_layer_names_are_package_names() {
+        let layer = |toml: &str| {
+            toml::from_str::<RawConfig>(toml)
+                .unwrap()
+                .resolve(None)
+                .map(|c| c.tool_layer)
+        };
+        assert_eq!(layer("state = \"/s\"").unwrap(), ["debhelper"]);
+        assert_eq!(
+            layer("state = \"/s\"\ntool_layer = []").unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            layer("state = \"/s\"\ntool_layer = [\"debhelper\", \"g++\"]").unwrap(),
+            ["debhelper", "g++"]
+        );
+        let e = layer("state = \"/s\"\ntool_layer = [\"Debhelper\"]").unwrap_err();
+        assert!(e.to_string().contains("tool_layer"), "{e}");
     }
 
     #[test]
